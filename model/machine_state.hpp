@@ -1,0 +1,88 @@
+// The architectural state a translation depends on: guest control registers, the CPU's
+// paging features, optional EPT (the VMM's second stage) and physical memory.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include "model/physical_memory.hpp"
+#include "spec/ept_walk.hpp"
+#include "spec/paging_walk.hpp"
+
+namespace vtspec::model {
+
+// Architectural bit positions of the registers the model reads (SDM Vol. 3A 2.5, 2.2.1).
+namespace cr0 { inline constexpr std::uint64_t pe = 1u << 0, wp = 1u << 16, pg = 1u << 31; }
+namespace cr4 {
+inline constexpr std::uint64_t pae = 1u << 5, pge = 1u << 7, la57 = 1u << 12, pcide = 1u << 17,
+                               smep = 1u << 20, smap = 1u << 21, pke = 1u << 22, pks = std::uint64_t{1} << 24;
+}
+namespace efer { inline constexpr std::uint64_t lme = 1u << 8, lma = 1u << 10, nxe = 1u << 11; }
+namespace rflags { inline constexpr std::uint64_t ac = 1u << 18; }
+
+struct GuestRegisters {
+  std::uint64_t cr0 = cr0::pe | cr0::pg | cr0::wp;
+  std::uint64_t cr3 = 0;
+  std::uint64_t cr4 = cr4::pae;
+  std::uint64_t efer = efer::lme | efer::lma | efer::nxe;
+  std::uint64_t rflags = 0x2;
+  std::uint64_t pkru = 0;
+  std::uint64_t pkrs = 0;
+};
+
+// What the (virtual) CPU implements; a state that enables a missing feature is invalid.
+struct CpuFeatures {
+  unsigned maxphyaddr = 46;
+  bool page1gb = true;
+  bool la57 = false;
+  bool smep = true;
+  bool smap = true;
+  bool pku = true;
+  bool pks = false;
+  bool pcid = true;
+  bool nx = true;
+};
+
+struct EptSettings {
+  std::uint64_t eptp = 0;
+  spec::EptCapabilities caps;
+};
+
+struct MachineState {
+  GuestRegisters regs;
+  CpuFeatures features;
+  std::optional<EptSettings> ept;  // present: guest-physical addresses go through EPT
+  PhysicalMemory memory;           // host-physical memory (guest-physical when no EPT)
+
+  unsigned paging_levels() const { return (regs.cr4 & cr4::la57) ? 5 : 4; }
+  spec::PagingShape paging_shape() const {
+    spec::PagingShape s;
+    s.levels = paging_levels();
+    s.maxphyaddr = features.maxphyaddr;
+    s.page1gb = features.page1gb;
+    return s;
+  }
+  spec::EptShape ept_shape() const {
+    spec::EptShape s;
+    s.levels = spec::ept_walk_length(ept->eptp);
+    s.caps = ept->caps;
+    s.caps.maxphyaddr = features.maxphyaddr;
+    return s;
+  }
+  spec::PagingControl<spec::Concrete> paging_control() const {
+    spec::PagingControl<spec::Concrete> c;
+    c.cr0_wp = regs.cr0 & cr0::wp;
+    c.cr4_pge = regs.cr4 & cr4::pge;
+    c.cr4_smep = regs.cr4 & cr4::smep;
+    c.cr4_smap = regs.cr4 & cr4::smap;
+    c.cr4_pke = regs.cr4 & cr4::pke;
+    c.cr4_pks = regs.cr4 & cr4::pks;
+    c.efer_nxe = regs.efer & efer::nxe;
+    c.rflags_ac = regs.rflags & rflags::ac;
+    c.pkru = regs.pkru;
+    c.pkrs = regs.pkrs;
+    return c;
+  }
+};
+
+}  // namespace vtspec::model

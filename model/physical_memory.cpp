@@ -1,0 +1,77 @@
+#include "model/physical_memory.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace vtspec::model {
+
+PhysicalMemory::PhysicalMemory(const PhysicalMemory& other) { *this = other; }
+
+PhysicalMemory& PhysicalMemory::operator=(const PhysicalMemory& other) {
+  if (this == &other) return *this;
+  frames_.clear();
+  for (const auto& [number, frame] : other.frames_) frames_.emplace(number, std::make_unique<Frame>(*frame));
+  last_number_ = ~std::uint64_t{0};
+  last_frame_ = nullptr;
+  return *this;
+}
+
+const PhysicalMemory::Frame* PhysicalMemory::find(std::uint64_t number) const {
+  if (number == last_number_) return last_frame_;
+  auto it = frames_.find(number);
+  if (it == frames_.end()) return nullptr;
+  last_number_ = number;
+  last_frame_ = it->second.get();
+  return last_frame_;
+}
+
+PhysicalMemory::Frame& PhysicalMemory::frame_for_write(std::uint64_t number) {
+  auto& slot = frames_[number];
+  if (!slot) {
+    slot = std::make_unique<Frame>();
+    slot->fill(0);
+  }
+  return *slot;
+}
+
+std::uint64_t PhysicalMemory::read64(std::uint64_t address) const {
+  if ((address & 7) == 0) {
+    const Frame* f = find(address / kFrameSize);
+    if (!f) return 0;
+    std::uint64_t v;
+    std::memcpy(&v, f->data() + (address % kFrameSize), 8);
+    return v;
+  }
+  return read(address, 8);
+}
+
+void PhysicalMemory::write64(std::uint64_t address, std::uint64_t value) { write(address, 8, value); }
+
+std::uint8_t PhysicalMemory::read8(std::uint64_t address) const {
+  const Frame* f = find(address / kFrameSize);
+  return f ? (*f)[address % kFrameSize] : 0;
+}
+
+void PhysicalMemory::write8(std::uint64_t address, std::uint8_t value) {
+  frame_for_write(address / kFrameSize)[address % kFrameSize] = value;
+}
+
+std::uint64_t PhysicalMemory::read(std::uint64_t address, unsigned size) const {
+  std::uint64_t v = 0;
+  for (unsigned i = 0; i < size; ++i) v |= std::uint64_t{read8(address + i)} << (8 * i);
+  return v;
+}
+
+void PhysicalMemory::write(std::uint64_t address, unsigned size, std::uint64_t value) {
+  for (unsigned i = 0; i < size; ++i) write8(address + i, static_cast<std::uint8_t>(value >> (8 * i)));
+}
+
+std::vector<std::uint64_t> PhysicalMemory::frame_numbers() const {
+  std::vector<std::uint64_t> out;
+  out.reserve(frames_.size());
+  for (const auto& entry : frames_) out.push_back(entry.first);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace vtspec::model

@@ -1,0 +1,66 @@
+// The model's answer to "what may this access do?": every architecturally allowed outcome
+// of one TLB-less access, with the trace of the memory references of the canonical walk.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "model/machine_state.hpp"
+
+namespace vtspec::model {
+
+struct AccessRequest {
+  std::uint64_t linear = 0;
+  spec::AccessKind kind = spec::AccessKind::read;
+  unsigned cpl = 0;
+  bool implicit_supervisor = false;
+};
+
+enum class OutcomeKind { translated, page_fault, ept_violation, ept_misconfig };
+const char* to_string(OutcomeKind kind);
+
+// Setting accessed/dirty bits in one entry (guest paging structure or EPT), at its
+// host-physical address.
+struct FlagUpdate {
+  std::uint64_t physical;
+  std::uint64_t bits;
+  bool ept;                 // an EPT entry (else a guest paging-structure entry)
+  unsigned level;
+  friend bool operator==(const FlagUpdate&, const FlagUpdate&) = default;
+};
+
+struct Outcome {
+  OutcomeKind kind = OutcomeKind::translated;
+  std::uint64_t physical = 0;          // host-physical address of the access (translated)
+  std::uint64_t error_code = 0;        // #PF
+  std::uint64_t cr2 = 0;               // #PF
+  std::uint64_t guest_physical = 0;    // EPT violation / misconfiguration
+  std::uint64_t qualification = 0;     // EPT violation
+  std::uint64_t qualification_undefined = 0;  // qualification bits that may take either value
+  std::vector<FlagUpdate> required;    // flag updates this outcome always makes
+  std::vector<FlagUpdate> permitted;   // updates it may also make (superset of required)
+
+  // Same architecturally visible result (ignoring A/D updates).
+  bool same_result(const Outcome& other) const;
+  std::string describe() const;
+};
+
+struct Translation {
+  std::vector<Outcome> allowed;        // distinct results; allowed[0] is the canonical walk's
+  std::vector<spec::Reference> trace;  // every memory reference of the canonical walk, in order
+  spec::PagingWalk<spec::Concrete> guest_walk;  // the canonical guest walk
+  bool two_dimensional = false;
+  unsigned references = 0;
+};
+
+// Every allowed outcome of one access on `state`, without TLBs (the TLB model filters
+// and extends this set).
+Translation translate(const MachineState& state, const AccessRequest& request);
+
+// Apply an outcome's required flag updates to memory.
+void apply_flag_updates(MachineState& state, const Outcome& outcome);
+
+// Does the outcome set admit `observed` (same result, and A/D updates within bounds)?
+bool outcome_allowed(const std::vector<Outcome>& allowed, const Outcome& observed);
+
+}  // namespace vtspec::model

@@ -1,0 +1,22 @@
+// The machine-state format (schema `vtspec/state/1`), the first piece of the vector schema:
+// registers, CPU features, guest page tables and EPT given as readable mappings that the
+// loader expands into paging structures, and raw physical writes for anything a mapping
+// cannot say (malformed entries). See vectors/SCHEMA.md.
+#pragma once
+
+#include <string>
+
+#include "model/machine_state.hpp"
+
+namespace YAML { class Node; }
+
+namespace vtspec::vectors {
+
+// Parse a state document. `file` is used in error messages. Throws LoadError.
+model::MachineState load_state(const YAML::Node& document, const std::string& file);
+model::MachineState load_state_file(const std::string& path);
+
+// Parse a number (decimal, 0x hex, 0b binary, with optional _ separators) or a size (4K, 2M, 1G).
+std::uint64_t parse_number(const YAML::Node& node, const std::string& file, const std::string& field);
+
+}  // namespace vtspec::vectors
