@@ -10,6 +10,8 @@ namespace vtspec::cli {
 using Action = std::function<int()>;
 
 Action add_walk_command(CLI::App& app);
-Action add_selfcheck_command(CLI::App& app);
+Action add_gen_command(CLI::App& app);
+Action add_run_command(CLI::App& app);
+Action add_prove_command(CLI::App& app);
 
 }  // namespace vtspec::cli

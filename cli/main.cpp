@@ -17,7 +17,9 @@ int main(int argc, char** argv) {
     actions[app.get_subcommands({})[before]] = std::move(action);
   };
   add(add_walk_command);
-  add(add_selfcheck_command);
+  add(add_gen_command);
+  add(add_run_command);
+  add(add_prove_command);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,13 +1,16 @@
 // `vtspec walk STATE.yaml --va ADDR --access read|write|fetch --cpl N`
 #include <cstdio>
 #include <map>
+#include <stdexcept>
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
+#include "model/tlb/tlb_machine.hpp"
 #include "model/walk_trace.hpp"
+#include "vectors/format/history_section.hpp"
 #include "vectors/format/load_error.hpp"
 #include "vectors/format/state_file.hpp"
 
@@ -21,6 +24,27 @@ struct WalkOptions {
   unsigned cpl = 0;
   bool implicit = false;
 };
+// The TLB part of `vtspec walk`: every cached entry after the history, then every allowed
+// outcome with the entry that could supply it and why that entry is still valid.
+std::string format_cached_outcomes(const model::TlbMachine& m, const model::AccessRequest& req) {
+  const auto ctx = m.context();
+  std::string out = fmt::format("\nTLB model after {} history steps (VPID {}, PCID {:#x}{}):\n", m.steps(), ctx.vpid,
+                                ctx.pcid, ctx.ept_active ? fmt::format(", EP4TA {:#x}", ctx.ep4ta) : "");
+  out += fmt::format("  cached entries ({}):\n", m.entries().size());
+  for (std::size_t i = 0; i < m.entries().size(); ++i) out += fmt::format("    [{}] {}\n", i, m.entries()[i].describe());
+  out += "  allowed outcomes with the caches (SDM Vol. 3A 4.10, Vol. 3C 28.4):\n";
+  for (const auto& a : m.allowed(req)) {
+    out += fmt::format("    - {}  via {}", a.outcome.describe(), model::to_string(a.source));
+    if (a.source == model::SourceKind::fresh_walk) {
+      out += "\n";
+      continue;
+    }
+    out += fmt::format(" [{}] {}\n", a.entry, m.entries()[a.entry].describe());
+    for (const auto& line : m.explain(a.entry)) out += fmt::format("        {}\n", line);
+  }
+  return out;
+}
+
 }  // namespace
 
 Action add_walk_command(CLI::App& app) {
@@ -43,8 +67,24 @@ Action add_walk_command(CLI::App& app) {
       req.kind = kinds.at(opts->access);
       req.cpl = opts->cpl;
       req.implicit_supervisor = opts->implicit;
-      const auto t = model::translate(state, req);
-      std::fputs(model::format_walk(state, req, t).c_str(), stdout);
+      const auto history = vectors::load_history_file(opts->state_path);
+      if (history.empty()) {
+        const auto t = model::translate(state, req);
+        std::fputs(model::format_walk(state, req, t).c_str(), stdout);
+        return kOk;
+      }
+      // With a history, replay it on the TLB model and show what the caches may supply.
+      model::TlbMachine machine(state, {}, {.capacity = 0, .keep_log = true});
+      for (std::size_t i = 0; i < history.size(); ++i) {
+        try {
+          machine.apply(history[i]);
+        } catch (const std::invalid_argument& e) {
+          throw vectors::LoadError(opts->state_path, 0, 0, fmt::format("history[{}]", i), e.what());
+        }
+      }
+      const auto t = model::translate(machine.state(), req);
+      std::fputs(model::format_walk(machine.state(), req, t).c_str(), stdout);
+      std::fputs(format_cached_outcomes(machine, req).c_str(), stdout);
       return kOk;
     } catch (const vectors::LoadError& e) {
       std::fprintf(stderr, "error: %s\n", e.what());

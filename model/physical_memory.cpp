@@ -11,18 +11,17 @@ PhysicalMemory& PhysicalMemory::operator=(const PhysicalMemory& other) {
   if (this == &other) return *this;
   frames_.clear();
   for (const auto& [number, frame] : other.frames_) frames_.emplace(number, std::make_unique<Frame>(*frame));
-  last_number_ = ~std::uint64_t{0};
-  last_frame_ = nullptr;
+  forget_cache();
   return *this;
 }
 
 const PhysicalMemory::Frame* PhysicalMemory::find(std::uint64_t number) const {
-  if (number == last_number_) return last_frame_;
+  CacheSlot& slot = cache_[cache_index(number)];
+  if (slot.number == number) return slot.frame;
   auto it = frames_.find(number);
   if (it == frames_.end()) return nullptr;
-  last_number_ = number;
-  last_frame_ = it->second.get();
-  return last_frame_;
+  slot = {number, it->second.get()};
+  return slot.frame;
 }
 
 PhysicalMemory::Frame& PhysicalMemory::frame_for_write(std::uint64_t number) {
@@ -34,7 +33,7 @@ PhysicalMemory::Frame& PhysicalMemory::frame_for_write(std::uint64_t number) {
   return *slot;
 }
 
-std::uint64_t PhysicalMemory::read64(std::uint64_t address) const {
+std::uint64_t PhysicalMemory::read64_uncached(std::uint64_t address) const {
   if ((address & 7) == 0) {
     const Frame* f = find(address / kFrameSize);
     if (!f) return 0;

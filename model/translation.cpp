@@ -188,6 +188,9 @@ Translation translate(const MachineState& state, const AccessRequest& request) {
   t.allowed.push_back(canonical.outcome);
   for (unsigned level = 1; level <= state.paging_levels(); ++level) {
     if (!canonical.guest.used[level]) continue;
+    // An eager update of an entry whose accessed flag is already set changes nothing: the
+    // run would repeat the canonical outcome (and merging it would be a no-op).
+    if (Concrete::bit(canonical.guest.entry[level], spec::pte::accessed)) continue;
     PolicyRun run = run_policy(state, request, spec::AccessedFlagPolicy::eager_at(level));
     auto same = std::find_if(t.allowed.begin(), t.allowed.end(),
                              [&](const Outcome& o) { return o.same_result(run.outcome); });

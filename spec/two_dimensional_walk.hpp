@@ -37,7 +37,21 @@ struct EptFaultRecord {
   }
 };
 
-template <class D, class HostMemory, class Observer = NoObserver>
+// Where an EptTranslatingPort gets the translation of a guest-physical address. The default
+// walks the current EPT paging structures; a TLB model supplies a source that may instead
+// answer from a cached guest-physical mapping (SDM Vol. 3C 28.4.2: "for accesses using
+// guest-physical addresses, it may use guest-physical mappings associated with the current
+// EP4TA"), which keeps one walk for both the fresh and the cached cases.
+struct FreshEptTranslation {
+  template <class D, class HostMemory>
+  EptWalk<D> translate(const EptShape& shape, const typename D::Word& eptp, const typename D::Word& gpa,
+                       const EptAccess<D>& access, unsigned /*guest_level*/, const typename D::Bool& /*active*/,
+                       HostMemory& memory) {
+    return walk_ept<D>(shape, eptp, gpa, access, memory);
+  }
+};
+
+template <class D, class HostMemory, class Observer = NoObserver, class Source = FreshEptTranslation>
 struct EptTranslatingPort {
   using W = typename D::Word;
   using B = typename D::Bool;
@@ -47,6 +61,7 @@ struct EptTranslatingPort {
   Observer& observer;
   EptFaultRecord<D> fault;
   unsigned references = 0;  // concrete count of memory references made
+  Source source = {};
 
   void report(const EptWalk<D>& w, unsigned guest_level, const W& gpa) {
     if constexpr (!std::is_same_v<Observer, NoObserver>) {
@@ -65,7 +80,7 @@ struct EptTranslatingPort {
   }
 
   EptWalk<D> translate(const W& gpa, const EptAccess<D>& access, unsigned guest_level, const B& active) {
-    EptWalk<D> w = walk_ept<D>(shape, eptp, gpa, access, memory);
+    EptWalk<D> w = source.template translate<D>(shape, eptp, gpa, access, guest_level, active, memory);
     if (D::may_be_true(active)) {
       report(w, guest_level, gpa);
       count(w);
@@ -125,15 +140,16 @@ struct TwoDimensionalWalk {
   unsigned references = 0;   // concrete only
 };
 
-template <class D, class HostMemory, class Observer = NoObserver>
-TwoDimensionalWalk<D> walk_two_dimensional(const PagingShape& guest_shape, const EptShape& ept_shape,
-                                           const PagingControl<D>& ctl, const typename D::Word& eptp,
-                                           const typename D::Word& cr3, const typename D::Word& linear,
-                                           const Access<D>& access, HostMemory& memory, Observer& observer,
-                                           AccessedFlagPolicy policy = AccessedFlagPolicy::lazy()) {
+// The composition itself: a guest walk through `guest_port` (usually `ept_port`; a TLB model
+// may wrap it to start from a cached paging-structure entry), then the final guest-physical
+// access through `ept_port`, whose fault record decides the outcome.
+template <class D, class GuestPort, class EptPort>
+TwoDimensionalWalk<D> compose_two_dimensional(const PagingShape& guest_shape, const PagingControl<D>& ctl,
+                                              const typename D::Word& cr3, const typename D::Word& linear,
+                                              const Access<D>& access, GuestPort& guest_port, EptPort& port,
+                                              AccessedFlagPolicy policy = AccessedFlagPolicy::lazy()) {
   using B = typename D::Bool;
-  EptTranslatingPort<D, HostMemory, Observer> port{ept_shape, eptp, memory, observer, {}, 0};
-  PagingWalk<D> guest = walk_paging<D>(guest_shape, ctl, cr3, linear, access, port, policy);
+  PagingWalk<D> guest = walk_paging<D>(guest_shape, ctl, cr3, linear, access, guest_port, policy);
 
   EptAccess<D> final_access;
   final_access.read = !access.write && !access.fetch;
@@ -158,6 +174,16 @@ TwoDimensionalWalk<D> walk_two_dimensional(const PagingShape& guest_shape, const
   out.physical = fin.physical;
   out.references = port.references;
   return out;
+}
+
+template <class D, class HostMemory, class Observer = NoObserver>
+TwoDimensionalWalk<D> walk_two_dimensional(const PagingShape& guest_shape, const EptShape& ept_shape,
+                                           const PagingControl<D>& ctl, const typename D::Word& eptp,
+                                           const typename D::Word& cr3, const typename D::Word& linear,
+                                           const Access<D>& access, HostMemory& memory, Observer& observer,
+                                           AccessedFlagPolicy policy = AccessedFlagPolicy::lazy()) {
+  EptTranslatingPort<D, HostMemory, Observer> port{ept_shape, eptp, memory, observer, {}, 0};
+  return compose_two_dimensional<D>(guest_shape, ctl, cr3, linear, access, port, port, policy);
 }
 
 }  // namespace vtspec::spec

@@ -380,7 +380,7 @@ bool ept_resolve(const MachineState& s, std::uint64_t gpa, std::uint64_t& hpa) {
 MachineState load_state(const YAML::Node& doc, const std::string& file) {
   Context c{file};
   if (!doc.IsMap()) c.fail(doc, "", "a state is a YAML mapping");
-  reject_unknown_keys(c, doc, "", {"schema", "features", "registers", "paging", "ept", "memory", "description"});
+  reject_unknown_keys(c, doc, "", {"schema", "features", "registers", "paging", "ept", "memory", "description", "history"});
   if (!doc["schema"]) c.fail(doc, "schema", "missing (expected 'vtspec/state/1')");
   if (doc["schema"].Scalar() != "vtspec/state/1") c.fail(doc["schema"], "schema", "unsupported schema (expected 'vtspec/state/1')");
   MachineState s;
@@ -515,6 +515,10 @@ MachineState load_state_file(const std::string& path) {
     throw LoadError(path, e.mark.line + 1, e.mark.column + 1, "", e.msg);
   }
   return load_state(doc, path);
+}
+
+std::uint64_t parse_register_value(const YAML::Node& node, const std::string& file, const std::string& reg) {
+  return parse_register(Context{file}, node, reg);
 }
 
 }  // namespace vtspec::vectors

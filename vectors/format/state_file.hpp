@@ -19,4 +19,7 @@ model::MachineState load_state_file(const std::string& path);
 // Parse a number (decimal, 0x hex, 0b binary, with optional _ separators) or a size (4K, 2M, 1G).
 std::uint64_t parse_number(const YAML::Node& node, const std::string& file, const std::string& field);
 
+// A register (cr0, cr4, efer, rflags) given as a number or a list of flag names, as in `registers:`.
+std::uint64_t parse_register_value(const YAML::Node& node, const std::string& file, const std::string& reg);
+
 }  // namespace vtspec::vectors

@@ -1,0 +1,82 @@
+// An independent transcription of the TLB tagging and invalidation rules, for comparison
+// with spec/tlb_tags.hpp and spec/tlb_invalidation.hpp by the obligation
+// "tlb-isolation-and-flush". Sources: SDM Vol. 3A 4.10.1 (PCIDs), 4.10.2.4 (global pages),
+// 4.10.4.1 (INVLPG, INVPCID, MOV to CR3); Vol. 3C 28.4.1-28.4.3 (VPIDs, EP4TAs, INVVPID,
+// INVEPT). The entry-tag record of spec/tlb_tags.hpp is used as plain data.
+#pragma once
+
+#include "spec/tlb_tags.hpp"
+
+namespace vtspec::checker::declarative {
+
+// 4.10.1, 4.10.2.4, 28.4.2: a cached translation may be used for a linear address only in the
+// VPID it was filled in; only in its PCID unless it is a global *TLB* entry; as a linear
+// mapping only while EPT is off and as a combined mapping only while EPT is on with the
+// same EP4TA; and only for addresses it covers.
+template <class D>
+typename D::Bool tags_allow_use(const spec::EntryTags<D>& t, const spec::LookupContext<D>& c, const typename D::Word& linear) {
+  const auto same_vpid = t.vpid == c.vpid;
+  const auto pcid_ok = D::ite(t.global && !t.structure, D::truth(true), t.pcid == c.pcid);
+  const auto mapping_kind_ok =
+      D::ite(c.ept_active, t.linear_tagged && t.ept_tagged && t.ep4ta == c.ep4ta, t.linear_tagged && !t.ept_tagged);
+  return same_vpid && pcid_ok && mapping_kind_ok && (linear & t.mask) == t.base;
+}
+
+// Which pre-existing entries an operation MUST invalidate, operation by operation.
+struct TlbOperation {
+  enum Kind { invlpg, mov_cr3, invpcid, invvpid, invept } kind;
+  unsigned type = 0;
+  const char* name;
+};
+
+template <class D>
+struct TlbOperands {
+  typename D::Word linear, pcid, vpid, ep4ta, cr3;
+  typename D::Bool pcide;
+  typename D::Word current_vpid, current_pcid;
+};
+
+template <class D>
+typename D::Bool must_invalidate(const TlbOperation& op, const TlbOperands<D>& o, const spec::EntryTags<D>& t) {
+  using B = typename D::Bool;
+  const B linear_or_combined = t.linear_tagged;
+  const B covers = (o.linear & t.mask) == t.base;
+  const B global_tlb = t.global && !t.structure;
+  const B current_vpid = t.vpid == o.current_vpid;
+  switch (op.kind) {
+    case TlbOperation::invlpg:
+      // 4.10.4.1: TLB entries for the page of the current PCID, global ones of any PCID; all
+      // paging-structure-cache entries of the current PCID, whatever address. 28.4.3.1: of
+      // the current VPID; linear and combined mappings (all EP4TAs).
+      return linear_or_combined && current_vpid &&
+             D::ite(t.structure, t.pcid == o.current_pcid, covers && (t.pcid == o.current_pcid || global_tlb));
+    case TlbOperation::mov_cr3: {
+      // 4.10.4.1: PCIDE=0: all but global TLB entries, PCID 000H. PCIDE=1: those of the new
+      // PCID (CR3[11:0]) unless bit 63 of the source is 1.
+      const B flush = !(o.pcide && D::bit(o.cr3, 63));
+      const typename D::Word pcid = D::ite(o.pcide, o.cr3 & D::word(0xfff), D::word(0));
+      return flush && linear_or_combined && current_vpid && !global_tlb && t.pcid == pcid;
+    }
+    case TlbOperation::invpcid:
+      // INVPCID (Vol. 2, 4.10.4.1): type 0 one address of a PCID, no globals; type 1 one PCID,
+      // no globals; type 2 everything; type 3 everything but globals. Current VPID.
+      if (op.type == 0) return linear_or_combined && current_vpid && t.pcid == o.pcid && !global_tlb && covers;
+      if (op.type == 1) return linear_or_combined && current_vpid && t.pcid == o.pcid && !global_tlb;
+      if (op.type == 2) return linear_or_combined && current_vpid;
+      return linear_or_combined && current_vpid && !global_tlb;
+    case TlbOperation::invvpid:
+      // INVVPID (Vol. 3C 28.4.3.1 and Vol. 2): type 0 one address of a VPID (globals too);
+      // type 1 one VPID; type 2 every VPID but 0000H; type 3 one VPID but its globals.
+      if (op.type == 0) return linear_or_combined && t.vpid == o.vpid && covers;
+      if (op.type == 1) return linear_or_combined && t.vpid == o.vpid;
+      if (op.type == 2) return linear_or_combined && t.vpid != D::word(0);
+      return linear_or_combined && t.vpid == o.vpid && !global_tlb;
+    case TlbOperation::invept:
+      // INVEPT: type 1 guest-physical and combined mappings of one EP4TA; type 2 of all.
+      if (op.type == 1) return t.ept_tagged && t.ep4ta == o.ep4ta;
+      return t.ept_tagged;
+  }
+  return D::truth(false);
+}
+
+}  // namespace vtspec::checker::declarative

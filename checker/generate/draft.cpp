@@ -1,0 +1,111 @@
+#include "checker/generate/draft.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <fmt/format.h>
+
+#include "spec/paging_entry.hpp"
+#include "vectors/format/model_evaluation.hpp"
+#include "vectors/format/state_file.hpp"
+
+namespace vtspec::generate {
+
+using model::Operation;
+using model::OperationKind;
+
+std::string StateSketch::yaml() const {
+  std::string out = fmt::format("features: {{ {} }}\n", fmt::join(features, ", "));
+  out += "registers:\n";
+  out += fmt::format("  cr0: [{}]\n", fmt::join(cr0, ", "));
+  out += fmt::format("  cr4: [{}]\n", fmt::join(cr4, ", "));
+  out += fmt::format("  efer: [{}]\n", fmt::join(efer, ", "));
+  if (ac) out += "  rflags: [AC]\n";
+  if (pkru) out += fmt::format("  pkru: {:#x}\n", pkru);
+  if (cr3) out += fmt::format("  cr3: {:#x}\n", cr3);
+  out += fmt::format("paging:\n  root: {:#x}\n  tables_at: {:#x}\n  map:\n", root, tables_at);
+  for (const auto& m : mappings) out += "    - " + m + "\n";
+  if (!writes.empty()) {
+    out += "memory:\n";
+    for (const auto& [gpa, value] : writes) out += fmt::format("  - {{ gpa: {:#x}, u64: {:#x} }}\n", gpa, value);
+  }
+  return out;
+}
+
+namespace {
+Operation access(spec::AccessKind kind, std::uint64_t va, unsigned cpl, unsigned size, std::uint64_t value) {
+  Operation op;
+  op.kind = OperationKind::access;
+  op.access.kind = kind;
+  op.access.linear = va;
+  op.access.cpl = cpl;
+  op.size = size;
+  op.value = value;
+  return op;
+}
+
+}  // namespace
+
+model::MachineState load_sketch(const StateSketch& state) {
+  YAML::Node doc = YAML::Load(state.yaml());
+  doc["schema"] = "vtspec/state/1";
+  return vectors::load_state(doc, "<generated state>");
+}
+
+void Draft::read(std::uint64_t va, unsigned cpl, unsigned size) {
+  vector.operations.push_back(access(spec::AccessKind::read, va, cpl, size, 0));
+}
+void Draft::write(std::uint64_t va, unsigned cpl, std::uint64_t value, unsigned size) {
+  vector.operations.push_back(access(spec::AccessKind::write, va, cpl, size, value));
+}
+void Draft::fetch(std::uint64_t va, unsigned cpl) { vector.operations.push_back(access(spec::AccessKind::fetch, va, cpl, 1, 0)); }
+void Draft::store_entry(std::uint64_t gpa, std::uint64_t value) {
+  Operation op;
+  op.kind = OperationKind::store_entry;
+  op.address = gpa;
+  op.value = value;
+  vector.operations.push_back(op);
+}
+void Draft::invlpg(std::uint64_t va) {
+  Operation op;
+  op.kind = OperationKind::invlpg;
+  op.address = va;
+  vector.operations.push_back(op);
+}
+void Draft::mov_cr3(std::uint64_t value, bool no_flush) {
+  Operation op;
+  op.kind = OperationKind::mov_cr3;
+  op.value = value | (no_flush ? std::uint64_t{1} << 63 : 0);
+  vector.operations.push_back(op);
+}
+void Draft::mov_cr4(std::uint64_t value) {
+  Operation op;
+  op.kind = OperationKind::mov_cr4;
+  op.value = value;
+  vector.operations.push_back(op);
+}
+void Draft::invpcid(unsigned type, std::uint64_t pcid, std::uint64_t va) {
+  Operation op;
+  op.kind = OperationKind::invpcid;
+  op.type = type;
+  op.pcid = pcid;
+  op.address = va;
+  vector.operations.push_back(op);
+}
+
+void complete(Draft& d) {
+  d.vector.initial = load_sketch(d.state);
+  d.vector.expectations.clear();
+  for (auto& step : vectors::evaluate_on_model(d.vector)) d.vector.expectations.push_back(std::move(step.expectation));
+}
+
+std::uint64_t entry_address(const StateSketch& state, std::uint64_t va, unsigned level) {
+  const model::MachineState s = load_sketch(state);
+  std::uint64_t table = s.regs.cr3 & spec::frame_mask(s.features.maxphyaddr);
+  for (unsigned l = s.paging_levels();; --l) {
+    const std::uint64_t slot = table + ((va >> spec::index_shift(l)) & 511) * 8;
+    if (l == level) return slot;
+    table = s.memory.read64(slot) & spec::frame_mask(s.features.maxphyaddr);
+  }
+}
+
+}  // namespace vtspec::generate

@@ -1,0 +1,86 @@
+// The generator's building blocks: a state sketched as readable YAML (registers and
+// mappings, as a person would write it), and a draft vector whose expectations are filled
+// in from the model. Scenario files (permission_matrix.cpp, ...) produce drafts; corpus.cpp
+// groups them into files.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "vectors/format/vector.hpp"
+
+namespace vtspec::generate {
+
+// Guest-physical layout every generated vector uses. Targets own guest-physical memory at
+// and above 1 GiB and PML4 entry 511 (conformance/harness/harness_abi.h), so vectors stay below.
+inline constexpr std::uint64_t kRoot = 0x1000;            // the initial PML4
+inline constexpr std::uint64_t kTablesAt = 0x100000;      // paging structures the loader allocates
+inline constexpr std::uint64_t kDataAt = 0x1000000;       // data pages
+inline constexpr unsigned kMaxPhyAddr = 46;
+
+// The 8 bytes at the start of data page `pa`: distinct per page, and low byte 0xc3 (RET), so a
+// fetch there returns to the harness.
+inline constexpr std::uint64_t data_value(std::uint64_t pa) { return 0x7673000000000000ull | pa | 0xc3; }
+
+struct StateSketch {
+  std::vector<std::string> features = {"maxphyaddr: 46"};
+  std::vector<std::string> cr0 = {"PE", "PG", "WP"};
+  std::vector<std::string> cr4 = {"PAE"};
+  std::vector<std::string> efer = {"LME", "LMA", "NXE"};
+  bool ac = false;
+  std::uint64_t pkru = 0;
+  std::uint64_t cr3 = 0;  // 0: the root
+  std::uint64_t root = kRoot;
+  std::uint64_t tables_at = kTablesAt;
+  std::vector<std::string> mappings;  // each a YAML flow mapping or shorthand line
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> writes;  // raw u64 writes (guest-physical)
+
+  void data_page(std::uint64_t pa) { writes.emplace_back(pa, data_value(pa)); }
+  std::string yaml() const;
+};
+
+struct Draft {
+  vectors::Vector vector;
+  StateSketch state;
+  // Convenience builders for operations.
+  void read(std::uint64_t va, unsigned cpl, unsigned size = 8);
+  void write(std::uint64_t va, unsigned cpl, std::uint64_t value, unsigned size = 8);
+  void fetch(std::uint64_t va, unsigned cpl);
+  void store_entry(std::uint64_t gpa, std::uint64_t value);
+  void invlpg(std::uint64_t va);
+  void mov_cr3(std::uint64_t value, bool no_flush = false);
+  void mov_cr4(std::uint64_t value);
+  void invpcid(unsigned type, std::uint64_t pcid, std::uint64_t va = 0);
+  void entry(const std::string& name, std::uint64_t gpa) { vector.entries.push_back({name, gpa}); }
+};
+
+// The machine state a sketch describes (through the state loader).
+model::MachineState load_sketch(const StateSketch& state);
+
+// Load the draft's state and fill its expectations from the model. Throws on a bad draft.
+void complete(Draft& draft);
+
+// The guest-physical address of the paging-structure entry at `level` (4 = PML4 ... 1 = PT)
+// that translates `va` in the sketched state (following present entries only).
+std::uint64_t entry_address(const StateSketch& state, std::uint64_t va, unsigned level);
+
+struct CorpusFile {
+  std::string path;  // relative to the corpus root, e.g. "permissions/wp1-nxe1.yaml"
+  std::string description;
+  std::vector<Draft> drafts;
+};
+
+// Scenario families (one source file each).
+std::vector<CorpusFile> permission_matrix();
+std::vector<CorpusFile> accessed_dirty();
+std::vector<CorpusFile> large_pages();
+std::vector<CorpusFile> reserved_bits();
+std::vector<CorpusFile> protection_keys();
+std::vector<CorpusFile> tlb_scenarios();
+
+// Every corpus file, completed and rendered: (relative path, text).
+std::vector<std::pair<std::string, std::string>> generate_corpus();
+
+}  // namespace vtspec::generate

@@ -1,0 +1,33 @@
+// Known bugs that can be injected into copies of the rules (never into spec/ itself) to
+// show that every proof obligation can fail: `vtspec prove --mutation NAME` runs the
+// obligations against the mutated copy and must report a counterexample.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace vtspec::checker {
+
+enum class Mutation {
+  none,
+  ignore_cr0_wp,              // supervisor writes ignore CR0.WP (always allowed)
+  smap_ac_covers_implicit,    // EFLAGS.AC lifts SMAP for implicit supervisor accesses too
+  xd_inverted,                // XD=0 read as "execute disable"
+  ept_write_only_violation,   // a write-only EPT entry classified as a violation, not a misconfiguration
+  final_access_skips_ept,     // the final guest-physical address of a 2D walk is used as host-physical
+  invlpg_keeps_structure_caches,  // INVLPG leaves paging-structure-cache entries in place
+};
+
+struct MutationInfo {
+  Mutation mutation;
+  const char* name;
+  const char* description;
+  std::vector<std::string> caught_by;  // obligations expected to report a counterexample
+};
+
+const std::vector<MutationInfo>& mutations();
+std::optional<Mutation> mutation_by_name(const std::string& name);
+const MutationInfo& mutation_info(Mutation m);
+
+}  // namespace vtspec::checker

@@ -1,0 +1,16 @@
+// The obligation functions (one file each in checker/proofs/), collected by obligations.cpp.
+#pragma once
+
+#include "checker/proofs/guest_unknowns.hpp"
+#include "checker/proofs/obligation.hpp"
+
+namespace vtspec::checker {
+
+ObligationResult prove_guest_access_rights(const ProveOptions& o);
+ObligationResult prove_ept_classification(const ProveOptions& o);
+ObligationResult prove_two_dimensional_composition(const ProveOptions& o);
+ObligationResult prove_ept_isolation(const ProveOptions& o);
+ObligationResult prove_tlb_isolation_and_flush(const ProveOptions& o);
+ObligationResult prove_monotonicity(const ProveOptions& o);
+
+}  // namespace vtspec::checker

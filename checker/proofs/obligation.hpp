@@ -1,0 +1,76 @@
+// Proof obligations: named claims about spec/'s rules, each discharged by Z3 over all
+// inputs (symbolic entries, control bits, accesses). A claim that fails yields a concrete
+// counterexample state that `vtspec walk` (and the model, model::translate) can replay.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "checker/mutants/mutation.hpp"
+#include "model/machine_state.hpp"
+#include "model/translation.hpp"
+#include "spec/symbolic_domain.hpp"
+#include "spec/tlb_invalidation.hpp"
+
+namespace vtspec::checker {
+
+enum class Verdict { proved, counterexample, unknown };
+const char* to_string(Verdict v);
+
+// A concrete state and access that violates a claim.
+struct Counterexample {
+  std::string obligation;
+  std::string case_name;   // the structural instance (e.g. "4-level, 1G pages")
+  std::string explanation; // what the two sides said
+  model::MachineState state;
+  model::AccessRequest access;
+  std::string file;        // where it was written (empty if not written)
+  // For obligations about cached translations: the entry and the invalidation (replayed with
+  // spec::required_invalidation / spec::removes, which model/tlb uses), and the document
+  // written instead of a state file.
+  std::optional<spec::EntryTags<spec::Concrete>> tlb_entry;
+  std::optional<spec::InvalidationRequest<spec::Concrete>> tlb_request;
+  std::string document;
+};
+
+struct ProveOptions {
+  Mutation mutation = Mutation::none;
+  std::string counterexample_dir;  // empty: do not write files
+  unsigned timeout_ms = 60000;     // per solver call
+};
+
+struct ObligationResult {
+  std::string name;
+  std::string sdm;
+  Verdict verdict = Verdict::proved;
+  double seconds = 0;
+  unsigned cases = 0;       // structural instances discharged
+  std::string detail;       // unknown reason, or counterexample summary
+  std::optional<Counterexample> counterexample;
+};
+
+struct Obligation {
+  const char* name;
+  const char* sdm;
+  const char* claim;
+  std::function<ObligationResult(const ProveOptions&)> run;
+};
+
+const std::vector<Obligation>& obligations();
+
+// Runs one obligation, timing it and writing its counterexample (if any).
+ObligationResult run_obligation(const Obligation& o, const ProveOptions& options);
+
+// --- helpers for obligation implementations ---
+
+// Checks `hypotheses => claim` for all values of the free constants. On a counterexample,
+// `model` receives the Z3 model.
+Verdict discharge(const z3::expr& hypotheses, const z3::expr& claim, unsigned timeout_ms,
+                  std::optional<z3::model>& model, std::string& reason);
+
+// Accumulates case results into an obligation result; returns false once a case did not prove.
+bool record_case(ObligationResult& r, Verdict v, const std::string& case_name, const std::string& reason);
+
+}  // namespace vtspec::checker

@@ -1,0 +1,29 @@
+// The registry of proof obligations run by `vtspec prove`, in issue order.
+#include "checker/proofs/guest_obligations.hpp"
+
+namespace vtspec::checker {
+
+const std::vector<Obligation>& obligations() {
+  static const std::vector<Obligation> list = {
+      {"guest-access-rights", "SDM Vol. 3A 4.5, 4.6.1, 4.6.2, 4.7",
+       "walker fault/no-fault and #PF error code == declarative access-rights table", prove_guest_access_rights},
+      {"ept-classification", "SDM Vol. 3C 29.3.2, 29.3.3.1, 29.3.3.2, 29.3.5, Table 28-7",
+       "EPT misconfiguration/violation, every qualification bit and A/D effect == declarative transcription",
+       prove_ept_classification},
+      {"two-dimensional-composition", "SDM Vol. 3C 29.3.1, 29.3.3",
+       "successful 2D walk == guest walk in guest-physical space composed with EPT (HPA, rights)",
+       prove_two_dimensional_composition},
+      {"ept-isolation", "SDM Vol. 3C 29.3.2, 29.3.3",
+       "EPT leaves in R, EPT tables outside R => every successful access lands in R and guest writes never change EPT",
+       prove_ept_isolation},
+      {"tlb-isolation-and-flush", "SDM Vol. 3A 4.10.1, 4.10.4; Vol. 3C 29.4",
+       "tagged entries never serve another PCID/VPID (globals excepted); invalidations leave no stale outcome",
+       prove_tlb_isolation_and_flush},
+      {"monotonicity", "SDM Vol. 3A 4.6.1, 4.6.2; Vol. 3C 29.3.3.2",
+       "adding a permission bit (R/W, U/S for user accesses, clearing XD/AD/WD, EPT R/W/X) never adds a fault",
+       prove_monotonicity},
+  };
+  return list;
+}
+
+}  // namespace vtspec::checker

@@ -1,0 +1,44 @@
+// `vtspec run --target model|kvm [--results FILE [--resume]] [--tap] [--junit FILE] PATH...`
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "cli/exit_codes.hpp"
+#include "conformance/runner/runner.hpp"
+#include "conformance/runner/target_factory.hpp"
+
+namespace vtspec::cli {
+
+namespace {
+struct RunCommandOptions {
+  std::string target = "model";
+  std::vector<std::string> paths;
+  conformance::RunOptions run;
+};
+}  // namespace
+
+Action add_run_command(CLI::App& app) {
+  auto opts = std::make_shared<RunCommandOptions>();
+  auto* cmd = app.add_subcommand("run", "Run vectors on a target and compare every outcome with the allowed set.");
+  cmd->add_option("--target", opts->target, "model or kvm")->check(CLI::IsMember({"model", "kvm"}));
+  cmd->add_option("paths", opts->paths, "Vector files or directories (searched for *.yaml vector files)")->required();
+  cmd->add_option("--results", opts->run.results_path, "Append one JSON line per finished vector to FILE");
+  cmd->add_flag("--resume", opts->run.resume, "Continue the run recorded in --results FILE (skips finished vectors)");
+  cmd->add_flag("--tap", opts->run.tap, "Print TAP instead of the plain report");
+  cmd->add_option("--junit", opts->run.junit_path, "Write a JUnit XML report to FILE");
+  cmd->add_flag("-v,--verbose", opts->run.verbose, "Also list passing and skipped vectors");
+  return [opts]() -> int {
+    if (opts->run.resume && opts->run.results_path.empty()) {
+      std::cerr << "vtspec run: --resume needs --results FILE\n";
+      return kBadInput;
+    }
+    auto target = conformance::make_target(opts->target);
+    try {
+      return conformance::run_vectors(*target, opts->paths, opts->run, std::cout);
+    } catch (const std::exception& e) {
+      std::cerr << "vtspec run: " << e.what() << "\n";
+      return kBadInput;
+    }
+  };
+}
+
+}  // namespace vtspec::cli

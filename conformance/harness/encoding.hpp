@@ -1,0 +1,92 @@
+// Host side of the guest harness: turns a vector (initial state + operations) into what a
+// target loads — the vector's guest-physical memory with the harness's mappings inserted,
+// and the harness region (image, harness paging structures, program) — and turns the
+// results area back into conformance::Observations.
+//
+// Address-space choice (see README.md in this directory): the harness does NOT switch to a
+// CR3 of its own. A CR3 write flushes non-global TLB entries (SDM Vol. 3A 4.10.4.1), which
+// would erase exactly the stale entries TLB vectors observe. Instead the encoder puts one
+// PML4 entry (index 511) into every top-level table the vector runs on — the initial CR3
+// and every MOV CR3 target — so harness code, data and the direct map of guest-physical
+// memory stay mapped whatever the vector does. Vectors that use PML4 entry 511, linear
+// addresses at or above 0xffffff8000000000, or guest-physical memory outside the target's
+// window are rejected with an EncodeError for that vector.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "conformance/harness/harness_abi.h"
+#include "conformance/target.hpp"
+#include "model/machine_state.hpp"
+#include "model/operation.hpp"
+
+namespace vtspec::conformance::harness {
+
+// Where a target places things in guest-physical space.
+struct Layout {
+  std::uint64_t vector_window = VT_KVM_VECTOR_WINDOW;  // vector memory must lie in [0, window)
+  std::uint64_t region_gpa = VT_KVM_REGION_GPA;        // the harness region's base (>= window)
+};
+
+struct EncodedVector {
+  model::PhysicalMemory memory;          // vector memory + harness PML4 entries
+  std::vector<std::uint64_t> top_tables; // guest-physical PML4s that carry the harness entry
+  std::uint64_t harness_pml4e = 0;       // the value of that entry (index 511)
+  std::vector<std::uint8_t> program;     // bytes for VT_PROGRAM_OFFSET: header, operations, read-back list
+  std::uint32_t op_count = 0;
+  std::vector<std::uint64_t> readback;   // guest-physical addresses read after every operation
+  std::uint64_t rflags = 0x2;            // RFLAGS at entry (bit 1 and AC from the vector)
+};
+
+struct EncodeError {
+  std::string message;  // what in the vector the harness cannot run, e.g. "uses PML4 entry 511"
+};
+
+// Either an EncodedVector or the reason the vector cannot be encoded.
+struct EncodeResult {
+  EncodedVector encoded;
+  std::string error;  // empty on success
+};
+
+EncodeResult encode(const model::MachineState& initial, std::span<const model::Operation> operations,
+                    std::span<const std::uint64_t> readback, const Layout& layout = {});
+
+// The region bytes with the harness image and the harness paging structures only (what a
+// boot shim needs before any program is written).
+std::vector<std::uint8_t> build_region(const Layout& layout);
+
+// Stages the stores that turn guest memory as it is (`current`: reads 8 bytes of the
+// target's guest memory; frames `nonzero_frames` may be non-zero, all others are zero) into
+// the vector's initial memory, in the staging area (`staging`: the VT_STAGING_SIZE bytes at
+// layout.region_gpa + VT_STAGING_OFFSET), and records their number in `encoded.program`.
+// Returns the number of stores, or an error when they do not fit.
+struct StageResult {
+  std::size_t stores = 0;
+  std::string error;
+};
+StageResult stage_memory(EncodedVector& encoded, std::span<const std::uint64_t> nonzero_frames,
+                         const std::function<std::uint64_t(std::uint64_t)>& current, std::span<std::uint8_t> staging);
+
+struct DecodedResults {
+  std::vector<Observation> observations;  // one per operation (not_run where none recorded)
+  std::uint32_t ops_done = 0;
+  std::uint32_t current_op = 0;
+  std::string failure;                    // harness failure, empty if none
+  std::uint32_t cpuid[4][4] = {};          // VT_FLAG_CPUID: leaves 1, 7.0, 0x80000001, 0x80000008
+};
+
+// Asks the harness to record the CPUID leaves the guest sees (VT_FLAG_CPUID).
+void request_cpuid(EncodedVector& encoded);
+
+// `results` is the VT_RESULTS_SIZE bytes of the results area.
+DecodedResults decode(std::span<const std::uint8_t> results, std::uint32_t op_count,
+                      std::span<const std::uint64_t> readback);
+
+// The top-level paging-structure address a CR3 value selects (4-level paging, SDM 4.5).
+std::uint64_t pml4_address(std::uint64_t cr3, unsigned maxphyaddr);
+
+}  // namespace vtspec::conformance::harness

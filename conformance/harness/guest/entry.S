@@ -1,0 +1,182 @@
+/* The harness's 64-bit entry, exception entry points, the access stubs executed at CPL 0
+ * and CPL 3, and the non-local return used to resume after a fault. A boot shim (the KVM
+ * target loads long mode through KVM_SET_SREGS; multiboot shims come later) jumps to
+ * vt_entry in 64-bit mode with the harness GDT/IDT/TR loaded, RSP = info.stack_top and
+ * RDI = the first operation to run. */
+#include "../harness_abi.h"
+
+        .code64
+        .text
+
+        .globl vt_entry
+vt_entry:
+        lea __stack_top(%rip), %rsp
+        xor %rbp, %rbp
+        call harness_main          /* never returns: it reports through VT_PORT_DONE */
+1:      hlt
+        jmp 1b
+
+/* ---- Non-local resume (setjmp/longjmp without libc) ---------------------------------- */
+/* int vt_checkpoint(struct vt_checkpoint *c): returns 0; vt_resume(c) makes it return 1. */
+        .globl vt_checkpoint
+vt_checkpoint:
+        mov %rbx, 0(%rdi)
+        mov %rbp, 8(%rdi)
+        mov %r12, 16(%rdi)
+        mov %r13, 24(%rdi)
+        mov %r14, 32(%rdi)
+        mov %r15, 40(%rdi)
+        lea 8(%rsp), %rax          /* RSP after return */
+        mov %rax, 48(%rdi)
+        mov (%rsp), %rax           /* return address */
+        mov %rax, 56(%rdi)
+        pushfq
+        pop %rax
+        mov %rax, 64(%rdi)
+        xor %eax, %eax
+        ret
+
+        .globl vt_resume
+vt_resume:
+        mov 0(%rdi), %rbx
+        mov 8(%rdi), %rbp
+        mov 16(%rdi), %r12
+        mov 24(%rdi), %r13
+        mov 32(%rdi), %r14
+        mov 40(%rdi), %r15
+        mov 48(%rdi), %rsp
+        push 64(%rdi)
+        popfq
+        mov $1, %eax
+        jmp *56(%rdi)
+
+/* ---- Access stubs ------------------------------------------------------------------------- */
+/* Kernel (CPL 0) stubs: RDI = linear address, RSI = value; return the value read in RAX.
+ * Each is exactly the one architectural access; a fault is caught by the IDT handler.
+ * RAX is preloaded with a non-canonical address so that if a fetch lands on zero bytes
+ * ("add %al,(%rax)") it stops at once with #GP at the target instead of running on. */
+#define NONCANONICAL $0x8000dead0000beef
+        .globl vt_k_read1, vt_k_read2, vt_k_read4, vt_k_read8
+        .globl vt_k_write1, vt_k_write2, vt_k_write4, vt_k_write8, vt_k_fetch
+vt_k_read1:  movzbq (%rdi), %rax; ret
+vt_k_read2:  movzwq (%rdi), %rax; ret
+vt_k_read4:  movl (%rdi), %eax; ret
+vt_k_read8:  movq (%rdi), %rax; ret
+vt_k_write1: movb %sil, (%rdi); xor %eax, %eax; ret
+vt_k_write2: movw %si, (%rdi); xor %eax, %eax; ret
+vt_k_write4: movl %esi, (%rdi); xor %eax, %eax; ret
+vt_k_write8: movq %rsi, (%rdi); xor %eax, %eax; ret
+vt_k_fetch:  movabs NONCANONICAL, %rax; call *%rdi; xor %eax, %eax; ret
+
+/* void vt_enter_user(stub, address, value, rflags, rsp): IRETQ to CPL 3 at `stub` with
+ * RDI = address, RSI = value. The stub ends in UD2 at vt_u_done; the #UD handler records
+ * the completion and resumes the interpreter (SDM Vol. 3A 6.14: IRET/exception ring
+ * transitions; INT n is not usable on this KVM, so an exception is the way back). */
+        .globl vt_enter_user
+vt_enter_user:
+        mov %rdi, %rax
+        mov %rsi, %rdi
+        mov %rdx, %rsi
+        pushq $(VT_SEL_USER_DATA | 3)
+        push %r8
+        push %rcx
+        pushq $(VT_SEL_USER_CODE | 3)
+        push %rax
+        xor %eax, %eax
+        xor %ebx, %ebx
+        xor %ecx, %ecx
+        xor %edx, %edx
+        iretq
+
+/* ---- CPL-3 stubs (their own page, mapped U/S = 1) ------------------------------------- */
+        .section .user_text, "ax"
+        .globl vt_u_read1, vt_u_read2, vt_u_read4, vt_u_read8
+        .globl vt_u_write1, vt_u_write2, vt_u_write4, vt_u_write8, vt_u_fetch, vt_u_done
+vt_u_read1:  movzbq (%rdi), %rax; jmp vt_u_done
+vt_u_read2:  movzwq (%rdi), %rax; jmp vt_u_done
+vt_u_read4:  movl (%rdi), %eax; jmp vt_u_done
+vt_u_read8:  movq (%rdi), %rax; jmp vt_u_done
+vt_u_write1: movb %sil, (%rdi); jmp vt_u_done
+vt_u_write2: movw %si, (%rdi); jmp vt_u_done
+vt_u_write4: movl %esi, (%rdi); jmp vt_u_done
+vt_u_write8: movq %rsi, (%rdi); jmp vt_u_done
+/* The user stack top holds vt_u_done, so a RET at the target comes back here. */
+vt_u_fetch:  movabs NONCANONICAL, %rax; jmp *%rdi
+vt_u_done:   ud2
+        .text
+
+/* ---- Exception entry ---------------------------------------------------------------- */
+/* Every vector 0-31 gets a stub that pushes a zero error code when the CPU pushes none
+ * (SDM Vol. 3A 6.13, Table 6-1: 8, 10-14, 17, 21, 29, 30 push one), then the vector. */
+.macro EXC_NOERR n
+vt_exc_\n: pushq $0; pushq $\n; jmp vt_exc_common
+.endm
+.macro EXC_ERR n
+vt_exc_\n: pushq $\n; jmp vt_exc_common
+.endm
+EXC_NOERR 0
+EXC_NOERR 1
+EXC_NOERR 2
+EXC_NOERR 3
+EXC_NOERR 4
+EXC_NOERR 5
+EXC_NOERR 6
+EXC_NOERR 7
+EXC_ERR 8
+EXC_NOERR 9
+EXC_ERR 10
+EXC_ERR 11
+EXC_ERR 12
+EXC_ERR 13
+EXC_ERR 14
+EXC_NOERR 15
+EXC_NOERR 16
+EXC_ERR 17
+EXC_NOERR 18
+EXC_NOERR 19
+EXC_NOERR 20
+EXC_ERR 21
+EXC_NOERR 22
+EXC_NOERR 23
+EXC_NOERR 24
+EXC_NOERR 25
+EXC_NOERR 26
+EXC_NOERR 27
+EXC_NOERR 28
+EXC_ERR 29
+EXC_ERR 30
+EXC_NOERR 31
+
+/* Frame handed to vt_exception (struct vt_frame in harness.h): r15..rax, vector, error
+ * code, then the CPU's RIP, CS, RFLAGS, RSP, SS. */
+vt_exc_common:
+        push %rax
+        push %rbx
+        push %rcx
+        push %rdx
+        push %rsi
+        push %rdi
+        push %rbp
+        push %r8
+        push %r9
+        push %r10
+        push %r11
+        push %r12
+        push %r13
+        push %r14
+        push %r15
+        mov %rsp, %rdi
+        and $-16, %rsp
+        call vt_exception          /* records and resumes the interpreter; never returns */
+1:      hlt
+        jmp 1b
+
+        .section .rodata
+        .globl vt_exception_stubs
+        .balign 8
+vt_exception_stubs:
+        .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+        .quad vt_exc_\n
+        .endr
+
+        .section .note.GNU-stack, "", @progbits

@@ -1,0 +1,201 @@
+/* The harness interpreter: runs the operations of the program area one by one and records
+ * each outcome in the results area (harness_abi.h). A fault in an operation is caught by
+ * vt_exception, recorded, and the interpreter resumes at the next operation through the
+ * checkpoint taken before it. Everything between two operations touches only harness
+ * pages and the direct map, so it does not disturb the TLB state a vector builds up
+ * (no CR3 write, no INVLPG, no paging-structure store of its own). */
+#include "harness.h"
+
+#define PROGRAM ((const volatile struct vt_program_header*)(VT_HARNESS_LINEAR + VT_PROGRAM_OFFSET))
+#define RESULTS ((volatile struct vt_results_header*)(VT_HARNESS_LINEAR + VT_RESULTS_OFFSET))
+
+static struct vt_checkpoint checkpoint;
+static const volatile struct vt_op* current_op;
+static volatile struct vt_result* current_result;
+static volatile int in_operation;
+static int descriptors_ready; /* bss: zero as loaded */
+
+void* memset(void* d, int c, unsigned long n) {
+  unsigned char* p = d;
+  while (n--) *p++ = (unsigned char)c;
+  return d;
+}
+void* memcpy(void* d, const void* s, unsigned long n) {
+  unsigned char* p = d;
+  const unsigned char* q = s;
+  while (n--) *p++ = *q++;
+  return d;
+}
+
+void vt_report(uint16_t port, uint32_t value) {
+  for (;;) {
+    __asm__ volatile("outl %0, %1" : : "a"(value), "Nd"(port) : "memory");
+    __asm__ volatile("hlt");
+  }
+}
+
+static volatile struct vt_result* result_slot(uint32_t i) {
+  return (volatile struct vt_result*)(VT_HARNESS_LINEAR + VT_RESULTS_OFFSET + VT_RESULTS_FIRST) + i;
+}
+static volatile uint64_t* readback_slot(uint32_t op, uint32_t k) {
+  return (volatile uint64_t*)(VT_HARNESS_LINEAR + VT_RESULTS_OFFSET + VT_READBACK_VALUES_OFFSET) +
+         (uint64_t)op * VT_MAX_READBACK + k;
+}
+/* The supervisor alias of a guest-physical address. */
+static volatile uint64_t* direct(uint64_t gpa) { return (volatile uint64_t*)(VT_DIRECT_MAP_BASE + gpa); }
+
+static uint64_t pick_stub(int user, unsigned access, unsigned size) {
+  static char* const kernel[3][4] = {{vt_k_read1, vt_k_read2, vt_k_read4, vt_k_read8},
+                                     {vt_k_write1, vt_k_write2, vt_k_write4, vt_k_write8},
+                                     {vt_k_fetch, vt_k_fetch, vt_k_fetch, vt_k_fetch}};
+  static char* const user_stubs[3][4] = {{vt_u_read1, vt_u_read2, vt_u_read4, vt_u_read8},
+                                         {vt_u_write1, vt_u_write2, vt_u_write4, vt_u_write8},
+                                         {vt_u_fetch, vt_u_fetch, vt_u_fetch, vt_u_fetch}};
+  unsigned s = size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : 3;
+  return (uint64_t)(user ? user_stubs : kernel)[access][s];
+}
+
+/* Runs one operation; returns normally only when it completed at CPL 0. */
+static void run_operation(const volatile struct vt_op* op, volatile struct vt_result* r) {
+  uint64_t address = op->address, value = op->value;
+  switch (op->kind) {
+    case VT_OP_ACCESS: {
+      if (op->cpl == 3) {
+        uint64_t rsp = (uint64_t)__user_stack_top - 64;
+        vt_enter_user(pick_stub(1, op->access, op->size), address, value, PROGRAM->user_rflags, rsp);
+      }
+      vt_kernel_stub stub = (vt_kernel_stub)pick_stub(0, op->access, op->size);
+      r->value = stub(address, value);
+      break;
+    }
+    case VT_OP_STORE_ENTRY:
+      *direct(address) = value; /* SDM Vol. 3A 4.10.4: software update of a paging entry */
+      break;
+    case VT_OP_INVLPG:
+      __asm__ volatile("invlpg (%0)" : : "r"(address) : "memory");
+      break;
+    case VT_OP_MOV_CR3:
+      __asm__ volatile("mov %0, %%cr3" : : "r"(value) : "memory");
+      break;
+    case VT_OP_MOV_CR4:
+      __asm__ volatile("mov %0, %%cr4" : : "r"(value) : "memory");
+      break;
+    case VT_OP_MOV_CR0:
+      __asm__ volatile("mov %0, %%cr0" : : "r"(value) : "memory");
+      break;
+    case VT_OP_INVPCID: {
+      /* SDM Vol. 2A INVPCID: 128-bit descriptor {PCID (bits 11:0), linear address}. */
+      struct { uint64_t pcid, linear; } __attribute__((aligned(16))) descriptor = {op->pcid, address};
+      __asm__ volatile("invpcid %0, %1" : : "m"(descriptor), "r"((uint64_t)op->type) : "memory");
+      break;
+    }
+    default:
+      r->status = VT_EXCEPTION;
+      r->vector = 0xffffffffu; /* unknown operation: the host validates, so never reached */
+      return;
+  }
+  r->status = VT_COMPLETED;
+}
+
+/* Puts the vector's memory in place with guest stores (see VT_STAGING_OFFSET), then flushes
+ * every TLB entry and paging-structure cache: a MOV to CR4 that changes CR4.PGE invalidates
+ * all of them, global ones included (SDM Vol. 3A 4.10.4.1), so the first operation starts
+ * from an empty TLB whatever ran before. */
+static void load_memory(const volatile struct vt_program_header* program) {
+  const volatile uint64_t* stores = (const volatile uint64_t*)direct(program->staging_gpa);
+  for (uint32_t i = 0; i < program->store_count; ++i) *direct(stores[2 * i]) = stores[2 * i + 1];
+  uint64_t cr4;
+  __asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+  __asm__ volatile("mov %0, %%cr4" : : "r"(cr4 ^ (1ull << 7)) : "memory");
+  __asm__ volatile("mov %0, %%cr4" : : "r"(cr4) : "memory");
+}
+
+void harness_main(uint64_t first_op) {
+  /* Once per load of the image: bss is zero as loaded (the host or boot shim zero-fills the
+   * image area), and afterwards every word the interpreter uses is set before it is read.
+   * Instructions are expensive on some targets (on this KVM backend supervisor code can be
+   * emulated), so nothing is redone per vector. */
+  if (!descriptors_ready) {
+    vt_setup_descriptors();
+    descriptors_ready = 1;
+  }
+  const volatile struct vt_program_header* program = PROGRAM;
+  if (program->magic != VT_PROGRAM_MAGIC || program->op_count > VT_MAX_OPS ||
+      program->readback_count > VT_MAX_READBACK)
+    vt_report(VT_PORT_FAILED, VT_FAIL_BAD_PROGRAM);
+  const volatile struct vt_op* ops = (const volatile struct vt_op*)(program + 1);
+  const volatile uint64_t* readback = (const volatile uint64_t*)(ops + program->op_count);
+  volatile struct vt_results_header* results = RESULTS;
+  results->magic = VT_RESULTS_MAGIC;
+
+  /* The CPL-3 return address for a RET fetched at CPL 3, written through the direct map
+   * (a CPL-0 write to the U/S = 1 stack page itself would be subject to SMAP). */
+  uint64_t user_rsp = (uint64_t)__user_stack_top - 64;
+  *direct(program->region_gpa + (user_rsp - VT_HARNESS_LINEAR)) = (uint64_t)vt_u_done;
+
+  if (first_op == 0) load_memory(program);
+  if (program->flags & VT_FLAG_CPUID) {
+    static const uint32_t leaves[4] = {1, 7, 0x80000001u, 0x80000008u};
+    for (int i = 0; i < 4; ++i) {
+      uint32_t a, b, c, d;
+      __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(leaves[i]), "c"(0));
+      results->cpuid[i][0] = a, results->cpuid[i][1] = b, results->cpuid[i][2] = c, results->cpuid[i][3] = d;
+    }
+  }
+  if (program->flags & VT_FLAG_WRPKRU)
+    __asm__ volatile("wrpkru" : : "a"((uint32_t)program->pkru), "c"(0), "d"(0) : "memory");
+
+  for (uint32_t i = (uint32_t)first_op; i < program->op_count; ++i) {
+    results->current_op = i;
+    volatile struct vt_result* r = result_slot(i);
+    r->status = VT_STARTED;
+    current_op = &ops[i];
+    current_result = r;
+    if (vt_checkpoint(&checkpoint) == 0) {
+      in_operation = 1;
+      run_operation(&ops[i], r);
+    }
+    in_operation = 0;
+    for (uint32_t k = 0; k < program->readback_count; ++k) *readback_slot(i, k) = *direct(readback[k]);
+    results->ops_done = i + 1;
+  }
+  vt_report(VT_PORT_DONE, results->ops_done);
+}
+
+/* Every exception lands here (entry.S). SDM Vol. 3A 6.14: the frame holds the faulting
+ * RIP and CS; for #PF, CR2 holds the linear address (4.7). */
+void vt_exception(struct vt_frame* frame) {
+  volatile struct vt_results_header* results = RESULTS;
+  if (!in_operation) {
+    results->unexpected_vector = frame->vector;
+    results->unexpected_rip = frame->rip;
+    results->failure_detail = frame->error_code;
+    results->failure = frame->vector == 8 ? VT_FAIL_DOUBLE_FAULT : VT_FAIL_UNEXPECTED_EXCEPTION;
+    vt_report(VT_PORT_FAILED, (uint32_t)results->failure);
+  }
+  in_operation = 0;
+  const volatile struct vt_op* op = current_op;
+  volatile struct vt_result* r = current_result;
+  uint64_t cr2 = frame->vector == 14 ? vt_read_cr2() : 0;
+  int fetch = op->kind == VT_OP_ACCESS && op->access == VT_FETCH;
+  if (frame->vector == 6 && frame->rip == (uint64_t)vt_u_done) {
+    /* The CPL-3 stub finished its access and trapped back. */
+    r->status = VT_COMPLETED;
+    r->value = (op->kind == VT_OP_ACCESS && op->access == VT_READ) ? frame->rax : 0;
+  } else if (fetch && frame->rip == op->address && !(frame->vector == 14 && cr2 - op->address < 16)) {
+    /* The instruction at the target was fetched (RIP points at it) and then faulted while
+     * executing (e.g. a byte that is not RET): the fetch itself succeeded. */
+    r->status = VT_COMPLETED;
+    r->value = 0;
+    r->rip = frame->rip;
+    r->vector = (uint32_t)frame->vector; /* kept for diagnosis */
+  } else {
+    r->status = VT_EXCEPTION;
+    r->vector = (uint32_t)frame->vector;
+    r->error_code = frame->error_code;
+    r->cr2 = cr2;
+    r->rip = frame->rip;
+    r->cs = frame->cs;
+  }
+  vt_resume(&checkpoint);
+}

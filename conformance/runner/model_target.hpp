@@ -1,0 +1,17 @@
+// The `model` target: runs a vector on the reference model itself (model/tlb's TlbMachine,
+// following the canonical outcome of each operation). `vtspec run --target model` therefore
+// checks that a corpus's expectations agree with the model as it is now.
+#pragma once
+
+#include "conformance/target.hpp"
+
+namespace vtspec::conformance {
+
+class ModelTarget final : public Target {
+ public:
+  std::string name() const override { return "model"; }
+  std::string unavailable_reason() override { return {}; }
+  VectorResult run(const vectors::Vector& vector) override;
+};
+
+}  // namespace vtspec::conformance

@@ -1,0 +1,45 @@
+#include "conformance/runner/target_factory.hpp"
+
+#include "conformance/runner/model_target.hpp"
+
+#if defined(VTSPEC_HAVE_KVM_TARGET) && __has_include("conformance/targets/kvm_target.hpp")
+#include "conformance/targets/kvm_target.hpp"
+#define VTSPEC_KVM_AVAILABLE 1
+#endif
+
+namespace vtspec::conformance {
+
+namespace {
+
+// Stands in for a target this build does not have.
+class MissingTarget final : public Target {
+ public:
+  MissingTarget(std::string name, std::string why) : name_(std::move(name)), why_(std::move(why)) {}
+  std::string name() const override { return name_; }
+  std::string unavailable_reason() override { return why_; }
+  VectorResult run(const vectors::Vector&) override {
+    VectorResult r;
+    r.status = VectorResult::Status::skipped;
+    r.reason = why_;
+    return r;
+  }
+
+ private:
+  std::string name_, why_;
+};
+
+}  // namespace
+
+std::unique_ptr<Target> make_target(const std::string& name) {
+  if (name == "model") return std::make_unique<ModelTarget>();
+  if (name == "kvm") {
+#ifdef VTSPEC_KVM_AVAILABLE
+    return make_kvm_target();
+#else
+    return std::make_unique<MissingTarget>("kvm", "the KVM target is not part of this build (conformance/targets)");
+#endif
+  }
+  return nullptr;
+}
+
+}  // namespace vtspec::conformance

@@ -1,0 +1,379 @@
+// The KVM target against SDM-derived expectations: small hand-written operation lists run
+// in the guest harness on /dev/kvm. Skipped (with the reason) when /dev/kvm is unusable.
+// Where this KVM diverges from the architecture, the test states the architectural outcome
+// and is listed in docs/kvm-divergences.md; it is not weakened to pass.
+#include <gtest/gtest.h>
+
+#include <memory>
+
+#include "conformance/targets/kvm_target.hpp"
+#include "conformance/targets/tests/vector_builder.hpp"
+
+namespace vtspec::conformance {
+namespace {
+
+using testing::VectorBuilder;
+using namespace testing;  // entry and error-code bits
+using K = spec::AccessKind;
+using Obs = Observation::Kind;
+constexpr std::uint64_t kData = 0x10000, kCode = 0x11000, kOther = 0x12000;
+constexpr std::uint64_t kPattern = 0x1122334455667788ull;
+
+class KvmTargetTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { target_ = make_kvm_target(2000).release(); }
+  static void TearDownTestSuite() { delete target_; }
+  void SetUp() override {
+    std::string reason = target_->unavailable_reason();
+    if (!reason.empty()) GTEST_SKIP() << "KVM target unavailable: " << reason;
+  }
+  // Runs and requires the vector to have run cleanly.
+  static VectorResult run_ok(const vectors::Vector& v) {
+    VectorResult r = target_->run(v);
+    EXPECT_EQ(r.status, VectorResult::Status::ran) << r.reason;
+    EXPECT_EQ(r.observations.size(), v.operations.size());
+    return r;
+  }
+  static void expect_page_fault(const Observation& o, std::uint64_t error_code, std::uint64_t cr2) {
+    EXPECT_EQ(o.kind, Obs::exception);
+    EXPECT_EQ(o.vector, 14u);
+    EXPECT_EQ(o.error_code, error_code);
+    EXPECT_EQ(o.cr2, cr2);
+  }
+  static inline Target* target_ = nullptr;
+};
+
+TEST_F(KvmTargetTest, SupervisorReadOfMappedPageReturnsMemory) {
+  auto v = VectorBuilder("read").map(0, kData, P | RW).poke(kData + 8, 8, kPattern)
+               .access(VectorBuilder::linear(0) + 8, K::read, 0, 8)
+               .access(VectorBuilder::linear(0) + 9, K::read, 0, 2)
+               .access(VectorBuilder::linear(0) + 12, K::read, 0, 4)
+               .access(VectorBuilder::linear(0) + 15, K::read, 0, 1).build();
+  auto r = run_ok(v);
+  ASSERT_EQ(r.observations.size(), 4u);
+  EXPECT_EQ(r.observations[0].kind, Obs::completed);
+  EXPECT_EQ(r.observations[0].value, kPattern);
+  EXPECT_EQ(r.observations[1].value, 0x6677u);  // little-endian: bytes 9, 10 are 0x77, 0x66
+  EXPECT_EQ(r.observations[2].value, 0x11223344u);
+  EXPECT_EQ(r.observations[3].value, 0x11u);
+}
+
+// SDM 4.7: a not-present translation gives #PF with P = 0; W/R and U/S describe the access.
+TEST_F(KvmTargetTest, NotPresentPteFaultsWithAccessDescribedInErrorCode) {
+  auto v = VectorBuilder("np").access(VectorBuilder::linear(3), K::read, 0)
+               .access(VectorBuilder::linear(3) + 0x10, K::write, 3, 4, 1).build();
+  auto r = run_ok(v);
+  expect_page_fault(r.observations[0], 0, VectorBuilder::linear(3));
+  expect_page_fault(r.observations[1], PF_W | PF_U, VectorBuilder::linear(3) + 0x10);
+}
+
+// SDM 4.6.1: user-mode write needs R/W = 1 at every level; a violation sets P, W, U.
+TEST_F(KvmTargetTest, UserAccessRightsFollowTheSdm) {
+  auto v = VectorBuilder("user").map(0, kData, P | US).map(1, kOther, P | RW).poke(kData, 8, kPattern)
+               .access(VectorBuilder::linear(0), K::read, 3, 8)
+               .access(VectorBuilder::linear(0), K::write, 3, 8, 1)
+               .access(VectorBuilder::linear(1) + 4, K::read, 3, 4).build();
+  auto r = run_ok(v);
+  EXPECT_EQ(r.observations[0].kind, Obs::completed);
+  EXPECT_EQ(r.observations[0].value, kPattern);
+  expect_page_fault(r.observations[1], PF_P | PF_W | PF_U, VectorBuilder::linear(0));
+  expect_page_fault(r.observations[2], PF_P | PF_U, VectorBuilder::linear(1) + 4);
+}
+
+// SDM 4.6.1: supervisor writes to read-only pages fault only with CR0.WP = 1.
+TEST_F(KvmTargetTest, SupervisorWriteToReadOnlyPageDependsOnWp) {
+  for (bool wp : {true, false}) {
+    VectorBuilder b(wp ? "wp1" : "wp0");
+    if (!wp) b.state().regs.cr0 &= ~model::cr0::wp;
+    auto v = b.map(0, kData, P).access(VectorBuilder::linear(0) + 16, K::write, 0, 2, 0xbeef)
+                 .access(VectorBuilder::linear(0) + 16, K::read, 0, 8).build();
+    auto r = run_ok(v);
+    if (wp) {
+      expect_page_fault(r.observations[0], PF_P | PF_W, VectorBuilder::linear(0) + 16);
+      EXPECT_EQ(r.observations[1].value, 0u);
+    } else {
+      EXPECT_EQ(r.observations[0].kind, Obs::completed);
+      EXPECT_EQ(r.observations[1].value, 0xbeefu);
+    }
+  }
+}
+
+// SDM 4.6.2: with EFER.NXE = 1, XD = 1 forbids instruction fetches; I/D is set in the error
+// code. A fetch that succeeds executes the RET the vector placed there.
+TEST_F(KvmTargetTest, FetchesHonourExecuteDisableAtBothPrivilegeLevels) {
+  auto v = VectorBuilder("fetch").map(0, kCode, P | US).map(1, kCode, P | US | XD).map(2, kCode, P)
+               .poke(kCode + 0x40, 1, 0xc3)
+               .access(VectorBuilder::linear(0) + 0x40, K::fetch, 0, 1)
+               .access(VectorBuilder::linear(0) + 0x40, K::fetch, 3, 1)
+               .access(VectorBuilder::linear(1) + 0x40, K::fetch, 0, 1)
+               .access(VectorBuilder::linear(1) + 0x40, K::fetch, 3, 1)
+               .access(VectorBuilder::linear(2) + 0x40, K::fetch, 0, 1)
+               .access(VectorBuilder::linear(2) + 0x40, K::fetch, 3, 1).build();
+  auto r = run_ok(v);
+  EXPECT_EQ(r.observations[0].kind, Obs::completed);
+  EXPECT_EQ(r.observations[1].kind, Obs::completed);
+  expect_page_fault(r.observations[2], PF_P | PF_ID, VectorBuilder::linear(1) + 0x40);
+  expect_page_fault(r.observations[3], PF_P | PF_ID | PF_U, VectorBuilder::linear(1) + 0x40);
+  EXPECT_EQ(r.observations[4].kind, Obs::completed);
+  expect_page_fault(r.observations[5], PF_P | PF_ID | PF_U, VectorBuilder::linear(2) + 0x40);
+}
+
+// SDM 4.6.1: SMEP forbids supervisor fetches from user pages; SMAP forbids supervisor data
+// accesses to user pages unless RFLAGS.AC = 1 (explicit accesses).
+TEST_F(KvmTargetTest, SmepAndSmapProtectUserPagesFromTheSupervisor) {
+  for (bool ac : {false, true}) {
+    VectorBuilder b(ac ? "smap-ac1" : "smap-ac0");
+    b.state().regs.cr4 |= model::cr4::smep | model::cr4::smap;
+    if (ac) b.state().regs.rflags |= model::rflags::ac;
+    auto v = b.map(0, kCode, P | RW | US).poke(kCode, 1, 0xc3).poke(kCode + 8, 8, kPattern)
+                 .access(VectorBuilder::linear(0), K::fetch, 0, 1)
+                 .access(VectorBuilder::linear(0) + 8, K::read, 0, 8)
+                 .access(VectorBuilder::linear(0) + 8, K::read, 3, 8).build();
+    auto r = run_ok(v);
+    expect_page_fault(r.observations[0], PF_P | PF_ID, VectorBuilder::linear(0));
+    if (ac) {
+      EXPECT_EQ(r.observations[1].kind, Obs::completed);
+      EXPECT_EQ(r.observations[1].value, kPattern);
+    } else {
+      expect_page_fault(r.observations[1], PF_P, VectorBuilder::linear(0) + 8);
+    }
+    EXPECT_EQ(r.observations[2].value, kPattern) << "user accesses are not affected by SMAP";
+  }
+}
+
+// SDM 4.8: a read sets A in every entry used; a write also sets D in the PTE.
+TEST_F(KvmTargetTest, AccessedAndDirtyFlagsAreReadBackAfterEachOperation) {
+  auto v = VectorBuilder("ad").map(0, kData, P | RW)
+               .check("pte", VectorBuilder::pte_address(0)).check("pde", VectorBuilder::kPd + 2 * 8)
+               .access(VectorBuilder::linear(0), K::read, 0, 8)
+               .access(VectorBuilder::linear(0), K::write, 0, 8, 5).build();
+  auto r = run_ok(v);
+  ASSERT_EQ(r.observations[0].entries_after.size(), 2u);
+  EXPECT_EQ(r.observations[0].entries_after[0].first, VectorBuilder::pte_address(0));
+  EXPECT_EQ(r.observations[0].entries_after[0].second, kData | P | RW | A);
+  EXPECT_EQ(r.observations[0].entries_after[1].second, VectorBuilder::kPt | P | RW | US | A);
+  EXPECT_EQ(r.observations[1].entries_after[0].second, kData | P | RW | A | D);
+}
+
+// SDM 4.10.4.1: after a store to a PTE, INVLPG makes the next access use the new entry;
+// MOV CR3 does so too for non-global entries.
+TEST_F(KvmTargetTest, StoreEntryThenInvalidationUsesTheNewTranslation) {
+  auto v = VectorBuilder("tlb").map(0, kData, P | RW).poke(kData, 8, 1).poke(kOther, 8, 2)
+               .access(VectorBuilder::linear(0), K::read, 0, 8)
+               .simple(model::OperationKind::store_entry, VectorBuilder::pte_address(0), kOther | P | RW)
+               .simple(model::OperationKind::invlpg, VectorBuilder::linear(0))
+               .access(VectorBuilder::linear(0), K::read, 0, 8)
+               .simple(model::OperationKind::store_entry, VectorBuilder::pte_address(0), kData | P | RW)
+               .simple(model::OperationKind::mov_cr3, 0, VectorBuilder::kPml4)
+               .access(VectorBuilder::linear(0), K::read, 0, 8).build();
+  auto r = run_ok(v);
+  EXPECT_EQ(r.observations[0].value, 1u);
+  EXPECT_EQ(r.observations[1].kind, Obs::completed);
+  EXPECT_EQ(r.observations[2].kind, Obs::completed);
+  EXPECT_EQ(r.observations[3].value, 2u);
+  EXPECT_EQ(r.observations[6].value, 1u);
+}
+
+// SDM 4.5: PS = 1 in a PDE maps a 2-MByte page; bits 20:0 of the linear address are the
+// offset. A fetch sets A in the PDE and never D (4.8).
+TEST_F(KvmTargetTest, TwoMegabytePageTranslatesAndFetchSetsOnlyAccessed) {
+  VectorBuilder b("2m");
+  b.state().memory.write64(VectorBuilder::kPd + 3 * 8, 0x200000 | P | RW | PS);  // linear 0x600000
+  auto v = b.poke(0x200000 + 0x1f0018, 8, kPattern).poke(0x200000 + 0x1000, 1, 0xc3)
+               .check("pde", VectorBuilder::kPd + 3 * 8)
+               .access(0x600000 + 0x1000, K::fetch, 0, 1)
+               .access(0x600000 + 0x1f0018, K::read, 0, 8).build();
+  auto r = run_ok(v);
+  EXPECT_EQ(r.observations[0].kind, Obs::completed);
+  EXPECT_EQ(r.observations[0].entries_after[0].second, 0x200000 | P | RW | PS | A);
+  EXPECT_EQ(r.observations[1].value, kPattern);
+}
+
+// SDM Vol. 2B MOV CR3: bits at or above MAXPHYADDR are reserved (#GP(0)); with
+// CR4.PCIDE = 0 so is bit 63.
+TEST_F(KvmTargetTest, MovCr3WithReservedBitsRaisesGeneralProtection) {
+  auto v = VectorBuilder("cr3").simple(model::OperationKind::mov_cr3, 0, VectorBuilder::kPml4 | (1ull << 46))
+               .simple(model::OperationKind::mov_cr3, 0, VectorBuilder::kPml4 | (1ull << 63))
+               .simple(model::OperationKind::mov_cr3, 0, VectorBuilder::kPml4).build();
+  auto r = run_ok(v);
+  for (int i : {0, 1}) {
+    EXPECT_EQ(r.observations[i].kind, Obs::exception);
+    EXPECT_EQ(r.observations[i].vector, 13u);
+    EXPECT_EQ(r.observations[i].error_code, 0u);
+  }
+  EXPECT_EQ(r.observations[2].kind, Obs::completed);
+}
+
+// SDM 4.5: with 4-level paging, PS = 1 in a PDPTE maps a 1-GByte page (when supported).
+TEST_F(KvmTargetTest, OneGigabytePageTranslates) {
+  VectorBuilder b("1g");
+  b.state().memory.write64(VectorBuilder::kPdpt + 8, 0 | P | RW | PS);  // linear 1 GiB -> physical 0
+  auto v = b.poke(kData + 0x18, 8, kPattern).access((1ull << 30) + kData + 0x18, K::read, 0, 8).build();
+  v.requires_features = {"page1gb"};
+  auto r = target_->run(v);
+  if (r.status == VectorResult::Status::skipped) GTEST_SKIP() << r.reason;
+  ASSERT_EQ(r.status, VectorResult::Status::ran) << r.reason;
+  EXPECT_EQ(r.observations[0].value, kPattern);
+}
+
+// SDM Vol. 3A 2.5 and Vol. 2B MOV (control registers): writing 1 to a reserved bit of CR4
+// (here bit 13 below 32, and bit 40 above) raises #GP(0); so does a reserved bit of CR0
+// (bit 32). This KVM raises #GP for the low reserved bits but silently drops writes that set
+// bits 63:32 (docs/kvm-divergences.md, "MOV to CR0/CR4 ignores reserved bits 63:32"). The
+// test demands the SDM outcome; when it sees exactly the documented divergence it reports
+// it as a skip naming the document, and any other outcome fails.
+void expect_gp_or_known_divergence(const VectorResult& r, const char* what) {
+  ASSERT_EQ(r.status, VectorResult::Status::ran) << r.reason;
+  const Observation& o = r.observations[0];
+  if (o.kind == Obs::completed) {
+    EXPECT_EQ(r.observations[1].value, 9u);
+    GTEST_SKIP() << "known KVM divergence (docs/kvm-divergences.md): " << what << " completed instead of #GP(0)";
+  }
+  EXPECT_EQ(o.kind, Obs::exception);
+  EXPECT_EQ(o.vector, 13u);
+  EXPECT_EQ(o.error_code, 0u);
+}
+
+vectors::Vector control_register_write(model::OperationKind kind, std::uint64_t value) {
+  return VectorBuilder("cr").simple(kind, 0, value).map(0, kData, P).poke(kData, 8, 9)
+      .access(VectorBuilder::linear(0), K::read, 0, 8).build();
+}
+
+TEST_F(KvmTargetTest, MovCr4WithLowReservedBitRaisesGeneralProtection) {
+  auto r = run_ok(control_register_write(model::OperationKind::mov_cr4, model::cr4::pae | (1ull << 13)));
+  EXPECT_EQ(r.observations[0].kind, Obs::exception);
+  EXPECT_EQ(r.observations[0].vector, 13u);
+  EXPECT_EQ(r.observations[0].error_code, 0u);
+  EXPECT_EQ(r.observations[1].value, 9u) << "the harness goes on after the fault";
+}
+
+TEST_F(KvmTargetTest, MovCr4WithHighReservedBitRaisesGeneralProtection) {
+  expect_gp_or_known_divergence(target_->run(control_register_write(model::OperationKind::mov_cr4,
+                                                                     model::cr4::pae | (1ull << 40))),
+                                "MOV CR4 setting bit 40");
+}
+
+TEST_F(KvmTargetTest, MovCr0WithHighReservedBitRaisesGeneralProtection) {
+  model::GuestRegisters regs;
+  expect_gp_or_known_divergence(
+      target_->run(control_register_write(model::OperationKind::mov_cr0, regs.cr0 | 0x10 | (1ull << 32))),
+      "MOV CR0 setting bit 32");
+}
+
+// An instruction this KVM cannot emulate (STAC at CPL 0: KVM_EXIT_INTERNAL_ERROR here) is
+// recorded against its operation, and the harness goes on with the next operation.
+TEST_F(KvmTargetTest, InternalErrorIsRecordedAgainstTheOperationAndTheRunGoesOn) {
+  auto v = VectorBuilder("stac").map(0, kCode, P).poke(kCode, 4, 0xc3cb010f)  // stac; ret
+               .map(1, kData, P).poke(kData, 8, 6)
+               .access(VectorBuilder::linear(0), K::fetch, 0, 1)
+               .access(VectorBuilder::linear(1), K::read, 0, 8).build();
+  auto r = target_->run(v);
+  if (r.status == VectorResult::Status::ran) {
+    // STAC emulated or run natively: then it must simply have worked.
+    EXPECT_EQ(r.observations[0].kind, Obs::completed);
+  } else {
+    EXPECT_EQ(r.status, VectorResult::Status::target_error);
+    EXPECT_NE(r.reason.find("operation 0"), std::string::npos) << r.reason;
+    EXPECT_NE(r.reason.find("KVM_EXIT_INTERNAL_ERROR"), std::string::npos) << r.reason;
+    EXPECT_EQ(r.observations[0].kind, Obs::not_run);
+  }
+  ASSERT_EQ(r.observations.size(), 2u);
+  EXPECT_EQ(r.observations[1].kind, Obs::completed);
+  EXPECT_EQ(r.observations[1].value, 6u);
+}
+
+// SDM Vol. 3A 6.12.1.1: for INT3 the processor checks the gate's DPL; from CPL 3 through
+// the harness's DPL-0 gates that is #GP with error code 3 * 8 + 2 (IDT, vector 3), RIP at
+// the INT3. This KVM delivers #BP instead (docs/kvm-divergences.md, "INT3 at CPL 3 ignores
+// the gate DPL"); any other outcome fails.
+TEST_F(KvmTargetTest, Int3AtCpl3ThroughDpl0GateRaisesGeneralProtection) {
+  auto v = VectorBuilder("int3").map(0, kCode, P | US).poke(kCode, 2, 0xc3cc)  // int3; ret
+               .access(VectorBuilder::linear(0), K::fetch, 3, 1).build();
+  auto r = run_ok(v);
+  const Observation& o = r.observations[0];
+  ASSERT_EQ(o.kind, Obs::exception);
+  if (o.vector == 3 && o.rip == VectorBuilder::linear(0) + 1)
+    GTEST_SKIP() << "known KVM divergence (docs/kvm-divergences.md): INT3 at CPL 3 delivered #BP through a DPL-0 gate";
+  EXPECT_EQ(o.vector, 13u);
+  EXPECT_EQ(o.error_code, 3u * 8 + 2);
+  EXPECT_EQ(o.rip, VectorBuilder::linear(0));
+}
+
+// INVPCID needs CPUID.7.0:EBX.INVPCID; without it the vector is SKIPPED with the reason.
+TEST_F(KvmTargetTest, InvpcidRunsOrIsSkippedWithReason) {
+  auto v = VectorBuilder("invpcid").map(0, kData, P).poke(kData, 8, 8)
+               .simple(model::OperationKind::invpcid, VectorBuilder::linear(0))
+               .access(VectorBuilder::linear(0), K::read, 0, 8).build();
+  v.operations[0].type = 2;  // all contexts including globals
+  auto r = target_->run(v);
+  if (r.status == VectorResult::Status::skipped) {
+    EXPECT_NE(r.reason.find("INVPCID"), std::string::npos) << r.reason;
+    return;
+  }
+  ASSERT_EQ(r.observations.size(), 2u);
+  EXPECT_EQ(r.observations[1].value, 8u) << r.reason;
+}
+
+// Between vectors the target resets memory and KVM's shadow pages: the second vector uses
+// the same page-table addresses with a different mapping, and memory the first one wrote is
+// zero again.
+TEST_F(KvmTargetTest, ResetBetweenVectorsLeavesNoStaleState) {
+  auto first = VectorBuilder("first").map(0, kData, P | RW).poke(kData, 8, 1)
+                   .access(VectorBuilder::linear(0), K::read, 0, 8)
+                   .access(VectorBuilder::linear(0) + 8, K::write, 0, 8, 77).build();
+  auto second = VectorBuilder("second").map(0, kOther, P | RW).poke(kOther, 8, 2)
+                    .map(1, kData, P | RW)
+                    .access(VectorBuilder::linear(0), K::read, 0, 8)
+                    .access(VectorBuilder::linear(1) + 8, K::read, 0, 8).build();
+  EXPECT_EQ(run_ok(first).observations[0].value, 1u);
+  auto r = run_ok(second);
+  EXPECT_EQ(r.observations[0].value, 2u) << "stale shadow translation from the previous vector";
+  EXPECT_EQ(r.observations[1].value, 0u) << "memory written by the previous vector survived";
+}
+
+TEST_F(KvmTargetTest, HungGuestIsStoppedByTheTimeoutAndTheNextVectorRuns) {
+  auto target = make_kvm_target(300);
+  auto hang = VectorBuilder("hang").map(0, kCode, P).poke(kCode, 2, 0xfeeb)  // jmp .
+                  .access(VectorBuilder::linear(0), K::fetch, 0, 1).build();
+  auto r = target->run(hang);
+  EXPECT_EQ(r.status, VectorResult::Status::target_error);
+  EXPECT_NE(r.reason.find("timeout"), std::string::npos) << r.reason;
+  auto next = VectorBuilder("after").map(0, kData, P).poke(kData, 8, 3).access(VectorBuilder::linear(0), K::read, 0, 8).build();
+  auto r2 = target->run(next);
+  ASSERT_EQ(r2.status, VectorResult::Status::ran) << r2.reason;
+  EXPECT_EQ(r2.observations[0].value, 3u);
+}
+
+TEST_F(KvmTargetTest, VectorsTheTargetCannotRunAreReportedNotCrashed) {
+  auto la57 = VectorBuilder("la57").build();
+  la57.requires_features = {"la57"};
+  auto r = target_->run(la57);
+  EXPECT_EQ(r.status, VectorResult::Status::skipped);
+  EXPECT_NE(r.reason.find("la57"), std::string::npos) << r.reason;
+
+  auto collide = VectorBuilder("collide").build();
+  collide.initial.memory.write64(VectorBuilder::kPml4 + 511 * 8, VectorBuilder::kPdpt | P);
+  r = target_->run(collide);
+  EXPECT_EQ(r.status, VectorResult::Status::target_error);
+  EXPECT_NE(r.reason.find("entry 511"), std::string::npos) << r.reason;
+
+  auto unknown = VectorBuilder("unknown").build();
+  unknown.requires_features = {"warp-drive"};
+  r = target_->run(unknown);
+  EXPECT_EQ(r.status, VectorResult::Status::skipped);
+  EXPECT_NE(r.reason.find("warp-drive"), std::string::npos) << r.reason;
+}
+
+// A PTE pointing outside the target's memory: recorded against the vector, run goes on.
+TEST_F(KvmTargetTest, AccessOutsideGuestMemoryIsATargetError) {
+  auto v = VectorBuilder("mmio").map(0, 0x80000000ull, P | RW).access(VectorBuilder::linear(0), K::read, 0, 8)
+               .map(1, kData, P).poke(kData, 8, 4).access(VectorBuilder::linear(1), K::read, 0, 8).build();
+  auto r = target_->run(v);
+  EXPECT_EQ(r.status, VectorResult::Status::target_error);
+  EXPECT_NE(r.reason.find("0x80000000"), std::string::npos) << r.reason;
+  ASSERT_EQ(r.observations.size(), 2u);
+  EXPECT_EQ(r.observations[1].value, 4u);
+}
+
+}  // namespace
+}  // namespace vtspec::conformance

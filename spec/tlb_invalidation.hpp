@@ -1,0 +1,238 @@
+// Exactly which cached entries each operation is REQUIRED to invalidate: SDM Vol. 3A
+// 4.10.4.1 ("Operations that Invalidate TLBs and Paging-Structure Caches"), and Vol. 3C
+// 28.4.3.1 (VPIDs, EPT: linear, combined and guest-physical mappings), plus the INVLPG,
+// INVPCID, INVVPID and INVEPT pages of Vol. 2. The processor may always invalidate more
+// (4.10.4.1, last paragraph); what is modelled here is the minimum, because that minimum
+// decides which stale entries an access may still use.
+//
+// Two steps, both domain-generic:
+//   required_invalidation(request) -> InvalidationScope   (the SDM rule for one operation)
+//   removes(scope, entry tags)     -> Bool                 (is this entry within the reach)
+// The operation kind and INVxxx type are concrete (they select the rule); operands, the
+// current context and register values are domain values, so a proof can quantify over them.
+#pragma once
+
+#include "spec/tlb_tags.hpp"
+
+namespace vtspec::spec {
+
+enum class InvalidationKind : std::uint8_t {
+  invlpg,          // INVLPG linear
+  mov_cr3,         // MOV to CR3 new_value (bit 63 = no-flush when CR4.PCIDE = 1)
+  mov_cr4,         // MOV to CR4 old_value -> new_value
+  mov_cr0,         // MOV to CR0 old_value -> new_value
+  invpcid,         // INVPCID type 0-3 with pcid / linear
+  invvpid,         // INVVPID type 0-3 with vpid / linear
+  invept,          // INVEPT type 1-2 with ep4ta
+  vmx_transition,  // VM entry or VM exit of a VM whose "enable VPID" is vpid_enabled
+  page_fault,      // a #PF on linear (4.10.4.1, "page-fault exceptions")
+  ept_violation,   // an EPT violation on guest_physical, of linear when linear_valid (28.4.3.1)
+};
+
+// The reach of one invalidation.
+template <class D>
+struct InvalidationScope {
+  using W = typename D::Word;
+  using B = typename D::Bool;
+  // Which kinds of mapping are reached at all.
+  B linear = D::truth(false);
+  B combined = D::truth(false);
+  B guest_physical = D::truth(false);
+  // Linear-tagged entries: which VPIDs and PCIDs.
+  B any_vpid = D::truth(false);
+  W vpid = D::word(0);
+  B spare_vpid0 = D::truth(false);         // INVVPID all-context leaves VPID 0000H alone
+  B any_pcid = D::truth(false);
+  W pcid = D::word(0);
+  B globals_of_page_any_pcid = D::truth(false);  // INVLPG: global entries for the page, any PCID
+  B keep_global = D::truth(false);         // global TLB entries survive
+  // EPT-tagged entries: which EP4TAs.
+  B any_ep4ta = D::truth(true);
+  W ep4ta = D::word(0);
+  // Address restriction for linear-tagged entries: TLB entries for the page of `linear`;
+  // paging-structure-cache entries either all (in the tags above) or only those on the path.
+  B one_linear = D::truth(false);
+  W linear_address = D::word(0);
+  B structures_on_path_only = D::truth(false);
+  // Address restriction for guest-physical mappings.
+  B one_guest_physical = D::truth(false);
+  W guest_physical_address = D::word(0);
+};
+
+template <class D>
+struct InvalidationRequest {
+  using W = typename D::Word;
+  using B = typename D::Bool;
+  InvalidationKind kind = InvalidationKind::invlpg;
+  unsigned type = 0;                 // INVPCID / INVVPID / INVEPT type
+  W linear = D::word(0);
+  W guest_physical = D::word(0);
+  W pcid = D::word(0);               // INVPCID operand
+  W vpid = D::word(0);               // INVVPID operand
+  W ep4ta = D::word(0);              // INVEPT operand (EPTP bits 51:12)
+  W old_value = D::word(0);          // MOV to CR4/CR0: the register before
+  W new_value = D::word(0);          // MOV to CR3/CR4/CR0: the source operand
+  B linear_valid = D::truth(true);   // EPT violation: the GPA was the translation of `linear`
+  B vpid_enabled = D::truth(false);  // VMX transition: the VM's "enable VPID" control
+  // The context the operation runs in.
+  W current_vpid = D::word(0);
+  W current_pcid = D::word(0);
+  W current_ep4ta = D::word(0);
+  B pcide = D::truth(false);         // CR4.PCIDE when the operation executes
+};
+
+namespace cr_bits {
+inline constexpr unsigned cr0_pg = 31, cr4_pae = 5, cr4_pge = 7, cr4_pcide = 17, cr4_smep = 20;
+inline constexpr unsigned cr3_no_flush = 63;
+}  // namespace cr_bits
+
+template <class D>
+InvalidationScope<D> required_invalidation(const InvalidationRequest<D>& r) {
+  using B = typename D::Bool;
+  InvalidationScope<D> s;
+  const B yes = D::truth(true);
+  // 28.4.3.1: operations that architecturally invalidate TLB entries (INVLPG, INVPCID, MOV
+  // to CR3/CR4/CR0, #PF) reach linear and combined mappings of the current VPID only, the
+  // combined ones for every EP4TA.
+  auto guest_instruction = [&](const B& applies) {
+    s.linear = applies;
+    s.combined = applies;
+    s.vpid = r.current_vpid;
+    s.pcid = r.current_pcid;
+  };
+  switch (r.kind) {
+    case InvalidationKind::invlpg:
+      // 4.10.4.1: TLB entries for the page and the current PCID, global entries for the page
+      // of any PCID, and every paging-structure-cache entry of the current PCID.
+      guest_instruction(yes);
+      s.globals_of_page_any_pcid = yes;
+      s.one_linear = yes;
+      s.linear_address = r.linear;
+      break;
+    case InvalidationKind::mov_cr3: {
+      // 4.10.4.1: PCIDE = 0 - everything of PCID 000H except global pages. PCIDE = 1 - the
+      // PCID in bits 11:0 of the *new* value, except global pages, unless bit 63 is set.
+      const B no_flush = r.pcide && D::bit(r.new_value, cr_bits::cr3_no_flush);
+      guest_instruction(!no_flush);
+      s.pcid = D::ite(r.pcide, r.new_value & D::word(0xfff), D::word(0));
+      s.keep_global = yes;
+      break;
+    }
+    case InvalidationKind::mov_cr4: {
+      // 4.10.4.1: all PCIDs and globals when PGE changes or PCIDE goes 1 -> 0; the current
+      // PCID (globals included) when PAE changes or SMEP goes 0 -> 1. SMAP, PKE, PKS, WP
+      // need nothing: rights are checked at use against the current control bits.
+      const auto bit = [](const typename D::Word& w, unsigned n) { return D::bit(w, n); };
+      const B all = (bit(r.old_value, cr_bits::cr4_pge) != bit(r.new_value, cr_bits::cr4_pge)) ||
+                    (bit(r.old_value, cr_bits::cr4_pcide) && !bit(r.new_value, cr_bits::cr4_pcide));
+      const B current = (bit(r.old_value, cr_bits::cr4_pae) != bit(r.new_value, cr_bits::cr4_pae)) ||
+                        (!bit(r.old_value, cr_bits::cr4_smep) && bit(r.new_value, cr_bits::cr4_smep));
+      guest_instruction(all || current);
+      s.any_pcid = all;
+      break;
+    }
+    case InvalidationKind::mov_cr0: {
+      // 4.10.4.1: everything, all PCIDs and globals, when CR0.PG goes 1 -> 0.
+      const B paging_off = D::bit(r.old_value, cr_bits::cr0_pg) && !D::bit(r.new_value, cr_bits::cr0_pg);
+      guest_instruction(paging_off);
+      s.any_pcid = yes;
+      break;
+    }
+    case InvalidationKind::invpcid:
+      // INVPCID (Vol. 2; 4.10.4.1): 0 individual address (on-path structure entries, no
+      // globals), 1 single context (no globals), 2 all contexts with globals, 3 all contexts
+      // without globals.
+      guest_instruction(yes);
+      s.pcid = r.pcid;
+      s.any_pcid = D::truth(r.type == 2 || r.type == 3);
+      s.keep_global = D::truth(r.type != 2);
+      s.one_linear = D::truth(r.type == 0);
+      s.linear_address = r.linear;
+      s.structures_on_path_only = D::truth(r.type == 0);
+      break;
+    case InvalidationKind::invvpid:
+      // INVVPID (Vol. 3C 28.4.3.1 and the instruction page): linear and combined mappings,
+      // all PCIDs, all EP4TAs. 0 individual address (globals too), 1 single context, 2 all
+      // contexts except VPID 0000H, 3 single context retaining globals.
+      s.linear = yes;
+      s.combined = yes;
+      s.vpid = r.vpid;
+      s.any_vpid = D::truth(r.type == 2);
+      s.spare_vpid0 = D::truth(r.type == 2);
+      s.any_pcid = yes;
+      s.keep_global = D::truth(r.type == 3);
+      s.one_linear = D::truth(r.type == 0);
+      s.linear_address = r.linear;
+      s.structures_on_path_only = D::truth(r.type == 0);
+      break;
+    case InvalidationKind::invept:
+      // INVEPT: guest-physical and combined mappings, all VPIDs and PCIDs; 1 single
+      // context (the operand's EP4TA), 2 global (all EP4TAs).
+      s.guest_physical = yes;
+      s.combined = yes;
+      s.any_vpid = yes;
+      s.any_pcid = yes;
+      s.any_ep4ta = D::truth(r.type == 2);
+      s.ep4ta = r.ep4ta;
+      break;
+    case InvalidationKind::vmx_transition:
+      // 28.4.3.1: with "enable VPID" = 0, VM entries and VM exits invalidate linear and
+      // combined mappings of VPID 0000H, all PCIDs, all EP4TAs, globals included.
+      s.linear = !r.vpid_enabled;
+      s.combined = !r.vpid_enabled;
+      s.vpid = D::word(0);
+      s.any_pcid = yes;
+      break;
+    case InvalidationKind::page_fault:
+      // 4.10.4.1: TLB entries for the faulting page and paging-structure-cache entries that
+      // would be used for the address, associated with the current PCID (and VPID).
+      guest_instruction(yes);
+      s.one_linear = yes;
+      s.linear_address = r.linear;
+      s.structures_on_path_only = yes;
+      break;
+    case InvalidationKind::ept_violation:
+      // 28.4.3.1: guest-physical mappings of the current EP4TA for the GPA, and, when the GPA
+      // was the translation of a linear address, combined mappings for that linear address of
+      // the current VPID, PCID and EP4TA.
+      s.guest_physical = yes;
+      s.combined = r.linear_valid;
+      s.vpid = r.current_vpid;
+      s.pcid = r.current_pcid;
+      s.any_ep4ta = D::truth(false);
+      s.ep4ta = r.current_ep4ta;
+      s.one_linear = yes;
+      s.linear_address = r.linear;
+      s.structures_on_path_only = yes;
+      s.one_guest_physical = yes;
+      s.guest_physical_address = r.guest_physical;
+      break;
+  }
+  return s;
+}
+
+// Does an invalidation with reach `s` remove the entry tagged `t`?
+template <class D>
+typename D::Bool removes(const InvalidationScope<D>& s, const EntryTags<D>& t) {
+  using B = typename D::Bool;
+  const B is_linear = t.linear_tagged && !t.ept_tagged;
+  const B is_combined = t.linear_tagged && t.ept_tagged;
+  const B is_guest_physical = !t.linear_tagged && t.ept_tagged;
+  const B kind = (is_linear && s.linear) || (is_combined && s.combined) || (is_guest_physical && s.guest_physical);
+
+  const B global_tlb = t.global && !t.structure;
+  const B on_page = in_region(t, s.linear_address);
+  const B vpid = (s.any_vpid || t.vpid == s.vpid) && !(s.spare_vpid0 && t.vpid == D::word(0));
+  const B pcid = s.any_pcid || t.pcid == s.pcid || (s.globals_of_page_any_pcid && global_tlb && on_page);
+  const B global = !(s.keep_global && global_tlb);
+  const B linear_address = !s.one_linear || (on_page && (!t.structure || s.structures_on_path_only)) ||
+                           (t.structure && !s.structures_on_path_only);
+  const B linear_ok = !t.linear_tagged || (vpid && pcid && global && linear_address);
+
+  const B ep4ta = s.any_ep4ta || t.ep4ta == s.ep4ta;
+  const B gpa_address = !s.one_guest_physical || in_region(t, s.guest_physical_address);
+  const B ept_ok = !t.ept_tagged || (ep4ta && (t.linear_tagged || gpa_address));
+  return kind && linear_ok && ept_ok;
+}
+
+}  // namespace vtspec::spec

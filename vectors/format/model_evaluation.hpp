@@ -1,0 +1,27 @@
+// A vector's operations run on the model: for each operation, every outcome the architecture
+// allows (as vector expectations), the model's walk trace, and the state after the canonical
+// outcome. The generator writes these expectations into vectors (checker/generate); the
+// model target reports the canonical outcome as its observation (conformance/runner); the
+// runner prints the trace when a target diverges.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "vectors/format/vector.hpp"
+
+namespace vtspec::vectors {
+
+struct ModelStep {
+  Expectation expectation;  // outcomes[0] is the canonical one (marked valid), the rest acceptable
+  std::string trace;        // the walk trace of an access, or what the operation did
+  // The vector's checked entries after the canonical outcome: (physical, value).
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> entries_after;
+};
+
+// Runs every operation in order. The state follows the canonical outcome of each.
+std::vector<ModelStep> evaluate_on_model(const Vector& vector);
+
+}  // namespace vtspec::vectors

@@ -1,0 +1,98 @@
+// A conformance vector (schema `vtspec/vector/1`, see vectors/SCHEMA.md): a self-contained test
+// case in the style of a Wycheproof test. An initial machine state, a sequence of guest
+// operations, and for each operation every outcome the architecture allows: the model's
+// canonical one (`valid`) and the alternatives it also permits (`acceptable`), e.g. a read
+// through a stale TLB entry next to a read through the new paging-structure entry
+// (SDM Vol. 3A 4.10.4.3: software must not rely on either after changing an entry without
+// invalidating it).
+//
+// Plain data: the loader (vector_file.hpp) fills it, the generator (checker/generate) writes
+// it, targets (conformance/targets) execute `operations` on `initial`, and the runner
+// (conformance/runner) compares what a target observed with `expectations`.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "model/machine_state.hpp"
+#include "model/operation.hpp"
+
+namespace vtspec::vectors {
+
+inline constexpr const char* kVectorSchema = "vtspec/vector/1";
+
+// One accessed/dirty bit's expected value after an operation. `either` where the SDM lets
+// the processor choose (e.g. a paging-structure entry's A flag on a walk that faults lower
+// down, SDM Vol. 3A 4.8).
+enum class FlagExpectation : std::uint8_t { clear, set, either };
+
+// A paging-structure entry whose A/D bits a vector checks, named so expectations read
+// "pte.A = set" rather than "0x3008 bit 5 = 1". `physical` is the entry's guest-physical
+// address (== physical: v1 vectors have no EPT); a target reads the 8 bytes there after
+// each operation (conformance::Observation::entries_after).
+struct CheckedEntry {
+  std::string name;
+  std::uint64_t physical = 0;
+};
+
+struct EntryFlags {
+  std::string name;  // a CheckedEntry::name
+  FlagExpectation accessed = FlagExpectation::either;
+  FlagExpectation dirty = FlagExpectation::either;
+  friend bool operator==(const EntryFlags&, const EntryFlags&) = default;
+};
+
+// One architecturally allowed outcome of one operation.
+struct ExpectedOutcome {
+  enum class Result : std::uint8_t { valid, acceptable };  // Wycheproof-style marking
+  enum class Kind : std::uint8_t { completed, exception };
+  Result result = Result::valid;
+  Kind kind = Kind::completed;
+  bool has_value = false;        // completed reads: the value read (zero-extended `size` bytes)
+  std::uint64_t value = 0;
+  unsigned vector = 0;           // exception: 14 #PF, 13 #GP, 6 #UD
+  std::uint64_t error_code = 0;  // exception (0 for #UD)
+  std::uint64_t cr2 = 0;         // #PF only
+  std::vector<EntryFlags> entries;  // A/D bits of named entries after the operation
+  friend bool operator==(const ExpectedOutcome&, const ExpectedOutcome&) = default;
+};
+
+// Every allowed outcome of one operation; outcomes[0] is the `valid` one.
+struct Expectation {
+  std::vector<ExpectedOutcome> outcomes;
+};
+
+// Where something came from in a vector file (1-based; 0 when generated in memory).
+struct SourceLocation {
+  std::string file;
+  int line = 0;
+  int column = 0;
+};
+
+struct Vector {
+  std::string id;                  // unique across the corpus, e.g. "perm/wp1-smep1-smap1-ac0-nxe1"
+  std::string description;
+  std::vector<std::string> sdm;    // references, e.g. "Vol. 3A 4.6.1"
+  // Features the CPU (or virtual CPU) must have; a target lacking one reports SKIPPED.
+  // Names: smep, smap, pcid, invpcid, la57, pku, page1gb, nx.
+  std::vector<std::string> requires_features;
+  model::MachineState initial;     // registers, features, memory (paging structures included)
+  // Executed in order on one CPU. Accesses: `access.linear`, `access.kind`, `access.cpl`,
+  // `size` (1/2/4/8), `value` for writes. A fetch executes at `access.linear`: vectors
+  // place a RET (0xc3) there, so a successful fetch returns to the harness.
+  // store_entry: the guest writes `value` (8 bytes) to guest-physical `address`.
+  // invlpg: `address`; mov_cr3 / mov_cr4: `value` (CR3 bit 63 = no-flush); invpcid: `type`,
+  // `pcid`, `address`.
+  std::vector<model::Operation> operations;
+  std::vector<Expectation> expectations;  // one per operation
+  std::vector<CheckedEntry> entries;      // entries whose A/D bits expectations name
+  SourceLocation source;                  // the vector's position in its file
+  std::vector<SourceLocation> operation_sources;  // one per operation (empty when generated)
+};
+
+// The vector's operation `index` in words, e.g. "write 8 bytes at 0x400000, CPL 3".
+std::string describe_operation(const model::Operation& operation);
+std::string describe_outcome(const ExpectedOutcome& outcome);
+
+}  // namespace vtspec::vectors

@@ -1,0 +1,399 @@
+#include "vectors/format/vector_file.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "spec/page_fault_error_code.hpp"
+#include "vectors/format/load_error.hpp"
+#include "vectors/format/state_file.hpp"
+
+namespace vtspec::vectors {
+
+namespace {
+
+using model::Operation;
+using model::OperationKind;
+
+struct Reader {
+  std::string file;
+
+  [[noreturn]] void fail(const YAML::Node& node, const std::string& field, const std::string& message) const {
+    throw LoadError(file, node, field, message);
+  }
+  void require_map(const YAML::Node& node, const std::string& field) const {
+    if (!node.IsMap()) fail(node, field, "expected a mapping");
+  }
+  void keys(const YAML::Node& map, const std::string& where, std::initializer_list<const char*> known) const {
+    require_map(map, where);
+    for (const auto& kv : map) {
+      const std::string key = kv.first.Scalar();
+      if (std::none_of(known.begin(), known.end(), [&](const char* k) { return key == k; }))
+        fail(kv.first, where + "." + key, "unknown field");
+    }
+  }
+  const YAML::Node need(const YAML::Node& map, const char* key, const std::string& where, const char* what = "missing") const {
+    const YAML::Node v = map[key];
+    if (!v) fail(map, where + "." + key, what);
+    return v;
+  }
+  std::uint64_t number(const YAML::Node& node, const std::string& field) const { return parse_number(node, file, field); }
+  std::string text(const YAML::Node& node, const std::string& field) const {
+    if (!node.IsScalar()) fail(node, field, "expected text");
+    return node.Scalar();
+  }
+  bool boolean(const YAML::Node& node, const std::string& field) const {
+    const std::string s = node.IsScalar() ? node.Scalar() : "";
+    if (s == "true" || s == "yes") return true;
+    if (s == "false" || s == "no") return false;
+    fail(node, field, "expected true or false");
+  }
+  std::vector<std::string> texts(const YAML::Node& node, const std::string& field) const {
+    if (!node.IsSequence()) fail(node, field, "expected a list");
+    std::vector<std::string> out;
+    std::size_t i = 0;
+    for (const auto& item : node) out.push_back(text(item, fmt::format("{}[{}]", field, i++)));
+    return out;
+  }
+};
+
+// Linear addresses must be canonical for the paging mode (SDM Vol. 3A 3.3.7.1): an access
+// to a non-canonical address is a #GP, not a paging question, so v1 vectors exclude it.
+bool canonical(std::uint64_t va, unsigned levels) {
+  const unsigned bits = levels == 5 ? 57 : 48;
+  const std::uint64_t high = va >> (bits - 1);
+  return high == 0 || high == (~std::uint64_t{0} >> (bits - 1));
+}
+
+const std::set<std::string>& known_features() {
+  static const std::set<std::string> names = {"smep", "smap", "pcid", "invpcid", "la57", "pku", "page1gb", "nx"};
+  return names;
+}
+
+FlagExpectation parse_flag_expectation(const Reader& r, const YAML::Node& node, const std::string& field) {
+  const std::string s = node.IsScalar() ? node.Scalar() : "";
+  if (s == "set" || s == "1") return FlagExpectation::set;
+  if (s == "clear" || s == "0") return FlagExpectation::clear;
+  if (s == "either") return FlagExpectation::either;
+  r.fail(node, field, "expected set, clear or either");
+}
+
+// Error-code flags by the names of SDM Vol. 3A Figure 4-12.
+std::uint64_t parse_error_code(const Reader& r, const YAML::Node& node, const std::string& field) {
+  if (!node.IsSequence()) return r.number(node, field);
+  static const std::map<std::string, unsigned> bits = {{"P", spec::pf::present}, {"W", spec::pf::write},
+                                                       {"U", spec::pf::user},    {"RSVD", spec::pf::reserved},
+                                                       {"I", spec::pf::fetch},   {"PK", spec::pf::key}};
+  std::uint64_t code = 0;
+  for (const auto& item : node) {
+    auto it = bits.find(item.IsScalar() ? item.Scalar() : "");
+    if (it == bits.end()) r.fail(item, field, fmt::format("unknown error-code flag '{}' (P, W, U, RSVD, I, PK)", item.Scalar()));
+    code |= std::uint64_t{1} << it->second;
+  }
+  return code;
+}
+
+unsigned parse_fault(const Reader& r, const YAML::Node& node, const std::string& field) {
+  static const std::map<std::string, unsigned> names = {{"PF", 14}, {"GP", 13}, {"UD", 6}, {"DB", 1}};
+  auto it = names.find(node.IsScalar() ? node.Scalar() : "");
+  if (it != names.end()) return it->second;
+  const std::uint64_t v = r.number(node, field);
+  if (v > 31) r.fail(node, field, "exception vectors are 0..31");
+  return static_cast<unsigned>(v);
+}
+
+ExpectedOutcome parse_outcome(const Reader& r, const YAML::Node& node, const std::string& field, const Operation& op,
+                              const std::vector<CheckedEntry>& entries) {
+  ExpectedOutcome out;
+  if (node.IsScalar()) {
+    if (node.Scalar() != "ok") r.fail(node, field, "expected 'ok' or a mapping with value / fault / entries");
+    return out;
+  }
+  r.keys(node, field, {"ok", "value", "fault", "error_code", "cr2", "entries"});
+  const bool is_read = op.kind == OperationKind::access && op.access.kind == spec::AccessKind::read;
+  if (node["fault"]) {
+    out.kind = ExpectedOutcome::Kind::exception;
+    out.vector = parse_fault(r, node["fault"], field + ".fault");
+    if (node["value"]) r.fail(node["value"], field + ".value", "a faulting operation reads no value");
+    if (node["error_code"]) out.error_code = parse_error_code(r, node["error_code"], field + ".error_code");
+    if (out.vector == 14) {
+      out.cr2 = r.number(r.need(node, "cr2", field, "missing (a #PF expectation gives CR2)"), field + ".cr2");
+      if (!node["error_code"]) r.fail(node, field + ".error_code", "missing (a #PF expectation gives the error code)");
+    } else if (node["cr2"]) {
+      r.fail(node["cr2"], field + ".cr2", "only a #PF sets CR2");
+    }
+  } else {
+    if (node["error_code"]) r.fail(node["error_code"], field + ".error_code", "error_code needs fault");
+    if (node["cr2"]) r.fail(node["cr2"], field + ".cr2", "cr2 needs fault");
+    if (node["value"]) {
+      if (!is_read) r.fail(node["value"], field + ".value", "only a read has a value");
+      out.has_value = true;
+      out.value = r.number(node["value"], field + ".value");
+      if (op.size < 8 && (out.value >> (8 * op.size)))
+        r.fail(node["value"], field + ".value", fmt::format("does not fit in {} bytes", op.size));
+    }
+  }
+  if (node["ok"] && (out.kind != ExpectedOutcome::Kind::completed || !r.boolean(node["ok"], field + ".ok")))
+    r.fail(node["ok"], field + ".ok", "ok: true contradicts fault");
+  if (node["entries"]) {
+    const auto& e = node["entries"];
+    r.require_map(e, field + ".entries");
+    for (const auto& kv : e) {
+      const std::string name = kv.first.Scalar();
+      const std::string where = field + ".entries." + name;
+      if (std::none_of(entries.begin(), entries.end(), [&](const CheckedEntry& c) { return c.name == name; }))
+        r.fail(kv.first, where, "not an entry named under the vector's entries:");
+      r.keys(kv.second, where, {"A", "D"});
+      EntryFlags flags{name};
+      if (kv.second["A"]) flags.accessed = parse_flag_expectation(r, kv.second["A"], where + ".A");
+      if (kv.second["D"]) flags.dirty = parse_flag_expectation(r, kv.second["D"], where + ".D");
+      out.entries.push_back(flags);
+    }
+  }
+  return out;
+}
+
+std::uint64_t entry_address(const Reader& r, const YAML::Node& op, const std::string& field,
+                            const std::vector<CheckedEntry>& entries) {
+  if (op["gpa"] && op["entry"]) r.fail(op, field, "give gpa or entry, not both");
+  if (op["entry"]) {
+    const std::string name = r.text(op["entry"], field + ".entry");
+    for (const auto& e : entries)
+      if (e.name == name) return e.physical;
+    r.fail(op["entry"], field + ".entry", fmt::format("no entry named '{}' under the vector's entries:", name));
+  }
+  return r.number(r.need(op, "gpa", field, "missing (give gpa or entry)"), field + ".gpa");
+}
+
+Operation parse_operation(const Reader& r, const YAML::Node& node, const std::string& field, const Vector& v) {
+  r.keys(node, field, {"op", "va", "size", "cpl", "value", "gpa", "entry", "no_flush", "pcid", "type", "expect", "acceptable"});
+  const std::string name = r.text(r.need(node, "op", field), field + ".op");
+  const unsigned levels = v.initial.paging_levels();
+  const unsigned maxphyaddr = v.initial.features.maxphyaddr;
+  auto allow_only = [&](std::initializer_list<const char*> allowed) {
+    for (const char* key : {"va", "size", "cpl", "value", "gpa", "entry", "no_flush", "pcid", "type"})
+      if (node[key] && std::none_of(allowed.begin(), allowed.end(), [&](const char* a) { return std::string(a) == key; }))
+        r.fail(node[key], field + "." + key, fmt::format("not a field of {}", name));
+  };
+  auto linear = [&]() {
+    const std::uint64_t va = r.number(r.need(node, "va", field), field + ".va");
+    if (!canonical(va, levels)) r.fail(node["va"], field + ".va", fmt::format("{:#x} is not canonical", va));
+    return va;
+  };
+  Operation op;
+  if (name == "read" || name == "write" || name == "fetch") {
+    allow_only({"va", "size", "cpl", "value"});
+    op.kind = OperationKind::access;
+    op.access.kind = name == "read" ? spec::AccessKind::read : name == "write" ? spec::AccessKind::write : spec::AccessKind::fetch;
+    op.access.linear = linear();
+    op.size = name == "fetch" ? 1 : 8;
+    if (node["size"]) {
+      const std::uint64_t s = r.number(node["size"], field + ".size");
+      if (s != 1 && s != 2 && s != 4 && s != 8) r.fail(node["size"], field + ".size", "size is 1, 2, 4 or 8");
+      op.size = static_cast<unsigned>(s);
+    }
+    if (node["cpl"]) {
+      const std::uint64_t cpl = r.number(node["cpl"], field + ".cpl");
+      if (cpl != 0 && cpl != 3) r.fail(node["cpl"], field + ".cpl", "cpl is 0 or 3");
+      op.access.cpl = static_cast<unsigned>(cpl);
+    }
+    if (name == "write") {
+      op.value = r.number(r.need(node, "value", field, "missing (the value written)"), field + ".value");
+      if (op.size < 8 && (op.value >> (8 * op.size))) r.fail(node["value"], field + ".value", fmt::format("does not fit in {} bytes", op.size));
+    } else if (node["value"]) {
+      r.fail(node["value"], field + ".value", "the value read belongs under expect:");
+    }
+  } else if (name == "store_entry") {
+    allow_only({"gpa", "entry", "value"});
+    op.kind = OperationKind::store_entry;
+    op.address = entry_address(r, node, field, v.entries);
+    if (op.address & 7) r.fail(node, field, "paging-structure entries are 8-byte aligned");
+    if (op.address >> maxphyaddr) r.fail(node, field, fmt::format("{:#x} is beyond MAXPHYADDR ({} bits)", op.address, maxphyaddr));
+    op.value = r.number(r.need(node, "value", field), field + ".value");
+  } else if (name == "invlpg") {
+    allow_only({"va"});
+    op.kind = OperationKind::invlpg;
+    op.address = linear();
+  } else if (name == "mov_cr3") {
+    allow_only({"value", "pcid", "no_flush"});
+    op.kind = OperationKind::mov_cr3;
+    op.value = r.number(r.need(node, "value", field), field + ".value");
+    const std::uint64_t frame_bits = op.value & ~(std::uint64_t{1} << 63);
+    if (frame_bits >> maxphyaddr)
+      r.fail(node["value"], field + ".value", fmt::format("{:#x} is beyond MAXPHYADDR ({} bits)", op.value, maxphyaddr));
+    if (node["pcid"]) {
+      const std::uint64_t pcid = r.number(node["pcid"], field + ".pcid");
+      if (pcid > 0xfff) r.fail(node["pcid"], field + ".pcid", "a PCID is 12 bits");
+      if (op.value & 0xfff) r.fail(node["pcid"], field + ".pcid", "give the PCID in value or in pcid, not both");
+      op.value |= pcid;
+    }
+    if (node["no_flush"] && r.boolean(node["no_flush"], field + ".no_flush")) op.value |= std::uint64_t{1} << 63;
+  } else if (name == "mov_cr4") {
+    allow_only({"value"});
+    op.kind = OperationKind::mov_cr4;
+    const YAML::Node value = r.need(node, "value", field);
+    try {
+      op.value = parse_register_value(value, r.file, "cr4");
+    } catch (const LoadError& e) {
+      r.fail(value, field + ".value", e.message());
+    }
+  } else if (name == "invpcid") {
+    allow_only({"type", "pcid", "va"});
+    op.kind = OperationKind::invpcid;
+    const std::uint64_t type = r.number(r.need(node, "type", field), field + ".type");
+    if (type > 3) r.fail(node["type"], field + ".type", "INVPCID types are 0..3 (SDM Vol. 2B INVPCID)");
+    op.type = static_cast<unsigned>(type);
+    if (node["pcid"]) op.pcid = r.number(node["pcid"], field + ".pcid");
+    if (op.pcid > 0xfff) r.fail(node["pcid"], field + ".pcid", "a PCID is 12 bits");
+    if (type == 0) op.address = linear();
+    else if (node["va"]) r.fail(node["va"], field + ".va", "only type 0 (individual address) takes va");
+  } else {
+    r.fail(node["op"], field + ".op",
+           fmt::format("unknown operation '{}' (read, write, fetch, store_entry, invlpg, mov_cr3, mov_cr4, invpcid)", name));
+  }
+  return op;
+}
+
+Vector parse_vector(const Reader& r, const YAML::Node& node, const std::string& field) {
+  r.keys(node, field, {"id", "description", "sdm", "requires", "state", "entries", "operations"});
+  Vector v;
+  v.source = {r.file, node.Mark().line + 1, node.Mark().column + 1};
+  v.id = r.text(r.need(node, "id", field), field + ".id");
+  if (v.id.empty()) r.fail(node["id"], field + ".id", "empty");
+  if (node["description"]) v.description = r.text(node["description"], field + ".description");
+  if (node["sdm"]) v.sdm = r.texts(node["sdm"], field + ".sdm");
+  if (node["requires"]) {
+    v.requires_features = r.texts(node["requires"], field + ".requires");
+    for (std::size_t i = 0; i < v.requires_features.size(); ++i)
+      if (!known_features().count(v.requires_features[i]))
+        r.fail(node["requires"][i], field + ".requires",
+               fmt::format("unknown feature '{}' (smep, smap, pcid, invpcid, la57, pku, page1gb, nx)", v.requires_features[i]));
+  }
+  // The state block is a vtspec/state/1 document; its schema key is optional here.
+  YAML::Node state = r.need(node, "state", field);
+  r.require_map(state, field + ".state");
+  // v1 describes guest paging; VMX/EPT vectors come with a later schema version.
+  if (state["ept"]) r.fail(state["ept"], field + ".state.ept", "EPT is not part of vtspec/vector/1");
+  if (state["history"]) r.fail(state["history"], field + ".state.history", "a vector's operations take the place of a history");
+  if (!state["schema"]) state["schema"] = "vtspec/state/1";
+  v.initial = load_state(state, r.file);
+  const unsigned maxphyaddr = v.initial.features.maxphyaddr;
+  if (node["entries"]) {
+    const auto& e = node["entries"];
+    r.require_map(e, field + ".entries");
+    for (const auto& kv : e) {
+      const std::string name = r.text(kv.first, field + ".entries");
+      const std::string where = field + ".entries." + name;
+      const std::uint64_t gpa = r.number(kv.second, where);
+      if (gpa & 7) r.fail(kv.second, where, "paging-structure entries are 8-byte aligned");
+      if (gpa >> maxphyaddr) r.fail(kv.second, where, fmt::format("{:#x} is beyond MAXPHYADDR ({} bits)", gpa, maxphyaddr));
+      v.entries.push_back({name, gpa});
+    }
+  }
+  const YAML::Node ops = r.need(node, "operations", field);
+  if (!ops.IsSequence() || ops.size() == 0) r.fail(ops, field + ".operations", "expected a non-empty list of operations");
+  std::size_t i = 0;
+  for (const auto& item : ops) {
+    const std::string where = fmt::format("{}.operations[{}]", field, i++);
+    Operation op = parse_operation(r, item, where, v);
+    Expectation expectation;
+    expectation.outcomes.push_back(parse_outcome(r, r.need(item, "expect", where, "missing expectation"), where + ".expect", op, v.entries));
+    if (item["acceptable"]) {
+      const auto& alts = item["acceptable"];
+      if (!alts.IsSequence()) r.fail(alts, where + ".acceptable", "expected a list of outcomes");
+      std::size_t j = 0;
+      for (const auto& alt : alts) {
+        ExpectedOutcome o = parse_outcome(r, alt, fmt::format("{}.acceptable[{}]", where, j++), op, v.entries);
+        o.result = ExpectedOutcome::Result::acceptable;
+        expectation.outcomes.push_back(std::move(o));
+      }
+    }
+    v.operations.push_back(op);
+    v.expectations.push_back(std::move(expectation));
+    v.operation_sources.push_back({r.file, item.Mark().line + 1, item.Mark().column + 1});
+  }
+  return v;
+}
+
+}  // namespace
+
+std::vector<Vector> load_vectors(const YAML::Node& doc, const std::string& file) {
+  const Reader r{file};
+  if (!doc.IsMap()) r.fail(doc, "", "a vector file is a YAML mapping with schema: and vectors:");
+  r.keys(doc, "", {"schema", "description", "vectors"});
+  const YAML::Node schema = r.need(doc, "schema", "", "missing (expected 'vtspec/vector/1')");
+  if (!schema.IsScalar() || schema.Scalar() != kVectorSchema)
+    r.fail(schema, "schema", fmt::format("unsupported schema '{}' (expected '{}')", schema.Scalar(), kVectorSchema));
+  const YAML::Node list = r.need(doc, "vectors", "");
+  if (!list.IsSequence()) r.fail(list, "vectors", "expected a list of vectors");
+  std::vector<Vector> out;
+  std::set<std::string> ids;
+  std::size_t i = 0;
+  for (const auto& item : list) {
+    const std::string field = fmt::format("vectors[{}]", i++);
+    out.push_back(parse_vector(r, item, field));
+    if (!ids.insert(out.back().id).second) r.fail(item["id"], field + ".id", fmt::format("duplicate id '{}'", out.back().id));
+  }
+  return out;
+}
+
+std::vector<Vector> load_vector_text(const std::string& text, const std::string& file) {
+  YAML::Node doc;
+  try {
+    doc = YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    throw LoadError(file, e.mark.line + 1, e.mark.column + 1, "", e.msg);
+  } catch (const YAML::Exception& e) {
+    throw LoadError(file, 0, 0, "", e.what());
+  }
+  try {
+    return load_vectors(doc, file);
+  } catch (const LoadError&) {
+    throw;
+  } catch (const YAML::Exception& e) {
+    // yaml-cpp conversion errors carry a mark; report them as bad input.
+    throw LoadError(file, e.mark.line + 1, e.mark.column + 1, "", e.msg);
+  }
+}
+
+std::vector<Vector> load_vector_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw LoadError(path, 0, 0, "", "cannot open file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return load_vector_text(text.str(), path);
+}
+
+std::vector<std::string> find_vector_files(const std::vector<std::string>& paths) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> out;
+  auto is_vector_file = [](const fs::path& p) {
+    std::ifstream in(p);
+    std::string line;
+    for (int i = 0; i < 20 && std::getline(in, line); ++i)
+      if (line.rfind("schema:", 0) == 0) return line.find("vtspec/vector/") != std::string::npos;
+    return false;
+  };
+  for (const auto& path : paths) {
+    std::error_code ec;
+    if (fs::is_directory(path, ec)) {
+      std::vector<std::string> found;
+      for (auto it = fs::recursive_directory_iterator(path, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+        if (it->is_regular_file() && it->path().extension() == ".yaml" && is_vector_file(it->path())) found.push_back(it->path().string());
+      std::sort(found.begin(), found.end());
+      out.insert(out.end(), found.begin(), found.end());
+    } else {
+      out.push_back(path);
+    }
+  }
+  return out;
+}
+
+}  // namespace vtspec::vectors
