@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "checker/coverage/cover.hpp"
 #include "checker/generate/draft.hpp"
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
@@ -33,7 +34,10 @@ Action add_gen_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("gen", "Generate the conformance corpus (vector files) with expectations from the model.");
   cmd->add_option("--out", opts->out, "Corpus directory (default vectors/corpus)");
   cmd->add_flag("--check", opts->check, "Do not write: exit 1 if DIR differs from what gen would write");
+  static bool cover = false;  // --cover: Z3 witnesses per outcome class (checker/coverage)
+  cmd->add_flag("--cover", cover, "Write a Z3 witness for every reachable outcome class to DIR (default vectors/cover)");
   return [opts]() -> int {
+    if (cover) return checker::run_cover_cli(opts->out == "vectors/corpus" ? "vectors/cover" : opts->out);
     namespace fs = std::filesystem;
     std::vector<std::pair<std::string, std::string>> files;
     try {

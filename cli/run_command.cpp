@@ -1,4 +1,4 @@
-// `vtspec run --target model|kvm [--results FILE [--resume]] [--tap] [--junit FILE] PATH...`
+// `vtspec run --target model|kvm|auto [--results FILE [--resume]] [--tap] [--junit FILE] PATH...`
 #include <iostream>
 
 #include "cli/commands.hpp"
@@ -19,7 +19,9 @@ struct RunCommandOptions {
 Action add_run_command(CLI::App& app) {
   auto opts = std::make_shared<RunCommandOptions>();
   auto* cmd = app.add_subcommand("run", "Run vectors on a target and compare every outcome with the allowed set.");
-  cmd->add_option("--target", opts->target, "model or kvm")->check(CLI::IsMember({"model", "kvm"}));
+  cmd->add_option("--target", opts->target,
+                  "model, kvm, or auto (KVM when /dev/kvm is usable, otherwise the model, saying why)")
+      ->check(CLI::IsMember({"model", "kvm", "auto"}));
   cmd->add_option("paths", opts->paths, "Vector files or directories (searched for *.yaml vector files)")->required();
   cmd->add_option("--results", opts->run.results_path, "Append one JSON line per finished vector to FILE");
   cmd->add_flag("--resume", opts->run.resume, "Continue the run recorded in --results FILE (skips finished vectors)");
@@ -31,7 +33,14 @@ Action add_run_command(CLI::App& app) {
       std::cerr << "vtspec run: --resume needs --results FILE\n";
       return kBadInput;
     }
-    auto target = conformance::make_target(opts->target);
+    auto target = conformance::make_target(opts->target == "auto" ? "kvm" : opts->target);
+    if (opts->target == "auto") {
+      const std::string why = target->unavailable_reason();
+      if (!why.empty()) {
+        std::cerr << "vtspec run: KVM is not usable here (" << why << "); running the vectors on the model instead\n";
+        target = conformance::make_target("model");
+      }
+    }
     try {
       return conformance::run_vectors(*target, opts->paths, opts->run, std::cout);
     } catch (const std::exception& e) {

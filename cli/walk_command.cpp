@@ -32,7 +32,7 @@ std::string format_cached_outcomes(const model::TlbMachine& m, const model::Acce
                                 ctx.pcid, ctx.ept_active ? fmt::format(", EP4TA {:#x}", ctx.ep4ta) : "");
   out += fmt::format("  cached entries ({}):\n", m.entries().size());
   for (std::size_t i = 0; i < m.entries().size(); ++i) out += fmt::format("    [{}] {}\n", i, m.entries()[i].describe());
-  out += "  allowed outcomes with the caches (SDM Vol. 3A 4.10, Vol. 3C 28.4):\n";
+  out += "  allowed outcomes with the caches (SDM Vol. 3A 4.10, Vol. 3C 29.4):\n";
   for (const auto& a : m.allowed(req)) {
     out += fmt::format("    - {}  via {}", a.outcome.describe(), model::to_string(a.source));
     if (a.source == model::SourceKind::fresh_walk) {

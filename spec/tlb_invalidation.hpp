@@ -1,6 +1,6 @@
 // Exactly which cached entries each operation is REQUIRED to invalidate: SDM Vol. 3A
 // 4.10.4.1 ("Operations that Invalidate TLBs and Paging-Structure Caches"), and Vol. 3C
-// 28.4.3.1 (VPIDs, EPT: linear, combined and guest-physical mappings), plus the INVLPG,
+// 29.4.3.1 (VPIDs, EPT: linear, combined and guest-physical mappings), plus the INVLPG,
 // INVPCID, INVVPID and INVEPT pages of Vol. 2. The processor may always invalidate more
 // (4.10.4.1, last paragraph); what is modelled here is the minimum, because that minimum
 // decides which stale entries an access may still use.
@@ -26,7 +26,7 @@ enum class InvalidationKind : std::uint8_t {
   invept,          // INVEPT type 1-2 with ep4ta
   vmx_transition,  // VM entry or VM exit of a VM whose "enable VPID" is vpid_enabled
   page_fault,      // a #PF on linear (4.10.4.1, "page-fault exceptions")
-  ept_violation,   // an EPT violation on guest_physical, of linear when linear_valid (28.4.3.1)
+  ept_violation,   // an EPT violation on guest_physical, of linear when linear_valid (29.4.3.1)
 };
 
 // The reach of one invalidation.
@@ -91,7 +91,7 @@ InvalidationScope<D> required_invalidation(const InvalidationRequest<D>& r) {
   using B = typename D::Bool;
   InvalidationScope<D> s;
   const B yes = D::truth(true);
-  // 28.4.3.1: operations that architecturally invalidate TLB entries (INVLPG, INVPCID, MOV
+  // 29.4.3.1: operations that architecturally invalidate TLB entries (INVLPG, INVPCID, MOV
   // to CR3/CR4/CR0, #PF) reach linear and combined mappings of the current VPID only, the
   // combined ones for every EP4TA.
   auto guest_instruction = [&](const B& applies) {
@@ -151,7 +151,7 @@ InvalidationScope<D> required_invalidation(const InvalidationRequest<D>& r) {
       s.structures_on_path_only = D::truth(r.type == 0);
       break;
     case InvalidationKind::invvpid:
-      // INVVPID (Vol. 3C 28.4.3.1 and the instruction page): linear and combined mappings,
+      // INVVPID (Vol. 3C 29.4.3.1 and the instruction page): linear and combined mappings,
       // all PCIDs, all EP4TAs. 0 individual address (globals too), 1 single context, 2 all
       // contexts except VPID 0000H, 3 single context retaining globals.
       s.linear = yes;
@@ -176,7 +176,7 @@ InvalidationScope<D> required_invalidation(const InvalidationRequest<D>& r) {
       s.ep4ta = r.ep4ta;
       break;
     case InvalidationKind::vmx_transition:
-      // 28.4.3.1: with "enable VPID" = 0, VM entries and VM exits invalidate linear and
+      // 29.4.3.1: with "enable VPID" = 0, VM entries and VM exits invalidate linear and
       // combined mappings of VPID 0000H, all PCIDs, all EP4TAs, globals included.
       s.linear = !r.vpid_enabled;
       s.combined = !r.vpid_enabled;
@@ -192,7 +192,7 @@ InvalidationScope<D> required_invalidation(const InvalidationRequest<D>& r) {
       s.structures_on_path_only = yes;
       break;
     case InvalidationKind::ept_violation:
-      // 28.4.3.1: guest-physical mappings of the current EP4TA for the GPA, and, when the GPA
+      // 29.4.3.1: guest-physical mappings of the current EP4TA for the GPA, and, when the GPA
       // was the translation of a linear address, combined mappings for that linear address of
       // the current VPID, PCID and EP4TA.
       s.guest_physical = yes;

@@ -1,6 +1,6 @@
 // What a cached translation is tagged with, and when a cached entry may serve a lookup:
 // SDM Vol. 3A 4.10.1 (PCIDs), 4.10.2.4 (global pages), 4.10.3 (paging-structure caches) and
-// Vol. 3C 28.4.1-28.4.2 (linear, guest-physical and combined mappings; VPIDs and EP4TAs).
+// Vol. 3C 29.4.1-29.4.2 (linear, guest-physical and combined mappings; VPIDs and EP4TAs).
 //
 // Written over a value domain (spec/domain.hpp) so that a proof can ask, over a bounded
 // symbolic TLB, whether an entry of one context can ever serve another.
@@ -11,7 +11,7 @@
 namespace vtspec::spec {
 
 // The tags of one cached entry. The SDM's three kinds of mapping are told apart by which
-// tags an entry carries (28.4.1):
+// tags an entry carries (29.4.1):
 //   linear mapping          linear_tagged && !ept_tagged  (VPID, PCID)
 //   guest-physical mapping  !linear_tagged && ept_tagged  (EP4TA)
 //   combined mapping        linear_tagged && ept_tagged   (VPID, PCID, EP4TA)
@@ -25,7 +25,7 @@ struct EntryTags {
   B global = D::truth(false);     // a TLB entry filled from a leaf with G = 1 while CR4.PGE = 1
   W vpid = D::word(0);
   W pcid = D::word(0);
-  W ep4ta = D::word(0);           // EPTP bits 51:12 (28.4.1: "EP4TA")
+  W ep4ta = D::word(0);           // EPTP bits 51:12 (29.4.1: "EP4TA")
   // The region the entry covers: an address A is in it when (A & mask) == base. Linear for
   // linear-tagged entries, guest-physical for guest-physical mappings.
   W base = D::word(0);
@@ -49,9 +49,9 @@ typename D::Bool in_region(const EntryTags<D>& t, const typename D::Word& addres
 }
 
 // May `t` be used to translate linear address `linear` in context `c`?
-// - 28.4.2: while EPT is not in use only linear mappings are used; while it is in use only
+// - 29.4.2: while EPT is not in use only linear mappings are used; while it is in use only
 //   combined mappings (and guest-physical ones, for guest-physical addresses).
-// - 4.10.1 / 28.4.2: the entry must be associated with the current VPID and PCID, and with
+// - 4.10.1 / 29.4.2: the entry must be associated with the current VPID and PCID, and with
 //   the current EP4TA for a combined mapping.
 // - 4.10.2.4: a global TLB entry may be used whatever PCID it is associated with.
 //   Paging-structure-cache entries are never global.
@@ -62,7 +62,7 @@ typename D::Bool may_serve_linear(const EntryTags<D>& t, const LookupContext<D>&
   return kind_ok && t.vpid == c.vpid && pcid_ok && in_region(t, linear);
 }
 
-// May guest-physical mapping `t` translate guest-physical address `gpa` (28.4.2)?
+// May guest-physical mapping `t` translate guest-physical address `gpa` (29.4.2)?
 template <class D>
 typename D::Bool may_serve_guest_physical(const EntryTags<D>& t, const LookupContext<D>& c,
                                           const typename D::Word& gpa) {

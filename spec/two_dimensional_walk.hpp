@@ -39,7 +39,7 @@ struct EptFaultRecord {
 
 // Where an EptTranslatingPort gets the translation of a guest-physical address. The default
 // walks the current EPT paging structures; a TLB model supplies a source that may instead
-// answer from a cached guest-physical mapping (SDM Vol. 3C 28.4.2: "for accesses using
+// answer from a cached guest-physical mapping (SDM Vol. 3C 29.4.2: "for accesses using
 // guest-physical addresses, it may use guest-physical mappings associated with the current
 // EP4TA"), which keeps one walk for both the fresh and the cached cases.
 struct FreshEptTranslation {

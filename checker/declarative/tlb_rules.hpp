@@ -1,7 +1,7 @@
 // An independent transcription of the TLB tagging and invalidation rules, for comparison
 // with spec/tlb_tags.hpp and spec/tlb_invalidation.hpp by the obligation
 // "tlb-isolation-and-flush". Sources: SDM Vol. 3A 4.10.1 (PCIDs), 4.10.2.4 (global pages),
-// 4.10.4.1 (INVLPG, INVPCID, MOV to CR3); Vol. 3C 28.4.1-28.4.3 (VPIDs, EP4TAs, INVVPID,
+// 4.10.4.1 (INVLPG, INVPCID, MOV to CR3); Vol. 3C 29.4.1-29.4.3 (VPIDs, EP4TAs, INVVPID,
 // INVEPT). The entry-tag record of spec/tlb_tags.hpp is used as plain data.
 #pragma once
 
@@ -9,7 +9,7 @@
 
 namespace vtspec::checker::declarative {
 
-// 4.10.1, 4.10.2.4, 28.4.2: a cached translation may be used for a linear address only in the
+// 4.10.1, 4.10.2.4, 29.4.2: a cached translation may be used for a linear address only in the
 // VPID it was filled in; only in its PCID unless it is a global *TLB* entry; as a linear
 // mapping only while EPT is off and as a combined mapping only while EPT is on with the
 // same EP4TA; and only for addresses it covers.
@@ -46,7 +46,7 @@ typename D::Bool must_invalidate(const TlbOperation& op, const TlbOperands<D>& o
   switch (op.kind) {
     case TlbOperation::invlpg:
       // 4.10.4.1: TLB entries for the page of the current PCID, global ones of any PCID; all
-      // paging-structure-cache entries of the current PCID, whatever address. 28.4.3.1: of
+      // paging-structure-cache entries of the current PCID, whatever address. 29.4.3.1: of
       // the current VPID; linear and combined mappings (all EP4TAs).
       return linear_or_combined && current_vpid &&
              D::ite(t.structure, t.pcid == o.current_pcid, covers && (t.pcid == o.current_pcid || global_tlb));
@@ -65,7 +65,7 @@ typename D::Bool must_invalidate(const TlbOperation& op, const TlbOperands<D>& o
       if (op.type == 2) return linear_or_combined && current_vpid;
       return linear_or_combined && current_vpid && !global_tlb;
     case TlbOperation::invvpid:
-      // INVVPID (Vol. 3C 28.4.3.1 and Vol. 2): type 0 one address of a VPID (globals too);
+      // INVVPID (Vol. 3C 29.4.3.1 and Vol. 2): type 0 one address of a VPID (globals too);
       // type 1 one VPID; type 2 every VPID but 0000H; type 3 one VPID but its globals.
       if (op.type == 0) return linear_or_combined && t.vpid == o.vpid && covers;
       if (op.type == 1) return linear_or_combined && t.vpid == o.vpid;

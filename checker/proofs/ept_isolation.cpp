@@ -64,7 +64,8 @@ ObligationResult prove_ept_isolation(const ProveOptions& o) {
     EptUnknowns u("e.");
     SymbolicMemory memory("host");
     spec::EptWalk<S> w = spec::walk_ept<S>(shape, u.eptp, u.gpa, u.access, memory);
-    if (o.mutation == Mutation::final_access_skips_ept) w.physical = u.gpa;  // the mutant's final step
+    // The mutant skips the translation of a final access (the step a 2D walk ends with).
+    if (o.mutation == Mutation::final_access_skips_ept) w.physical = z3::ite(u.final_translation(), u.gpa, w.physical);
     const unsigned m_bits = shape.caps.maxphyaddr;
     const std::uint64_t frame = spec::frame_mask(m_bits);
     Region vm("R"), tables("T");

@@ -1,10 +1,10 @@
 // Obligation "tlb-isolation-and-flush" over a bounded symbolic TLB: four cached entries with
 // arbitrary tags (VPID, PCID, EP4TA, mapping kind, global, paging-structure cache, region).
-//   Isolation (SDM 4.10.1, 4.10.2.4, 28.4.2): spec::may_serve_linear lets an entry serve a
+//   Isolation (SDM 4.10.1, 4.10.2.4, 29.4.2): spec::may_serve_linear lets an entry serve a
 //   lookup exactly when the declarative tagging rules do - never for another VPID, never for
 //   another PCID unless it is a global TLB entry, never across EP4TAs or mapping kinds - and
 //   spec::may_serve_guest_physical only within the current EP4TA with EPT on.
-//   Flush completeness (4.10.4.1, 28.4.3): for INVLPG, MOV to CR3, INVPCID 0-3, INVVPID 0-3
+//   Flush completeness (4.10.4.1, 29.4.3): for INVLPG, MOV to CR3, INVPCID 0-3, INVVPID 0-3
 //   and INVEPT 1-2, every entry the SDM requires the operation to invalidate is removed by
 //   spec::removes(spec::required_invalidation(...)), so no later lookup in the invalidated
 //   scope can be served by an entry filled before the operation.

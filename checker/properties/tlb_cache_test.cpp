@@ -1,5 +1,5 @@
 // RapidCheck properties of the TLB model over random operation sequences (SDM Vol. 3A 4.10,
-// Vol. 3C 28.4). The flush-completeness property compares the model against a deliberately
+// Vol. 3C 29.4). The flush-completeness property compares the model against a deliberately
 // naive second formulation: no cache data structure, only the history of completed accesses
 // (what each translated to, in which context) and the flush points after them, with each
 // instruction's reach written out again directly from the SDM text.
@@ -76,7 +76,7 @@ struct NaiveHistory {
   bool pge = true, pcide = true;
 
   // Mark dead every earlier access whose translation the SDM says this operation removes.
-  // (4.10.4.1, 28.4.3.1, and the INVPCID/INVVPID pages, read again independently.)
+  // (4.10.4.1, 29.4.3.1, and the INVPCID/INVVPID pages, read again independently.)
   void flush_point(const Operation& op, const Context& now, std::uint64_t cr4_before, std::uint64_t guest_vpid) {
     for (auto& a : accesses) {
       const bool same_vpid = a.ctx.vpid == now.vpid;
@@ -228,7 +228,7 @@ RC_GTEST_PROP(TlbCache, EntriesServeOnlyTheirContextAndSurviveOnlyWhatTheNaiveHi
 // A guest under two EPTs (A with accessed/dirty flags, B without) that map the same guest
 // memory; the VMM randomly re-points EPT leaves (of data pages and of the guest page table)
 // to other host pages or changes their rights, and switches EPTPs, all without the
-// invalidations a correct VMM would do - the stale-EPT cases of Vol. 3C 28.4.
+// invalidations a correct VMM would do - the stale-EPT cases of Vol. 3C 29.4.
 namespace {
 
 constexpr std::uint64_t kEptA = 0x800000, kEptB = 0x900000;
@@ -288,8 +288,8 @@ std::uint64_t ep4ta_of(std::uint64_t eptp) { return eptp & spec::bit_range(51, 1
 }  // namespace
 
 // The fresh two-dimensional walk is always allowed; every cached entry an outcome uses is
-// tagged with the current EP4TA (combined and guest-physical mappings, 28.4.2) and VPID;
-// after INVEPT global (28.4.3.1) nothing cached is left to use and the allowed set is
+// tagged with the current EP4TA (combined and guest-physical mappings, 29.4.2) and VPID;
+// after INVEPT global (29.4.3.1) nothing cached is left to use and the allowed set is
 // exactly the fresh walk's.
 RC_GTEST_PROP(TlbCache, EptSequencesFreshWalkAllowedTagsMatchAndInveptGlobalLeavesFreshOnly, ()) {
   const EptSetup& setup = ept_setup_once();

@@ -35,11 +35,11 @@ bool has_update(const Outcome& o, std::uint64_t physical, std::uint64_t bits, bo
   });
 }
 Operation vm_exit() { return op_of(OperationKind::vm_exit); }
-// Vol. 3C 28.4.2: with EPT in use, "for accesses using guest-physical addresses, it may use
+// Vol. 3C 29.4.2: with EPT in use, "for accesses using guest-physical addresses, it may use
 // guest-physical mappings associated with the current EP4TA" - the guest paging-structure
 // references are such accesses. The VMM moves the guest page table (GPA 0x4000) to another
 // host page holding a different PTE, without INVEPT; INVVPID removes the linear and combined
-// mappings only (28.4.3.1). So the old page table is still reachable through the cached
+// mappings only (29.4.3.1). So the old page table is still reachable through the cached
 // guest-physical mapping: both the old and the new translation are allowed. INVEPT
 // single-context for another EP4TA leaves that; for this EP4TA it removes it.
 TEST(TlbEptCaching, StaleGuestPhysicalMappingServesGuestPagingStructureReads) {
@@ -72,9 +72,9 @@ TEST(TlbEptCaching, StaleGuestPhysicalMappingServesGuestPagingStructureReads) {
   EXPECT_EQ(translations(m, request(kVa)), (Set{kNew + kEptOffset}));
 }
 
-// 28.4.2 creates guest-physical mappings from the EPT paging structures whatever becomes of
+// 29.4.2 creates guest-physical mappings from the EPT paging structures whatever becomes of
 // the guest walk, and a #PF invalidates only linear and combined mappings for its address
-// (4.10.4.1, 28.4.3.1). So a walk that ends in a not-present #PF (kVa + 4K has no PTE) may
+// (4.10.4.1, 29.4.3.1). So a walk that ends in a not-present #PF (kVa + 4K has no PTE) may
 // leave a mapping for the page table's GPA, which a later walk for kVa may use after the
 // VMM moved that page table - although kVa itself was never accessed before.
 TEST(TlbEptCaching, FaultingWalkMayStillCacheGuestPhysicalMappings) {
@@ -95,7 +95,7 @@ TEST(TlbEptCaching, FaultingWalkMayStillCacheGuestPhysicalMappings) {
   EXPECT_EQ(translations(m, request(kVa)), (Set{kOld + kEptOffset, kNew + kEptOffset}));
 }
 
-// 28.4.2 again, for the final guest-physical address: the EPT leaf of the data page changes
+// 29.4.2 again, for the final guest-physical address: the EPT leaf of the data page changes
 // without INVEPT; after INVVPID (no combined translation left) the guest walk's final GPA
 // may still be translated by the cached guest-physical mapping. INVEPT global removes it.
 TEST(TlbEptCaching, StaleGuestPhysicalMappingServesTheFinalAccess) {
@@ -116,12 +116,12 @@ TEST(TlbEptCaching, StaleGuestPhysicalMappingServesTheFinalAccess) {
   EXPECT_EQ(translations(m, request(kVa)), (Set{moved}));
 }
 
-// Vol. 3C 28.4.1: a combined paging-structure-cache entry maps a linear region "to the
+// Vol. 3C 29.4.1: a combined paging-structure-cache entry maps a linear region "to the
 // physical address of the paging structure" - the host-physical address, so using it reads
 // the next table without translating its guest-physical address through EPT. Here the EPT
 // entry for the page table becomes not present, and an EPT violation on that GPA (through
 // an aliasing PDE for another 2-MByte region) removes the guest-physical mapping for it
-// (28.4.3.1) but not kVa's PDE-cache entry. The PDE-cache entry still reaches the old page
+// (29.4.3.1) but not kVa's PDE-cache entry. The PDE-cache entry still reaches the old page
 // table (whose PTE the VMM changed to kOther): kOther's translation is allowed, as is the
 // combined TLB entry's; a fresh walk faults.
 TEST(TlbEptCaching, CombinedStructureEntryHoldsTheHostPhysicalTableAddress) {

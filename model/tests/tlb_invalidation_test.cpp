@@ -1,5 +1,5 @@
 // SDM-derived scenarios for the TLB and paging-structure-cache model. Every expected value
-// is stated from SDM Vol. 3A 4.10 / Vol. 3C 28.4 (section cited per test), not taken from a
+// is stated from SDM Vol. 3A 4.10 / Vol. 3C 29.4 (section cited per test), not taken from a
 // run of the model.
 #include <gtest/gtest.h>
 
@@ -233,7 +233,7 @@ TEST(TlbInvalidation, MovCr0Reach) {
   EXPECT_EQ(translations(m, request(kVa)), (Set{kNew}));
 }
 
-// 28.4.3.1 INVVPID: single context for VPID 2 leaves VPID 3 usable; all-context spares
+// 29.4.3.1 INVVPID: single context for VPID 2 leaves VPID 3 usable; all-context spares
 // VPID 0; VM entry/exit with VPIDs disabled flush VPID 0.
 TEST(TlbInvalidation, InvvpidSingleContextLeavesOtherVpid) {
   GuestBuilder g;
@@ -292,9 +292,9 @@ TEST(TlbInvalidation, InvvpidIndividualAddressReachesGlobalsOfThatPageOnly) {
   EXPECT_EQ(translations(m, request(kOther)), (Set{kOld + 0x1000, kNew + 0x1000}));
 }
 
-// 28.4.3.1 INVEPT: single context removes the combined mappings of that EP4TA only;
+// 29.4.3.1 INVEPT: single context removes the combined mappings of that EP4TA only;
 // changing the EPTP (VM entry with another EPTP) needs no invalidation - the other EP4TA's
-// entries simply do not match (28.4.2) and come back when the EPTP does.
+// entries simply do not match (29.4.2) and come back when the EPTP does.
 TEST(TlbInvalidation, InveptSingleContextAndEptpChange) {
   GuestBuilder g(true, 0x800000);
   g.map4k(kVa, kOld);
@@ -330,7 +330,7 @@ TEST(TlbInvalidation, InveptSingleContextAndEptpChange) {
   for (const auto& e : m.entries()) EXPECT_FALSE(e.tags.ept_tagged) << e.describe();
 }
 
-// 28.4.3.1: an EPT violation through a stale combined mapping invalidates it.
+// 29.4.3.1: an EPT violation through a stale combined mapping invalidates it.
 TEST(TlbInvalidation, EptViolationThroughStaleCombinedMappingRemovesIt) {
   GuestBuilder g(true, 0x800000);
   g.map4k(kVa, kOld);

@@ -1,6 +1,6 @@
 // One entry of the modelled TLBs or paging-structure caches: what the SDM says such an entry
 // holds (Vol. 3A 4.10.2.1 for TLB entries, 4.10.3.1 for paging-structure-cache entries,
-// Vol. 3C 28.4.1 for guest-physical and combined mappings), its tags, and where it came from.
+// Vol. 3C 29.4.1 for guest-physical and combined mappings), its tags, and where it came from.
 #pragma once
 
 #include <cstdint>
@@ -47,7 +47,7 @@ struct CachedEntry {
   std::uint64_t ept_leaf_host = 0;
   // Paging-structure-cache entry: the physical address of the next table and the rights
   // accumulated over this level and the ones above it (4.10.3.1). For a combined entry that
-  // address is HOST-physical: Vol. 3C 28.4.1 "combined paging-structure-cache entries ...
+  // address is HOST-physical: Vol. 3C 29.4.1 "combined paging-structure-cache entries ...
   // map the upper portion of a linear address to the physical address of the paging
   // structure used to translate the corresponding region", and in the VMX chapters
   // "physical address" (as opposed to "guest-physical address") is the host's. So a walk

@@ -57,7 +57,7 @@ struct CachedMappingMemory {
 };
 
 // Chooses, for every guest-physical translation of one walk, between a fresh EPT walk and
-// the cached guest-physical mappings that may serve it (28.4.2), following a script, and
+// the cached guest-physical mappings that may serve it (29.4.2), following a script, and
 // records what it chose.
 struct Chooser {
   const CachedWalkInput& in;
@@ -140,7 +140,7 @@ using EptPort = spec::EptTranslatingPort<Concrete, const PhysicalMemory, spec::N
 // address and accumulated rights (4.10.3.2), so spec::walk_paging combines rights exactly as
 // for a full walk. Below it, entries come from memory: natively directly; with EPT through
 // the EPT port - except the level right below a combined entry, whose table address is
-// host-physical (28.4.1) and is read without EPT translation. Records where each entry was
+// host-physical (29.4.1) and is read without EPT translation. Records where each entry was
 // read and which accessed/dirty updates were made.
 struct CachedStartPort {
   EptPort* ept;                  // null: no EPT
@@ -213,7 +213,7 @@ spec::EptWalk<Concrete> ept_walk_from_cache(const MachineState& state, std::uint
 void guest_physical_fills(const CachedWalkInput& in, const std::vector<GuestPhysicalStep>& steps,
                           std::vector<CachedEntry>& out) {
   const auto& ctx = in.context;
-  // 28.4.2: guest-physical mappings come from the EPT translations the walk made (of its
+  // 29.4.2: guest-physical mappings come from the EPT translations the walk made (of its
   // paging-structure references and of the final access), not from ones served by a cached
   // mapping (which would only refill what is already there).
   for (const auto& s : steps) {
@@ -257,7 +257,7 @@ std::vector<CachedEntry> fills_for(const CachedWalkInput& in, const spec::Paging
     e.tags.structure = true;
     e.tags.mask = region_mask(level);
     e.tags.base = in.request.linear & e.tags.mask;
-    // 28.4.1: a combined entry holds the host-physical address of the next table - where
+    // 29.4.1: a combined entry holds the host-physical address of the next table - where
     // the walk read the next level's entry.
     e.next_table = ctx.ept_active ? (entry_host[level - 1] & ~std::uint64_t{0xfff})
                                   : (gw.entry[level] & spec::frame_mask(state.features.maxphyaddr));
@@ -270,7 +270,7 @@ std::vector<CachedEntry> fills_for(const CachedWalkInput& in, const spec::Paging
   CachedEntry t;
   t.kind = CacheKind::tlb;
   const unsigned ept_leaf = final_step ? static_cast<unsigned>(final_step->walk.leaf_level) : leaf;
-  // 28.4.1: a combined mapping cannot cover more than the EPT page backing it.
+  // 29.4.1: a combined mapping cannot cover more than the EPT page backing it.
   t.level = ctx.ept_active ? std::min(leaf, ept_leaf) : leaf;
   t.tags = tags;
   t.tags.mask = region_mask(t.level);

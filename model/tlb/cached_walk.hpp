@@ -1,5 +1,5 @@
 // One translation that may take parts of its answer from cached entries (SDM Vol. 3A
-// 4.10.3.2, Vol. 3C 28.4.2): a guest walk that starts at CR3 or at a paging-structure-cache
+// 4.10.3.2, Vol. 3C 29.4.2): a guest walk that starts at CR3 or at a paging-structure-cache
 // entry, whose guest-physical addresses (of guest paging-structure entries and of the final
 // access) are each translated either by a fresh EPT walk or by a cached guest-physical
 // mapping, under one accessed-flag policy (spec/per_level.hpp). The walks themselves are the
@@ -38,8 +38,8 @@ struct CachedWalk {
   Outcome outcome;
   spec::PagingWalk<spec::Concrete> guest;
   // Entries the walk may create: when translated, all of fills_for(); otherwise only the
-  // guest-physical mappings of its successful EPT translations (28.4.2 creates those from
-  // any EPT translation; a #PF does not invalidate them, 4.10.4.1 / 28.4.3.1).
+  // guest-physical mappings of its successful EPT translations (29.4.2 creates those from
+  // any EPT translation; a #PF does not invalidate them, 4.10.4.1 / 29.4.3.1).
   std::vector<CachedEntry> fills;
   std::array<std::uint64_t, 6> entry_host{};             // host address each guest level was read from
   std::vector<GuestPhysicalStep> steps;
@@ -71,7 +71,7 @@ spec::EptWalk<spec::Concrete> ept_walk_from_cache(const MachineState& state, std
 void guest_physical_fills(const CachedWalkInput& in, const std::vector<GuestPhysicalStep>& steps,
                           std::vector<CachedEntry>& out);
 
-// Entries a successful translation may create (SDM 4.10.2.1, 4.10.3.1, Vol. 3C 28.4.1-2).
+// Entries a successful translation may create (SDM 4.10.2.1, 4.10.3.1, Vol. 3C 29.4.1-2).
 // `first_level` is the highest guest level the walk read from memory; `entry_host[l]` the
 // host-physical address the level-l entry was read from; `steps` the EPT translations.
 std::vector<CachedEntry> fills_for(const CachedWalkInput& in, const spec::PagingWalk<spec::Concrete>& guest,

@@ -15,7 +15,7 @@ using W = std::uint64_t;
 
 namespace {
 
-constexpr std::uint64_t kEp4taMask = spec::bit_range(51, 12);  // 28.4.1: EP4TA = EPTP[51:12]
+constexpr std::uint64_t kEp4taMask = spec::bit_range(51, 12);  // 29.4.1: EP4TA = EPTP[51:12]
 // At most this many walks per exploration of cached guest-physical mappings (each run is
 // one combination of mappings serving the walk's guest-physical addresses).
 constexpr std::size_t kMaxExploredWalks = 256;
@@ -96,7 +96,7 @@ spec::LookupContext<Concrete> TlbMachine::context() const {
 // Does paging-structure-cache entry `e` agree with the current entries the fresh walk used
 // at its level and above (same next table, same accumulated rights, accessed flags set)?
 // Then continuing from it reads exactly what the fresh walk read below it. With EPT a
-// combined entry also skips the EPT translation of the next table's address (28.4.1), so in
+// combined entry also skips the EPT translation of the next table's address (29.4.1), so in
 // addition the fresh walk must have found that table at the cached host address, with no
 // EPT accessed/dirty update for the references the entry skips, and no cached
 // guest-physical mapping may offer an alternative anywhere in the walk.
@@ -212,7 +212,7 @@ std::vector<AllowedOutcome> TlbMachine::allowed(const AccessRequest& req) const 
   }
   if (state_.ept) {
     // 2. With EPT: the same walk with guest-physical addresses translated by cached
-    // guest-physical mappings (28.4.2). Its all-fresh run is the canonical walk above and
+    // guest-physical mappings (29.4.2). Its all-fresh run is the canonical walk above and
     // gives the fills.
     explore(req, std::nullopt, false, out, &root);
     fresh_fills = root.fills;
@@ -250,7 +250,7 @@ std::vector<AllowedOutcome> TlbMachine::allowed(const AccessRequest& req) const 
 
 // An access through a TLB entry: the cached rights are checked against the current control
 // bits (CR0.WP, SMEP, SMAP, PKRU are read at use, 4.6), the cached EPT rights for a combined
-// mapping (28.4.2). No paging-structure entry is read.
+// mapping (29.4.2). No paging-structure entry is read.
 AllowedOutcome TlbMachine::through_tlb(const AccessRequest& req, std::size_t index) const {
   const CachedEntry& e = entries_[index];
   AllowedOutcome a;
@@ -269,7 +269,7 @@ AllowedOutcome TlbMachine::through_tlb(const AccessRequest& req, std::size_t ind
   }
   const bool write = req.kind == spec::AccessKind::write;
   if (e.tags.ept_tagged) {
-    // 28.4.2: a combined translation holds EPT rights and the EPT dirty state; the final
+    // 29.4.2: a combined translation holds EPT rights and the EPT dirty state; the final
     // guest-physical access is decided from them as spec::compose_two_dimensional decides it
     // from a fresh EPT walk (same EptAccess), including the qualification of a violation.
     spec::EptAccess<Concrete> fa;

@@ -1,6 +1,6 @@
 // The caching machine: MachineState plus the translation context (VMX mode, VPID, PCID,
 // EP4TA) and the set of TLB and paging-structure-cache entries that MAY exist, with the
-// allowed-outcome semantics of SDM Vol. 3A 4.10 and Vol. 3C 28.4:
+// allowed-outcome semantics of SDM Vol. 3A 4.10 and Vol. 3C 29.4:
 //   an access may be served by any cached entry whose tags match and that no required
 //   invalidation has removed since it was filled, or by a fresh walk of current memory;
 //   the processor may drop any entry at any time.
@@ -30,7 +30,7 @@ struct TlbConfig {
   bool keep_log = false;
 };
 
-// The VMX side of the context (Vol. 3C 28.4): outside VMX non-root operation, and inside
+// The VMX side of the context (Vol. 3C 29.4): outside VMX non-root operation, and inside
 // it with "enable VPID" = 0, the current VPID is 0000H.
 struct VmxContext {
   VmxContext(bool non_root_ = false, std::uint16_t vpid_ = 0, std::optional<GuestRegisters> other = std::nullopt)
@@ -48,7 +48,7 @@ struct VmxContext {
 enum class SourceKind : std::uint8_t {
   fresh_walk,            // a walk of current memory, EPT included
   guest_physical_entry,  // a walk of current guest paging structures, some guest-physical
-                         // addresses translated by cached guest-physical mappings (28.4.2)
+                         // addresses translated by cached guest-physical mappings (29.4.2)
   tlb_entry,             // a TLB entry (linear or combined translation)
   structure_entry,       // a walk from a paging-structure-cache entry (4.10.3.2)
 };

@@ -91,7 +91,7 @@ struct Vector {
   std::vector<SourceLocation> operation_sources;  // one per operation (empty when generated)
 };
 
-// The vector's operation `index` in words, e.g. "write 8 bytes at 0x400000, CPL 3".
+// An operation and an outcome in words, e.g. "write 8 bytes 0x1 at 0x400000, CPL 3", for reports.
 std::string describe_operation(const model::Operation& operation);
 std::string describe_outcome(const ExpectedOutcome& outcome);
 
