@@ -96,7 +96,6 @@ class Mutations : public ::testing::TestWithParam<std::size_t> {};
 
 TEST_P(Mutations, EveryObligationThatShouldCatchTheBugReportsAReplayableCounterexample) {
   const MutationInfo& info = mutations().at(GetParam());
-  if (info.mutation == Mutation::none) GTEST_SKIP();
   const std::string dir = (std::filesystem::temp_directory_path() / ("vtspec-mutation-" + std::string(info.name))).string();
   std::filesystem::remove_all(dir);
   for (const std::string& name : info.caught_by) {
@@ -139,7 +138,8 @@ TEST_P(Mutations, EveryObligationThatShouldCatchTheBugReportsAReplayableCountere
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(All, Mutations, ::testing::Range<std::size_t>(0, mutations().size()), [](const auto& info) {
+// Entry 0 is the unmodified rules (Mutation::none), which no obligation is meant to catch.
+INSTANTIATE_TEST_SUITE_P(All, Mutations, ::testing::Range<std::size_t>(1, mutations().size()), [](const auto& info) {
   std::string n = mutations().at(info.param).name;
   for (char& c : n) if (c == '-') c = '_';
   return n;
