@@ -135,15 +135,17 @@ PagingWalk<D> walk_paging(const PagingShape& shape, const PagingControl<D>& ctl,
     const B leaf_here = w.used[level] && w.leaf_level == D::word(level);
     const B needs_accessed = w.used[level] && !D::bit(w.entry[level], pte::accessed);
     const B needs_dirty = leaf_here && access.write && !D::bit(w.entry[level], pte::dirty);
-    w.sets_accessed[level] = succeeded && needs_accessed;
-    w.sets_dirty = w.sets_dirty || (succeeded && needs_dirty);
     const B already_done = D::truth(policy.eager(level));
     const B update = succeeded && ((needs_accessed && !already_done) || needs_dirty);
+    B update_faulted = D::truth(false);
     if (D::may_be_true(update)) {
-      const B fault = port.update_entry_flags(w.entry_address[level], level, update);
-      port_fault = port_fault || (update && fault);
-      succeeded = succeeded && !(update && fault);
+      update_faulted = update && port.update_entry_flags(w.entry_address[level], level, update);
+      port_fault = port_fault || update_faulted;
     }
+    // An update that faulted (an EPT violation on the entry's page) did not happen.
+    succeeded = succeeded && !update_faulted;
+    w.sets_accessed[level] = succeeded && needs_accessed;
+    w.sets_dirty = w.sets_dirty || (succeeded && needs_dirty);
     if (level == 1) break;
   }
   w.port_fault = port_fault;

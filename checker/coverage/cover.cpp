@@ -1,5 +1,6 @@
 #include "checker/coverage/cover.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include <fmt/format.h>
@@ -10,6 +11,7 @@
 #include "checker/proofs/counterexample_file.hpp"
 #include "checker/proofs/ept_unknowns.hpp"
 #include "checker/proofs/obligation.hpp"
+#include "checker/proofs/two_dimensional_setup.hpp"
 
 namespace vtspec::checker {
 
@@ -30,8 +32,14 @@ std::string page_fault_reason(const OutcomeClass& c) {
 std::string ept_reason(const OutcomeClass& c) {
   const unsigned perms = (c.value >> 3) & 7;
   if ((perms & 2) && !(perms & 1)) return "an entry with W=1 and R=0 is a misconfiguration, so no translation has W without R (SDM 29.3.3.1)";
-  const bool allowed = c.kind == spec::AccessKind::read ? (perms & 1) : c.kind == spec::AccessKind::write ? (perms & 2) : (perms & 4);
+  // Bits 2:0 without the implementation-specific ones: what the access needs (a locked
+  // read-modify-write without EPT A/D needs write permission, Table 28-7).
+  const unsigned access = c.value & 7;
+  const bool allowed = (!(access & 1) || (perms & 1)) && (!(access & 2) || (perms & 2)) && (!(access & 4) || (perms & 4));
   if (allowed) return "the entries permit the access, so it is not a violation (SDM 29.3.3.2)";
+  if ((c.undefined & 1) && !(perms & 1))
+    return "Z3: a guest A/D update follows the successful read of the same entry through the same EPT entries, so R=1 "
+           "(SDM 4.8, 29.3.3.2)";
   return "Z3: no EPT content produces it";
 }
 
@@ -47,10 +55,32 @@ z3::expr distinct_frames(const SymbolicMemory& memory) {
   return all;
 }
 
+// The same for a two-dimensional walk, where the EPT walks of the guest's entries share the
+// EPT tables: only the guest paging structures get frames of their own.
+z3::expr guest_frames_apart(const SymbolicMemory& memory) {
+  z3::expr all = S::truth(true);
+  for (std::size_t i = 0; i < memory.reads.size(); ++i) {
+    if (memory.reads[i].level != 0) continue;  // level 0: a guest paging-structure entry
+    for (std::size_t j = 0; j < memory.reads.size(); ++j)
+      if (j != i)
+        all = all && z3::implies(memory.reads[i].active && memory.reads[j].active,
+                                 S::shift_right(memory.reads[i].address, 12u) != S::shift_right(memory.reads[j].address, 12u));
+  }
+  return all;
+}
+
 struct Witness {
   model::MachineState state;
   model::AccessRequest access;
 };
+
+// A violation's qualification is in class `c`: the pattern without the bits the SDM leaves
+// open, and exactly those bits open (how Outcome::same_result compares qualifications).
+template <class Walk>
+z3::expr in_violation_class(const OutcomeClass& c, const Walk& w) {
+  return (w.qualification & ~w.qualification_undefined) == S::word(c.value) &&
+         w.qualification_undefined == S::word(c.undefined);
+}
 
 // Ask Z3 for a state in class `c`.
 Verdict find_witness(const OutcomeClass& c, unsigned timeout_ms, Witness& out, std::string& reason) {
@@ -82,6 +112,36 @@ Verdict find_witness(const OutcomeClass& c, unsigned timeout_ms, Witness& out, s
       fill_memory(*m, memory, out.state);
       return v;
     }
+    case OutcomeClass::ept_violation:
+      if (on_guest_paging_structure(c)) {
+        // A violation on a guest paging-structure access exists only inside a
+        // two-dimensional walk: search the whole walk (4-level guest, 4-level EPT).
+        TwoDimensionalSetup setup(4, 4);
+        // First one EPT walk of either kind of paging-structure access, formed as the 2D
+        // walk forms it (EptTranslatingPort::paging_structure_access): a pattern no such
+        // walk yields is unreachable in every two-dimensional walk, and this query is small.
+        EptUnknowns alone("c.");
+        SymbolicMemory ept_memory("memory");
+        spec::NoObserver none;
+        spec::EptTranslatingPort<S, SymbolicMemory> port{setup.ept_shape, alone.eptp, ept_memory, none, {}, 0};
+        z3::expr some = S::truth(false);
+        for (bool update : {false, true}) {
+          const auto one = spec::walk_ept<S>(setup.ept_shape, alone.eptp, alone.gpa, port.paging_structure_access(update),
+                                             ept_memory);
+          some = some || (one.violation && in_violation_class(c, one));
+        }
+        const Verdict single = discharge(alone.well_formed(setup.ept_shape), !some, timeout_ms, m, reason);
+        if (single != Verdict::counterexample) return single;
+        const spec::TwoDimensionalWalk<S> w = setup.walk(Mutation::none);
+        const z3::expr goal = w.ept_violation && in_violation_class(c, w);
+        const Verdict v = discharge(setup.well_formed() && guest_frames_apart(setup.memory), !goal, timeout_ms, m, reason);
+        if (v != Verdict::counterexample) return v;
+        const Counterexample found = setup.counterexample(*m, c.id);
+        out.state = found.state;
+        out.access = found.access;
+        return v;
+      }
+      [[fallthrough]];
     default: {
       spec::EptShape shape;
       shape.caps.execute_only = !(c.family == OutcomeClass::ept_misconfig && c.value == execute_only_unsupported);
@@ -93,7 +153,7 @@ Verdict find_witness(const OutcomeClass& c, unsigned timeout_ms, Witness& out, s
       }
       const auto w = spec::walk_ept<S>(shape, u.eptp, u.gpa, u.access, memory);
       z3::expr goal = S::truth(false);
-      if (c.family == OutcomeClass::ept_violation) goal = w.violation && w.qualification == S::word(c.value);
+      if (c.family == OutcomeClass::ept_violation) goal = w.violation && in_violation_class(c, w);
       if (c.family == OutcomeClass::ept_accessed) goal = w.translated && w.sets_accessed[static_cast<unsigned>(c.value)];
       if (c.family == OutcomeClass::ept_dirty) goal = w.translated && w.sets_dirty;
       if (c.family == OutcomeClass::ept_misconfig) {
@@ -133,7 +193,8 @@ CoverReport run_cover(const CoverOptions& options) {
   for (const OutcomeClass& c : outcome_classes()) {
     OutcomeClassResult r;
     r.id = c.id;
-    r.family = family_name(c.family);
+    r.family = on_guest_paging_structure(c) ? "EPT violation qualification (guest paging-structure access)"
+                                            : family_name(c.family);
     r.description = c.description;
     Witness w;
     std::string reason;
@@ -199,6 +260,22 @@ int print_cover_report(const CoverReport& report, std::FILE* out) {
                report.smt_seconds, report.random_samples, random_covered, reachable);
   for (const auto& id : random_missed) std::fprintf(out, " %s", id.c_str());
   std::fprintf(out, "\n");
+  // Per family, in enumeration order: reachable classes, and how many random generation hit.
+  std::vector<std::string> families;
+  for (const auto& r : report.classes)
+    if (std::find(families.begin(), families.end(), r.family) == families.end()) families.push_back(r.family);
+  for (const auto& f : families) {
+    unsigned reach = 0, hit = 0;
+    std::string missed;
+    for (const auto& r : report.classes) {
+      if (r.family != f || r.status != ClassStatus::covered) continue;
+      ++reach;
+      hit += r.random_hit;
+      if (!r.random_hit) missed += " " + r.id;
+    }
+    std::fprintf(out, "  %-60s reachable %2u, random hit %2u%s%s\n", f.c_str(), reach, hit, missed.empty() ? "" : "; missed:",
+                 missed.c_str());
+  }
   return (unknown == 0 && disagree == 0) ? 0 : 1;
 }
 

@@ -1,6 +1,6 @@
 // `vtspec gen --cover`: enumerate the outcome classes of a translation - each #PF error code
-// per access kind and CPL, each EPT-violation qualification pattern of a final access, each
-// EPT-misconfiguration reason, each accessed/dirty effect - ask Z3 for a witness state of
+// per access kind and CPL, each EPT-violation qualification pattern (of a final access and
+// of an access to a guest paging-structure entry), each EPT-misconfiguration reason, each accessed/dirty effect - ask Z3 for a witness state of
 // each, prove the others unreachable, replay every witness on the model, and compare with
 // random generation given the same time.
 #pragma once

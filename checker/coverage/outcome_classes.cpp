@@ -36,14 +36,40 @@ const std::vector<OutcomeClass>& outcome_classes() {
         }
       }
     }
-    // EPT violations of a final access (Table 28-7): bits 2:0 the access, 5:3 the AND of the
-    // entries' R/W/X, bit 7 and 8 set.
-    for (auto kind : {spec::AccessKind::read, spec::AccessKind::write, spec::AccessKind::fetch}) {
+    // EPT violations, one class per qualification pattern of each kind of EPT-checked access
+    // (Table 28-7): bits 2:0 and 8:7 identify the access, bits 5:3 are the AND of the
+    // entries' R/W/X. Accesses to guest paging-structure entries have bit 7 set and bit 8
+    // clear (29.3.3.2).
+    struct EptAccessSite {
+      const char* name;
+      std::uint64_t bits;       // bits 2:0 and 8:7
+      std::uint64_t undefined;  // bits either way
+      spec::AccessKind kind;    // the guest access (final-translation sites only)
+      const char* what;
+    };
+    static constexpr EptAccessSite sites[] = {
+        {"read", 0x181, 0, spec::AccessKind::read, "a read"},
+        {"write", 0x182, 0, spec::AccessKind::write, "a write"},
+        {"fetch", 0x184, 0, spec::AccessKind::fetch, "a fetch"},
+        {"paging-read", 0x081, 0, spec::AccessKind::read, "a read of a guest paging-structure entry (EPTP[6]=0)"},
+        // 29.3.5: "If accessed and dirty flags for EPT are enabled, processor accesses to
+        // guest paging-structure entries are treated as writes"; bits 0 and 1 are both set.
+        {"paging-ad", 0x083, 0, spec::AccessKind::read,
+         "a guest paging-structure read or A/D update with EPT A/D enabled (EPTP[6]=1, treated as a write)"},
+        // A guest A/D update without EPT A/D is a locked read-modify-write: bit 1 set, bit 0
+        // implementation-specific (Table 28-7, note to bit 0).
+        {"paging-update", 0x082, 0x1, spec::AccessKind::read,
+         "a guest A/D-flag update (locked read-modify-write, EPTP[6]=0; bit 0 either way)"},
+    };
+    for (const auto& site : sites) {
       for (unsigned perms = 0; perms < 8; ++perms) {
-        const std::uint64_t access_bit = kind == spec::AccessKind::read ? 1 : kind == spec::AccessKind::write ? 2 : 4;
-        const std::uint64_t q = access_bit | (perms << 3) | 0x180;
-        v.push_back({OutcomeClass::ept_violation, fmt::format("eptv-{}-q{:#05x}", access_name(kind), q),
-                     fmt::format("EPT violation with qualification {:#x} on a {}", q, access_name(kind)), kind, 0, q});
+        const std::uint64_t q = site.bits | (perms << 3);
+        OutcomeClass c{OutcomeClass::ept_violation, fmt::format("eptv-{}-q{:#05x}", site.name, q),
+                       fmt::format("EPT violation with qualification {:#x}{} on {}", q,
+                                   site.undefined ? fmt::format(" (bits {:#x} either way)", site.undefined) : "", site.what),
+                       site.kind, 0, q};
+        c.undefined = site.undefined;
+        v.push_back(c);
       }
     }
     v.push_back({OutcomeClass::ept_misconfig, "eptm-write-only", "EPT misconfiguration: write permission without read",
@@ -82,7 +108,9 @@ bool model_outcome_in_class(const OutcomeClass& c, const model::MachineState& st
   switch (c.family) {
     case OutcomeClass::page_fault: return o.kind == model::OutcomeKind::page_fault && o.error_code == c.value;
     case OutcomeClass::ept_violation:
-      return o.kind == model::OutcomeKind::ept_violation && (o.qualification & 0xfff) == c.value;
+      return o.kind == model::OutcomeKind::ept_violation &&
+             (o.qualification & ~o.qualification_undefined & 0xfff) == c.value &&
+             (o.qualification_undefined & 0xfff) == c.undefined;
     case OutcomeClass::ept_misconfig: {
       if (o.kind != model::OutcomeKind::ept_misconfig || !state.ept) return false;
       // The misconfigured entry is the last EPT entry the walk read (29.3.3.1).

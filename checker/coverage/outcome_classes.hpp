@@ -19,7 +19,17 @@ struct OutcomeClass {
   spec::AccessKind kind = spec::AccessKind::read;
   unsigned cpl = 0;
   std::uint64_t value = 0;  // error code / qualification / misconfiguration reason / level
+  // ept_violation: qualification bits the SDM leaves to the implementation (Table 28-7), clear
+  // in `value`. The model's outcome comparison (Outcome::same_result) ignores them, so both
+  // of their values are one class.
+  std::uint64_t undefined = 0;
 };
+
+// Is an EPT-violation class about an access to a guest paging-structure entry (qualification
+// bit 8 clear, SDM Table 28-7) rather than the final access of the translation?
+inline bool on_guest_paging_structure(const OutcomeClass& c) {
+  return c.family == OutcomeClass::ept_violation && !(c.value & 0x100);
+}
 
 // Misconfiguration reasons (SDM 29.3.3.1), as OutcomeClass::value.
 enum MisconfigReason : std::uint64_t { write_only = 0, execute_only_unsupported = 1, bad_memory_type = 2, reserved_bit = 10 /* + level */ };

@@ -81,10 +81,14 @@ RandomHits random_hits(double seconds, unsigned seed) {
         s.ept = model::EptSettings{};
         s.ept->eptp = 0x800000 | 6 | (3 << 3) | (g.chance(0.5) ? 0x40 : 0);
         s.ept->caps.execute_only = g.chance(0.8);
-        // Identity 2-MByte mapping of GPA 0-2M for the guest tables (PD at 0x805000).
+        // Identity 2-MByte mapping of GPA 0-2M for the guest tables (PD at 0x805000). A
+        // quarter of the time its leaf gets random R/W/X and A/D flags, so the guest's
+        // paging-structure accesses can meet EPT violations too (29.3.3.2).
         s.memory.write64(0x800000, 0x803000 | 7 | 0x300);
         s.memory.write64(0x803000, 0x805000 | 7 | 0x300);
-        s.memory.write64(0x805000, 0x0 | 0xb7 | 0x300);
+        const std::uint64_t table_rights =
+            g.chance(0.25) ? (g.chance(0.7) ? 1 : 0) | (g.chance(0.7) ? 2 : 0) | (g.chance(0.7) ? 4 : 0) | g.bits(0x300) : 7 | 0x300;
+        s.memory.write64(0x805000, 0x0 | 0xb0 | table_rights);
         // The final page's GPA walks a random EPT path through fresh tables at 0x806000..
         const std::uint64_t gpa = 0x40000000 + (g.bits(0xff) << 12);
         std::uint64_t table = 0x800000;
@@ -116,7 +120,7 @@ RandomHits random_hits(double seconds, unsigned seed) {
       ++hits.samples;
       for (const auto& c : classes) {
         if (c.family == OutcomeClass::page_fault && (c.kind != a.kind || c.cpl != a.cpl || a.implicit_supervisor)) continue;
-        if (c.family == OutcomeClass::ept_violation && c.kind != a.kind) continue;
+        if (c.family == OutcomeClass::ept_violation && !on_guest_paging_structure(c) && c.kind != a.kind) continue;
         if (model_outcome_in_class(c, s, a, t)) hits.ids.insert(c.id);
       }
     }

@@ -295,5 +295,151 @@ TEST(TlbEptCaching, EarlyAccessedFlagOnWalkFromStructureEntry) {
   EXPECT_TRUE(eager);
 }
 
+// ---- Guest-physical paging-structure-cache entries (cached upper EPT entries) ----------
+// Vol. 3C 29.4.1: "Guest-physical paging-structure-cache entries. Each of these is a mapping
+// from the upper portion of a guest-physical address to the physical address of the EPT
+// paging structure used to translate the corresponding region of the guest-physical address
+// space, along with information about access privileges", tagged by EP4TA; 29.4.2: with EPT
+// in use the processor may use guest-physical mappings of the current EP4TA. GuestBuilder's
+// EPT: PML4 at kEptRoot, PDPT +0x1000, PD +0x2000, PT +0x3000 (GPA [0, 1 MByte)).
+constexpr std::uint64_t kOld2 = 0x21000;                 // kVa + 4K maps here
+constexpr std::uint64_t kEptPde = kEptRoot + 0x2000;     // EPT PD[0]: GPA [0, 2 MByte)
+constexpr std::uint64_t kEptPt = kEptRoot + 0x3000;
+constexpr std::uint64_t kNewEptPt = kEptRoot + 0x10000;  // a second EPT page table (host)
+
+const CachedEntry* ept_pde_cache_for(const TlbMachine& m, std::uint64_t gpa) {
+  for (const auto& e : m.entries())
+    if (e.kind == CacheKind::ept_structure && e.level == 2 && (gpa & e.tags.mask) == e.tags.base) return &e;
+  return nullptr;
+}
+bool uses_ept_pde_cache(const TlbMachine& m, const AllowedOutcome& a) {
+  return std::any_of(a.guest_physical_entries.begin(), a.guest_physical_entries.end(), [&](std::size_t i) {
+    return m.entries()[i].kind == CacheKind::ept_structure && m.entries()[i].level == 2;
+  });
+}
+
+// The VMM re-points the EPT PDE for GPA [0, 2 MByte) to a new EPT page table that maps kOld
+// elsewhere, without INVEPT (the old EPT page table stays in memory unchanged). Only kVa + 4K
+// was accessed, so no translation of kOld itself is cached; but the EPT PDE-cache entry
+// still leads to the old EPT page table, whose current PTE maps kOld to kEptOffset + kOld:
+// old and new host addresses are both allowed. INVVPID removes only linear and combined
+// mappings, INVEPT single-context for another EP4TA only that EP4TA's (29.4.3.1); INVEPT
+// single-context for this EP4TA removes the entry, and only the new address is left.
+TEST(TlbEptCaching, StaleEptPdeCacheEntryUsesTheCurrentLowerEptEntries) {
+  GuestBuilder g(true, kEptRoot);
+  g.map4k(kVa, kOld);
+  g.map4k(kVa + 0x1000, kOld2);
+  const std::uint64_t eptp = g.state.ept->eptp;
+  const std::uint64_t moved = kEptOffset + 0x200000;
+  TlbMachine m(g.state, VmxContext{true, 1});
+  m.apply(access_op(kVa + 0x1000));
+  const CachedEntry* pde_cache = ept_pde_cache_for(m, kOld);
+  ASSERT_NE(pde_cache, nullptr);
+  EXPECT_EQ(pde_cache->next_table, kEptPt);
+  EXPECT_EQ(pde_cache->page_size(), 0x200000u);
+  EXPECT_FALSE(pde_cache->tags.linear_tagged);
+  EXPECT_EQ(pde_cache->tags.ep4ta, eptp & ~0xfffull);
+  EXPECT_TRUE(pde_cache->ept_rights.read && pde_cache->ept_rights.write && pde_cache->ept_rights.execute);
+
+  m.apply(vm_exit());
+  for (std::uint64_t i = 0; i < 256; ++i) m.apply(store(kNewEptPt + 8 * i, m.state().memory.read64(kEptPt + 8 * i)));
+  m.apply(store(kNewEptPt + 8 * (kOld >> 12), moved | kEptRwx));
+  m.apply(store(kEptPde, kNewEptPt | 0x107));
+  m.apply(invvpid(1, 1));
+  m.apply(invept(1, 0x900000 | (3u << 3) | 6u));  // another EP4TA
+  m.apply(vm_entry(1, eptp));
+  const auto set = m.allowed(request(kVa));
+  EXPECT_EQ(set.front().outcome.physical, moved);  // the fresh walk
+  EXPECT_EQ(translations(m, request(kVa)), (Set{kOld + kEptOffset, moved}));
+  const auto stale = std::find_if(set.begin(), set.end(), [](const AllowedOutcome& a) {
+    return a.outcome.kind == OutcomeKind::translated && a.outcome.physical == kOld + kEptOffset;
+  });
+  ASSERT_NE(stale, set.end());
+  EXPECT_EQ(stale->source, SourceKind::guest_physical_entry);
+  EXPECT_TRUE(uses_ept_pde_cache(m, *stale));
+
+  m.apply(vm_exit());
+  m.apply(invept(1, eptp));
+  m.apply(vm_entry(1, eptp));
+  EXPECT_EQ(ept_pde_cache_for(m, kOld), nullptr);
+  EXPECT_EQ(translations(m, request(kVa)), (Set{moved}));
+}
+
+// 29.4.1: "No guest-physical mappings or combined mappings are created with information
+// derived from EPT paging-structure entries that are not present (bits 2:0 are all 0)". The
+// EPT PDE for GPA [2 MByte, 4 MByte) is not present, so the access to kFar faults and caches
+// nothing for that region; once the VMM makes the EPT PDE present (no INVEPT is needed, the
+// SDM says nothing can be cached), the only allowed outcome is the new translation.
+TEST(TlbEptCaching, NotPresentEptPdeCreatesNoCacheEntry) {
+  constexpr std::uint64_t kFar = 0x200000;
+  GuestBuilder g(true, kEptRoot);
+  g.map4k(kVa, kFar);
+  const std::uint64_t eptp = g.state.ept->eptp;
+  TlbMachine m(g.state, VmxContext{true, 1});
+  const auto set = m.allowed(request(kVa));
+  ASSERT_EQ(set.front().outcome.kind, OutcomeKind::ept_violation);
+  EXPECT_EQ(set.front().outcome.guest_physical, kFar);
+  m.apply(access_op(kVa), &set.front());
+  EXPECT_EQ(ept_pde_cache_for(m, kFar), nullptr);
+  for (const auto& e : m.entries()) {
+    const bool covers_far = !e.tags.linear_tagged && (kFar & e.tags.mask) == e.tags.base;
+    EXPECT_FALSE(covers_far && e.kind == CacheKind::guest_physical) << e.describe();
+    EXPECT_FALSE(covers_far && e.level <= 2) << e.describe();
+  }
+
+  m.apply(vm_exit());
+  m.apply(store(kNewEptPt, (kEptOffset + 0x300000) | kEptRwx));
+  m.apply(store(kEptPde + 8, kNewEptPt | 0x107));
+  m.apply(vm_entry(1, eptp));
+  for (const auto& a : m.allowed(request(kVa))) {
+    EXPECT_EQ(a.outcome.kind, OutcomeKind::translated) << to_string(a.source);
+    EXPECT_EQ(a.outcome.physical, kEptOffset + 0x300000);
+  }
+}
+
+// 29.4.1 "along with information about access privileges": an EPT PDE-cache entry filled
+// while the EPT PDE allowed read and execute only keeps those rights after the VMM grants
+// write in memory without INVEPT. A guest write to kOld (never accessed before, so no
+// translation of it is cached) may then cause an EPT violation through the cached entry:
+// Table 28-7 qualification = write (bit 1) | readable (3) | executable (5) | linear address
+// valid (7) | access to the final translation (8) = 0x1aa. That violation invalidates the
+// guest-physical mappings used to translate kOld (29.4.3.1) - the PDE-cache entry with them
+// - so afterwards only the translation is allowed.
+TEST(TlbEptCaching, StaleEptPdeCacheEntryKeepsItsAccessRights) {
+  GuestBuilder g(true, kEptRoot);
+  g.map4k(kVa, kOld);
+  g.map4k(kVa + 0x1000, kOld2);
+  g.state.memory.write64(kEptPde, kEptPt | 0x105);  // R - X, accessed
+  const std::uint64_t eptp = g.state.ept->eptp;
+  TlbMachine m(g.state, VmxContext{true, 1});
+  m.apply(access_op(kVa + 0x1000));
+  const CachedEntry* pde_cache = ept_pde_cache_for(m, kOld);
+  ASSERT_NE(pde_cache, nullptr);
+  EXPECT_TRUE(pde_cache->ept_rights.read);
+  EXPECT_FALSE(pde_cache->ept_rights.write);
+
+  m.apply(vm_exit());
+  m.apply(store(kEptPde, kEptPt | 0x107));
+  m.apply(invvpid(1, 1));
+  m.apply(vm_entry(1, eptp));
+  const auto write = request(kVa, AccessKind::write);
+  const auto set = m.allowed(write);
+  EXPECT_EQ(translations(m, write), (Set{kOld + kEptOffset}));
+  const auto violation = std::find_if(set.begin(), set.end(), [](const AllowedOutcome& a) {
+    return a.outcome.kind == OutcomeKind::ept_violation;
+  });
+  ASSERT_NE(violation, set.end());
+  EXPECT_EQ(violation->outcome.guest_physical, kOld);
+  EXPECT_EQ(violation->outcome.qualification, 0x1aau);
+  EXPECT_TRUE(uses_ept_pde_cache(m, *violation));
+
+  m.apply(access_op(kVa, AccessKind::write), &*violation);
+  EXPECT_EQ(ept_pde_cache_for(m, kOld), nullptr);
+  for (const auto& a : m.allowed(write)) {
+    EXPECT_EQ(a.outcome.kind, OutcomeKind::translated) << to_string(a.source);
+    EXPECT_EQ(a.outcome.physical, kOld + kEptOffset);
+  }
+}
+
 }  // namespace
 }  // namespace vtspec::model

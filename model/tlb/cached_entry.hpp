@@ -14,7 +14,8 @@ namespace vtspec::model {
 enum class CacheKind : std::uint8_t {
   tlb,                // a translation of a linear page (linear or combined mapping)
   paging_structure,   // a PML5E/PML4E/PDPTE/PDE-cache entry (linear or combined mapping)
-  guest_physical,     // a guest-physical mapping (GPA page -> HPA, EPT rights)
+  guest_physical,     // a guest-physical translation (GPA page -> HPA, EPT rights)
+  ept_structure,      // a guest-physical paging-structure-cache entry (cached EPT PML5E..PDE)
 };
 
 struct EptRights {
@@ -26,7 +27,12 @@ struct CachedEntry {
   CacheKind kind = CacheKind::tlb;
   // TLB: the page's level (1 = 4 KByte, 2 = 2 MByte, 3 = 1 GByte).
   // Paging-structure cache: the level of the cached entry (2 = PDE ... 5 = PML5E).
-  // Guest-physical mapping: the EPT page's level.
+  // Guest-physical translation: the EPT page's level.
+  // Guest-physical paging-structure-cache entry: the EPT level of the cached entry (2 = EPT
+  // PDE, 3 = EPT PDPTE, 4 = EPT PML4E, 5 = EPT PML5E). Vol. 3C 29.4.1 counts both among the
+  // "guest-physical mappings": tagged by EP4TA only (tags.linear_tagged false), the region is
+  // guest-physical, and tags.structure tells the two apart - so spec::removes treats both
+  // alike (INVEPT, EPT violations), with no separate rule.
   unsigned level = 1;
   spec::EntryTags<spec::Concrete> tags;
 
@@ -52,6 +58,11 @@ struct CachedEntry {
   // structure used to translate the corresponding region", and in the VMX chapters
   // "physical address" (as opposed to "guest-physical address") is the host's. So a walk
   // continuing from one reads the next table without translating its address through EPT.
+  // Guest-physical paging-structure-cache entry (29.4.1: "a mapping from the upper portion
+  // of a guest-physical address to the physical address of the EPT paging structure used to
+  // translate the corresponding region ..., along with information about access
+  // privileges"): next_table is the host-physical address of the next EPT table, ept_rights
+  // the AND of R/W/X (and user-execute) over this EPT level and the ones above it.
   std::uint64_t next_table = 0;
 
   // Provenance: the history step whose walk filled it.

@@ -42,19 +42,75 @@ EptRights rights_of(const spec::EptWalk<Concrete>& w) {
   return {w.readable, w.writable, w.executable, w.user_executable};
 }
 
-// Host memory as an EPT walk served by a cached guest-physical mapping sees it: the levels
-// above the mapping's read as fully permissive, already-accessed entries; the mapping's own
-// level as a leaf holding the cached frame, rights (the AND over the entries it came from)
-// and dirty flag. spec::walk_ept then decides the access - rights, violation qualification
-// (Table 28-7), the dirty-flag update of 29.3.5 - exactly as it does for memory.
-struct CachedMappingMemory {
-  unsigned leaf_level;
-  std::uint64_t leaf;
+// Host memory as an EPT walk served by cached EPT information sees it (one mechanism for
+// both kinds of guest-physical mapping, 29.4.1): the levels above the cached entry's read as
+// fully permissive, already-accessed entries; the cached entry's own level as an entry
+// holding what was cached - for a guest-physical translation a leaf with the cached frame,
+// rights (the AND over the entries it came from) and dirty flag, for a guest-physical
+// paging-structure-cache entry a non-leaf entry with the cached next-table address and
+// accumulated rights; the levels below (only for the latter) come from current memory.
+// spec::walk_ept then decides the access - rights, violation qualification (Table 28-7),
+// accessed/dirty updates of 29.3.5 - exactly as it does for memory.
+struct CachedEptMemory {
+  const PhysicalMemory* below;  // null: the cached entry is a leaf
+  unsigned cached_level;
+  std::uint64_t cached;
   std::uint64_t upper;
-  std::uint64_t read_host(std::uint64_t, unsigned level, bool active) const {
-    return !active ? 0 : level == leaf_level ? leaf : upper;
+  std::uint64_t read_host(std::uint64_t address, unsigned level, bool active) const {
+    if (!active) return 0;
+    if (level > cached_level) return upper;
+    if (level == cached_level) return cached;
+    return below ? below->read_host(address, level, active) : 0;
   }
 };
+
+// The EPT entry word that stands for cached EPT information at `level`: `address` (frame or
+// next table), the cached rights, accessed; for a leaf WB memory type, PS above level 1 and
+// the cached dirty flag.
+std::uint64_t cached_ept_entry(bool mbec, unsigned level, bool leaf, std::uint64_t address, const EptRights& rights,
+                               bool dirty) {
+  std::uint64_t e = address | bit_at(spec::epte::accessed);
+  if (rights.read) e |= bit_at(spec::epte::read);
+  if (rights.write) e |= bit_at(spec::epte::write);
+  if (rights.execute) e |= bit_at(spec::epte::execute);
+  if (mbec && rights.user_execute) e |= bit_at(spec::epte::user_execute);
+  if (leaf) {
+    e |= 6u << spec::epte::memory_type_lo;  // WB
+    if (level > 1) e |= bit_at(spec::epte::page_size);
+    if (dirty) e |= bit_at(spec::epte::dirty);
+  }
+  return e;
+}
+
+spec::EptWalk<Concrete> walk_cached_ept(const MachineState& state, std::uint64_t gpa,
+                                        const spec::EptAccess<Concrete>& access, const CachedEptMemory& memory) {
+  spec::EptWalk<Concrete> w = spec::walk_ept<Concrete>(state.ept_shape(), state.ept->eptp, gpa, access, memory);
+  // The cached level and those above it were not read from memory.
+  for (unsigned l = memory.cached_level; l <= spec::kMaxLevels; ++l) {
+    w.read[l] = false;
+    w.entry_address[l] = 0;
+  }
+  return w;
+}
+
+// Do two EPT walks of the same access decide it identically, with the same accessed/dirty
+// effects and the same leaf? Then a cached entry giving `a` adds nothing beside `b`.
+bool same_ept_result(const spec::EptWalk<Concrete>& a, const spec::EptWalk<Concrete>& b) {
+  if (a.translated != b.translated || a.violation != b.violation || a.misconfig != b.misconfig ||
+      a.physical != b.physical || a.qualification != b.qualification ||
+      a.qualification_undefined != b.qualification_undefined || a.leaf_level != b.leaf_level ||
+      a.readable != b.readable || a.writable != b.writable || a.executable != b.executable ||
+      a.user_executable != b.user_executable || a.sets_dirty != b.sets_dirty)
+    return false;
+  const auto visible_accessed = [](const spec::EptWalk<Concrete>& w, unsigned l) {
+    return w.sets_accessed[l] || (w.may_set_accessed[l] && w.read[l] && !Concrete::bit(w.entry[l], spec::epte::accessed));
+  };
+  for (unsigned l = 1; l <= spec::kMaxLevels; ++l)
+    if (visible_accessed(a, l) != visible_accessed(b, l)) return false;
+  const unsigned leaf = static_cast<unsigned>(a.leaf_level);
+  return leaf == 0 || (a.entry_address[leaf] == b.entry_address[leaf] &&
+                       Concrete::bit(a.entry[leaf], spec::epte::dirty) == Concrete::bit(b.entry[leaf], spec::epte::dirty));
+}
 
 // Chooses, for every guest-physical translation of one walk, between a fresh EPT walk and
 // the cached guest-physical mappings that may serve it (29.4.2), following a script, and
@@ -85,33 +141,78 @@ struct Chooser {
     return true;
   }
 
+  // The quick form of "continuing from guest-physical paging-structure-cache entry `e` gives
+  // the fresh walk `w`": w went below e's level through entries that hold e's next table and
+  // e's accumulated rights, with no accessed flag left to set there. (Otherwise the walks
+  // are compared in full.)
+  bool structure_agrees(const CachedEntry& e, const spec::EptWalk<Concrete>& w) const {
+    if (e.level < 2 || !w.read[e.level - 1]) return false;
+    if ((w.entry[e.level] & spec::frame_mask(in.state.features.maxphyaddr)) != e.next_table) return false;
+    EptRights r;
+    r.user_execute = mbec;
+    for (unsigned level = spec::ept_walk_length(in.state.ept->eptp); level >= e.level; --level) {
+      const std::uint64_t entry = w.entry[level];
+      if (ept_ad && !Concrete::bit(entry, spec::epte::accessed)) return false;
+      r.read = r.read && Concrete::bit(entry, spec::epte::read);
+      r.write = r.write && Concrete::bit(entry, spec::epte::write);
+      r.execute = r.execute && Concrete::bit(entry, spec::epte::execute);
+      r.user_execute = r.user_execute && Concrete::bit(entry, spec::epte::user_execute);
+    }
+    return r == e.ept_rights;
+  }
+
+  // The EPT walk of `gpa` as cached entry `e` decides it: a guest-physical translation
+  // decides it alone; a guest-physical paging-structure-cache entry supplies its level and
+  // those above, current memory the levels below (29.4.2, and 4.10.3.2 read for EPT).
+  spec::EptWalk<Concrete> walk_from(const CachedEntry& e, std::uint64_t gpa, const spec::EptAccess<Concrete>& access) const {
+    if (e.kind == CacheKind::guest_physical)
+      return ept_walk_from_cache(in.state, gpa, access, e.level, e.frame, e.ept_rights, e.ept_dirty, e.ept_leaf_host);
+    const std::uint64_t all = cached_ept_entry(mbec, e.level, false, 0, EptRights{}, false);
+    const CachedEptMemory memory{&in.state.memory, e.level,
+                                 cached_ept_entry(mbec, e.level, false, e.next_table, e.ept_rights, false), all};
+    return walk_cached_ept(in.state, gpa, access, memory);
+  }
+
   spec::EptWalk<Concrete> choose(std::uint64_t gpa, const spec::EptAccess<Concrete>& access, unsigned guest_level,
                                  const spec::EptWalk<Concrete>& fresh) {
     std::vector<std::size_t> alts;
     for (std::size_t i = 0; i < in.entries.size(); ++i) {
       const CachedEntry& e = in.entries[i];
-      if (e.kind == CacheKind::guest_physical && spec::may_serve_guest_physical<Concrete>(e.tags, in.context, gpa) &&
-          !same_as_memory(e, fresh))
-        alts.push_back(i);
+      if (e.kind == CacheKind::guest_physical) {
+        if (spec::may_serve_guest_physical<Concrete>(e.tags, in.context, gpa) && !same_as_memory(e, fresh))
+          alts.push_back(i);
+      } else if (e.kind == CacheKind::ept_structure) {
+        // A cached upper EPT entry that agrees with memory leads to the same walk: left out.
+        if (spec::may_serve_guest_physical<Concrete>(e.tags, in.context, gpa) && !structure_agrees(e, fresh) &&
+            !same_ept_result(walk_from(e, gpa, access), fresh))
+          alts.push_back(i);
+      }
     }
     const std::size_t k = steps.size();
     const std::size_t pick = k < script.size() ? script[k] : 0;
     GuestPhysicalStep step{guest_level, gpa, fresh, std::nullopt, 0, false};
-    if (pick == 0 || pick > alts.size()) {
-      const unsigned leaf = static_cast<unsigned>(fresh.leaf_level);
+    const auto leaf_from_walk = [&] {
+      const unsigned leaf = static_cast<unsigned>(step.walk.leaf_level);
       if (leaf) {
-        step.leaf_host = fresh.entry_address[leaf];
-        step.leaf_dirty = Concrete::bit(fresh.entry[leaf], spec::epte::dirty);
+        step.leaf_host = step.walk.entry_address[leaf];
+        step.leaf_dirty = Concrete::bit(step.walk.entry[leaf], spec::epte::dirty);
       }
+    };
+    if (pick == 0 || pick > alts.size()) {
+      leaf_from_walk();
     } else {
       const std::size_t index = alts[pick - 1];
       const CachedEntry& e = in.entries[index];
-      step.walk = ept_walk_from_cache(in.state, gpa, access, e.level, e.frame, e.ept_rights, e.ept_dirty, e.ept_leaf_host);
+      step.walk = walk_from(e, gpa, access);
       step.cached = index;
-      step.leaf_host = e.ept_leaf_host;
-      step.leaf_dirty = e.ept_dirty;
       used.push_back(index);
-      if (step.walk.sets_dirty) dirtied.push_back(index);
+      if (e.kind == CacheKind::guest_physical) {
+        step.leaf_host = e.ept_leaf_host;
+        step.leaf_dirty = e.ept_dirty;
+        if (step.walk.sets_dirty) dirtied.push_back(index);
+      } else {
+        leaf_from_walk();  // the leaf was read from memory below the cached entry
+      }
     }
     alternatives.push_back(std::move(alts));
     steps.push_back(step);
@@ -194,36 +295,67 @@ spec::EptWalk<Concrete> ept_walk_from_cache(const MachineState& state, std::uint
                                             std::uint64_t frame, const EptRights& rights, bool dirty,
                                             std::uint64_t leaf_host) {
   const bool mbec = state.ept->caps.mode_based_execute;
-  const std::uint64_t all = bit_at(spec::epte::read) | bit_at(spec::epte::write) | bit_at(spec::epte::execute) |
-                            (mbec ? bit_at(spec::epte::user_execute) : 0);
-  std::uint64_t leaf = frame | (6u << spec::epte::memory_type_lo) | bit_at(spec::epte::accessed);  // WB
-  if (rights.read) leaf |= bit_at(spec::epte::read);
-  if (rights.write) leaf |= bit_at(spec::epte::write);
-  if (rights.execute) leaf |= bit_at(spec::epte::execute);
-  if (mbec && rights.user_execute) leaf |= bit_at(spec::epte::user_execute);
-  if (level > 1) leaf |= bit_at(spec::epte::page_size);
-  if (dirty) leaf |= bit_at(spec::epte::dirty);
-  const CachedMappingMemory memory{level, leaf, all | bit_at(spec::epte::accessed)};
-  spec::EptWalk<Concrete> w = spec::walk_ept<Concrete>(state.ept_shape(), state.ept->eptp, gpa, access, memory);
-  for (unsigned l = 1; l <= spec::kMaxLevels; ++l) w.read[l] = false;
+  const CachedEptMemory memory{nullptr, level, cached_ept_entry(mbec, level, true, frame, rights, dirty),
+                               cached_ept_entry(mbec, level, false, 0, EptRights{}, false)};
+  spec::EptWalk<Concrete> w = walk_cached_ept(state, gpa, access, memory);
   w.entry_address[level] = leaf_host;
   return w;
 }
 
 void guest_physical_fills(const CachedWalkInput& in, const std::vector<GuestPhysicalStep>& steps,
                           std::vector<CachedEntry>& out) {
+  if (steps.empty() || !in.state.ept) return;
   const auto& ctx = in.context;
+  const bool mbec = in.state.ept->caps.mode_based_execute;
+  const unsigned ept_levels = spec::ept_walk_length(in.state.ept->eptp);
+  spec::EntryTags<Concrete> tags;
+  tags.linear_tagged = false;
+  tags.ept_tagged = true;
+  tags.ep4ta = ctx.ep4ta;
   // 29.4.2: guest-physical mappings come from the EPT translations the walk made (of its
   // paging-structure references and of the final access), not from ones served by a cached
-  // mapping (which would only refill what is already there).
+  // translation (which would only refill what is already there). 29.4.1: both kinds come only
+  // from present EPT entries without reserved bits; the model fills from successful EPT
+  // walks only (see docs/allowed-outcomes.md on partial walks).
   for (const auto& s : steps) {
-    if (s.cached || !s.walk.translated) continue;
+    if (!s.walk.translated) continue;
+    // A walk continuing from a cached EPT entry read the levels below it from memory: those
+    // may be cached, and so may its translation.
+    unsigned below = ept_levels + 1;
+    if (s.cached) {
+      const CachedEntry& from = in.entries[*s.cached];
+      if (from.kind != CacheKind::ept_structure) continue;
+      below = from.level;
+    }
+    const unsigned leaf = static_cast<unsigned>(s.walk.leaf_level);
+    // Guest-physical paging-structure-cache entries (29.4.1), one per non-leaf EPT entry the
+    // walk read, with the rights accumulated from the top down to it.
+    EptRights acc;
+    acc.user_execute = mbec;
+    for (unsigned level = ept_levels; level > leaf; --level) {
+      const std::uint64_t entry = s.walk.entry[level];
+      acc.read = acc.read && Concrete::bit(entry, spec::epte::read);
+      acc.write = acc.write && Concrete::bit(entry, spec::epte::write);
+      acc.execute = acc.execute && Concrete::bit(entry, spec::epte::execute);
+      acc.user_execute = acc.user_execute && Concrete::bit(entry, spec::epte::user_execute);
+      if (level >= below) continue;
+      CachedEntry p;
+      p.kind = CacheKind::ept_structure;
+      p.level = level;
+      p.tags = tags;
+      p.tags.structure = true;
+      p.tags.mask = region_mask(level);
+      p.tags.base = s.gpa & p.tags.mask;
+      p.next_table = entry & spec::frame_mask(in.state.features.maxphyaddr);
+      p.ept_rights = acc;
+      // The walk's guest-physical addresses often share upper EPT entries: one fill each.
+      if (std::none_of(out.begin(), out.end(), [&](const CachedEntry& o) { return o.same_content(p); }))
+        out.push_back(p);
+    }
     CachedEntry g;
     g.kind = CacheKind::guest_physical;
-    g.level = static_cast<unsigned>(s.walk.leaf_level);
-    g.tags.linear_tagged = false;
-    g.tags.ept_tagged = true;
-    g.tags.ep4ta = ctx.ep4ta;
+    g.level = leaf;
+    g.tags = tags;
     g.tags.mask = region_mask(g.level);
     g.tags.base = s.gpa & g.tags.mask;
     g.frame = s.walk.physical & g.tags.mask;

@@ -1,8 +1,9 @@
 // One translation that may take parts of its answer from cached entries (SDM Vol. 3A
 // 4.10.3.2, Vol. 3C 29.4.2): a guest walk that starts at CR3 or at a paging-structure-cache
 // entry, whose guest-physical addresses (of guest paging-structure entries and of the final
-// access) are each translated either by a fresh EPT walk or by a cached guest-physical
-// mapping, under one accessed-flag policy (spec/per_level.hpp). The walks themselves are the
+// access) are each translated either by a fresh EPT walk, by a cached guest-physical
+// translation, or by a walk of current EPT memory continuing from a cached guest-physical
+// paging-structure-cache entry (Vol. 3C 29.4.1 counts both as guest-physical mappings), under one accessed-flag policy (spec/per_level.hpp). The walks themselves are the
 // spec's (walk_paging, walk_ept, compose_two_dimensional); this file supplies the ports that
 // answer from the cache, and the entries a successful translation may create.
 #pragma once
@@ -22,7 +23,7 @@ struct GuestPhysicalStep {
   unsigned guest_level = 0;              // the guest level whose entry it reads/updates; 0: the final access
   std::uint64_t gpa = 0;
   spec::EptWalk<spec::Concrete> walk;    // from memory, or decided from the cached mapping
-  std::optional<std::size_t> cached;     // the guest-physical mapping that served it
+  std::optional<std::size_t> cached;     // the guest-physical mapping (either kind) that served it
   std::uint64_t leaf_host = 0;           // host-physical address of the EPT leaf entry
   bool leaf_dirty = false;               // that leaf's dirty flag as read (or as cached)
 };
@@ -66,8 +67,11 @@ spec::EptWalk<spec::Concrete> ept_walk_from_cache(const MachineState& state, std
                                                   std::uint64_t frame, const EptRights& rights, bool dirty,
                                                   std::uint64_t leaf_host);
 
-// The guest-physical mappings a walk may create: one per successful EPT translation it made
-// itself (not one served by a cached mapping, which would only refill what is there).
+// The guest-physical mappings a walk may create (29.4.1): for each successful EPT
+// translation it made from memory, a guest-physical translation and one guest-physical
+// paging-structure-cache entry per non-leaf EPT entry it read; a translation continuing from
+// a cached EPT entry creates those for the levels it read below that entry; one served by a
+// cached guest-physical translation creates nothing (it would only refill what is there).
 void guest_physical_fills(const CachedWalkInput& in, const std::vector<GuestPhysicalStep>& steps,
                           std::vector<CachedEntry>& out);
 

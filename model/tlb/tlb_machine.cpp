@@ -66,6 +66,9 @@ std::string CachedEntry::describe() const {
     case CacheKind::guest_physical:
       return fmt::format("guest-physical {} page {:#x} -> {:#x} [EPT {}{}] {}", level <= 3 ? sizes[level] : "?",
                          tags.base, frame, ept_text, ept_dirty ? " D" : "", tag);
+    case CacheKind::ept_structure:
+      return fmt::format("EPT {}-cache region {:#x}/{:#x} -> EPT table {:#x} [EPT {}] {}", spec::level_name(level),
+                         tags.base, page_size(), next_table, ept_text, tag);
   }
   return "?";
 }
@@ -142,18 +145,19 @@ void TlbMachine::explore(const AccessRequest& req, std::optional<std::size_t> st
   const auto ctx = context();
   const CachedWalkInput in{state_, ctx, entries_, req};
   const std::size_t first_new = out.size();
-  const auto emit = [&](const CachedWalk& w, bool dedupe) {
+  const auto emit = [&](CachedWalk& w, bool dedupe) {
     if (dedupe) {
       for (std::size_t i = first_new; i < out.size(); ++i)
         if (out[i].outcome.same_result(w.outcome) && same_updates(out[i].outcome.required, w.outcome.required)) return;
     }
     AllowedOutcome a;
-    a.outcome = w.outcome;
+    // Moved from: a walk kept as the exploration root (below) is never emitted.
+    a.outcome = std::move(w.outcome);
     a.source = start ? SourceKind::structure_entry : SourceKind::guest_physical_entry;
     a.entry = start ? *start : (w.guest_physical_used.empty() ? 0 : w.guest_physical_used.front());
-    a.guest_physical_entries = w.guest_physical_used;
-    a.dirtied_guest_physical = w.guest_physical_dirtied;
-    a.fills = w.fills;
+    a.guest_physical_entries = std::move(w.guest_physical_used);
+    a.dirtied_guest_physical = std::move(w.guest_physical_dirtied);
+    a.fills = std::move(w.fills);
     out.push_back(std::move(a));
   };
   // Accessed-flag policies (spec/per_level.hpp): lazy, and eager at each level the walk
@@ -230,7 +234,7 @@ std::vector<AllowedOutcome> TlbMachine::allowed(const AccessRequest& req) const 
   // 3. Every cached entry whose tags match (spec::may_serve_linear).
   for (std::size_t i = 0; i < entries_.size(); ++i) {
     const CachedEntry& e = entries_[i];
-    if (e.kind == CacheKind::guest_physical) continue;
+    if (e.kind == CacheKind::guest_physical || e.kind == CacheKind::ept_structure) continue;  // used inside walks
     if (!spec::may_serve_linear<Concrete>(e.tags, ctx, req.linear)) continue;
     if (e.kind == CacheKind::tlb) {
       out.push_back(through_tlb(req, i));
@@ -397,6 +401,11 @@ void TlbMachine::apply_access(const Operation& op, const AllowedOutcome& chosen)
   at_address.kind = OperationKind::invlpg;
   at_address.address = op.access.linear;
   const auto base = invalidation_request(at_address);
+  // The walk's fills happen before the fault it ends in: an EPT violation then removes
+  // those of them that would translate its guest-physical address (29.4.3.1), e.g. EPT
+  // paging-structure-cache entries filled from the walk's guest paging-structure references.
+  // (A #PF reaches no guest-physical mapping, the only fills a faulting walk makes.)
+  for (const auto& e : chosen.fills) fill(e);
   if (chosen.outcome.kind == OutcomeKind::page_fault) {
     auto r = base;
     r.kind = spec::InvalidationKind::page_fault;
@@ -409,7 +418,6 @@ void TlbMachine::apply_access(const Operation& op, const AllowedOutcome& chosen)
     invalidate(spec::required_invalidation<Concrete>(r),
                fmt::format("EPT violation at GPA {:#x}", chosen.outcome.guest_physical));
   }
-  for (const auto& e : chosen.fills) fill(e);
 }
 
 void TlbMachine::apply(const Operation& op, const AllowedOutcome* chosen) {

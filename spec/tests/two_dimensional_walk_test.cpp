@@ -190,6 +190,22 @@ TEST_F(TwoDimensionalWalkTest, AccessedFlagUpdateIsAWriteForEpt) {
   EXPECT_EQ(w.qualification & ~qual::read, qual::write | qual::readable | qual::executable | qual::linear_valid);
 }
 
+TEST_F(TwoDimensionalWalkTest, AnAccessedFlagUpdateThatFaultsDoesNotHappen) {
+  // The guest write needs D in the PTE and A in the PD entry; the PD page is writable in EPT,
+  // the PT page is not. Updates run top level first (see two_dimensional_walk.hpp), so the
+  // PDE's A is set (4.8), then the PTE's update is an EPT violation (29.3.3.2) and therefore
+  // did not happen: the walk must not claim the PTE's A or D as set.
+  guest(0x3000 + 8 * 3, 0x4000 | g::P | g::RW | g::US);            // PDE, A clear
+  guest(0x4000 + 8 * 4, 0x5000 | g::P | g::RW | g::US);            // PTE, A and D clear
+  ept_map(0x4000, e::R | e::X | e::WB | e::A);                     // PT page read-only
+  const auto w = walk(AccessKind::write, 3);
+  ASSERT_TRUE(w.ept_violation);
+  EXPECT_EQ(w.guest_physical, 0x4020u);
+  EXPECT_TRUE(w.guest.sets_accessed[2]);
+  EXPECT_FALSE(w.guest.sets_accessed[1]);
+  EXPECT_FALSE(w.guest.sets_dirty);
+}
+
 // ---- the final guest-physical address ------------------------------------------------------
 
 TEST_F(TwoDimensionalWalkTest, ViolationOnTheFinalAccess) {
