@@ -48,6 +48,32 @@ std::string Outcome::describe() const {
   return "?";
 }
 
+Outcome outcome_of_walk(const spec::PagingWalk<Concrete>& w, std::uint64_t linear) {
+  Outcome o;
+  o.kind = w.translated ? OutcomeKind::translated : OutcomeKind::page_fault;
+  o.physical = w.translated ? w.physical : 0;
+  if (w.page_fault) {
+    o.error_code = w.error_code;
+    o.cr2 = linear;
+  }
+  return o;
+}
+
+Outcome outcome_of_walk(const spec::TwoDimensionalWalk<Concrete>& w, std::uint64_t linear) {
+  Outcome o = outcome_of_walk(w.guest, linear);
+  o.kind = w.translated      ? OutcomeKind::translated
+           : w.page_fault    ? OutcomeKind::page_fault
+           : w.ept_misconfig ? OutcomeKind::ept_misconfig
+                             : OutcomeKind::ept_violation;
+  o.physical = w.translated ? w.physical : 0;
+  if (w.ept_violation || w.ept_misconfig) {
+    o.guest_physical = w.guest_physical;
+    o.qualification = w.ept_violation ? w.qualification : 0;
+    o.qualification_undefined = w.ept_violation ? w.qualification_undefined : 0;
+  }
+  return o;
+}
+
 namespace {
 
 // Collects a walk's references, and the EPT walks of a two-dimensional one.
@@ -117,33 +143,18 @@ PolicyRun run_policy(const MachineState& state, const AccessRequest& req, spec::
   const auto ctl = state.paging_control();
   const auto shape = state.paging_shape();
   Outcome& o = run.outcome;
-  o.cr2 = 0;
   if (!state.ept) {
     spec::DirectPort<Concrete, const PhysicalMemory, Collector> port{state.memory, run.collector};
     run.guest = spec::walk_paging<Concrete>(shape, ctl, state.regs.cr3, req.linear, access, port, policy);
-    o.kind = run.guest.translated ? OutcomeKind::translated : OutcomeKind::page_fault;
-    o.physical = run.guest.translated ? run.guest.physical : 0;
+    o = outcome_of_walk(run.guest, req.linear);
     run.references = static_cast<unsigned>(run.collector.references.size());
   } else {
     const auto ept_shape = state.ept_shape();
     auto w = spec::walk_two_dimensional<Concrete>(shape, ept_shape, ctl, state.ept->eptp, state.regs.cr3, req.linear,
                                                   access, state.memory, run.collector, policy);
     run.guest = w.guest;
-    o.kind = w.translated      ? OutcomeKind::translated
-             : w.page_fault    ? OutcomeKind::page_fault
-             : w.ept_misconfig ? OutcomeKind::ept_misconfig
-                               : OutcomeKind::ept_violation;
-    o.physical = w.translated ? w.physical : 0;
-    if (w.ept_violation || w.ept_misconfig) {
-      o.guest_physical = w.guest_physical;
-      o.qualification = w.ept_violation ? w.qualification : 0;
-      o.qualification_undefined = w.ept_violation ? w.qualification_undefined : 0;
-    }
+    o = outcome_of_walk(w, req.linear);
     run.references = w.references;
-  }
-  if (o.kind == OutcomeKind::page_fault) {
-    o.error_code = run.guest.error_code;
-    o.cr2 = req.linear;
   }
   // Did an eager update fault on the entry it was updating? Then it did not happen.
   bool eager_faulted = false;

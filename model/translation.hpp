@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "model/machine_state.hpp"
+#include "spec/two_dimensional_walk.hpp"
 
 namespace vtspec::model {
 
@@ -52,6 +53,11 @@ struct Translation {
   bool two_dimensional = false;
   unsigned references = 0;
 };
+
+// The architecturally visible result of one walk (A/D updates are left to the caller):
+// a native guest walk, or a two-dimensional one.
+Outcome outcome_of_walk(const spec::PagingWalk<spec::Concrete>& walk, std::uint64_t linear);
+Outcome outcome_of_walk(const spec::TwoDimensionalWalk<spec::Concrete>& walk, std::uint64_t linear);
 
 // Every allowed outcome of one access on `state`, without TLBs (the TLB model filters
 // and extends this set).

@@ -458,27 +458,13 @@ CachedWalk run_cached_walk(const CachedWalkInput& in, std::optional<std::size_t>
 
   if (!ept) {
     out.guest = spec::walk_paging<Concrete>(shape, ctl, s.regs.cr3, req.linear, access, port, policy);
-    o.kind = out.guest.translated ? OutcomeKind::translated : OutcomeKind::page_fault;
-    o.physical = out.guest.translated ? out.guest.physical : 0;
+    o = outcome_of_walk(out.guest, req.linear);
   } else {
     const auto w = spec::compose_two_dimensional<Concrete>(shape, ctl, s.regs.cr3, req.linear, access, port, *ept, policy);
     out.guest = w.guest;
-    o.kind = w.translated      ? OutcomeKind::translated
-             : w.page_fault    ? OutcomeKind::page_fault
-             : w.ept_misconfig ? OutcomeKind::ept_misconfig
-                               : OutcomeKind::ept_violation;
-    o.physical = w.translated ? w.physical : 0;
-    if (w.ept_violation || w.ept_misconfig) {
-      o.guest_physical = w.guest_physical;
-      o.qualification = w.ept_violation ? w.qualification : 0;
-      o.qualification_undefined = w.ept_violation ? w.qualification_undefined : 0;
-    }
+    o = outcome_of_walk(w, req.linear);
   }
   const auto& gw = out.guest;
-  if (o.kind == OutcomeKind::page_fault) {
-    o.error_code = gw.error_code;
-    o.cr2 = req.linear;
-  }
   // Guest accessed/dirty updates that really happened (4.8): an eager one sets A; the ones
   // after a successful walk set A where clear and D in the leaf for a write.
   for (const auto& u : port.updates) {

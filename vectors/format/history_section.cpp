@@ -132,15 +132,7 @@ std::vector<model::Operation> load_history(const YAML::Node& doc, const std::str
 }
 
 std::vector<model::Operation> load_history_file(const std::string& path) {
-  YAML::Node doc;
-  try {
-    doc = YAML::LoadFile(path);
-  } catch (const YAML::BadFile&) {
-    throw LoadError(path, 0, 0, "", "cannot open file");
-  } catch (const YAML::ParserException& e) {
-    throw LoadError(path, e.mark.line + 1, e.mark.column + 1, "", e.msg);
-  }
-  return load_history(doc, path);
+  return load_history(load_yaml_file(path), path);
 }
 
 }  // namespace vtspec::vectors

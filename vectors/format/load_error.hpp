@@ -27,4 +27,7 @@ class LoadError : public std::runtime_error {
   std::string message_;
 };
 
+// Parse a YAML file; an unreadable file or a syntax error becomes a LoadError.
+YAML::Node load_yaml_file(const std::string& path);
+
 }  // namespace vtspec::vectors

@@ -506,15 +506,7 @@ MachineState load_state(const YAML::Node& doc, const std::string& file) {
 }
 
 MachineState load_state_file(const std::string& path) {
-  YAML::Node doc;
-  try {
-    doc = YAML::LoadFile(path);
-  } catch (const YAML::BadFile&) {
-    throw LoadError(path, 0, 0, "", "cannot open file");
-  } catch (const YAML::ParserException& e) {
-    throw LoadError(path, e.mark.line + 1, e.mark.column + 1, "", e.msg);
-  }
-  return load_state(doc, path);
+  return load_state(load_yaml_file(path), path);
 }
 
 std::uint64_t parse_register_value(const YAML::Node& node, const std::string& file, const std::string& reg) {
