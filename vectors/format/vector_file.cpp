@@ -36,12 +36,12 @@ struct Reader {
     for (const auto& kv : map) {
       const std::string key = kv.first.Scalar();
       if (std::none_of(known.begin(), known.end(), [&](const char* k) { return key == k; }))
-        fail(kv.first, where + "." + key, "unknown field");
+        fail(kv.first, where.empty() ? key : where + "." + key, "unknown field");
     }
   }
   const YAML::Node need(const YAML::Node& map, const char* key, const std::string& where, const char* what = "missing") const {
     const YAML::Node v = map[key];
-    if (!v) fail(map, where + "." + key, what);
+    if (!v) fail(map, where.empty() ? std::string(key) : where + "." + key, what);
     return v;
   }
   std::uint64_t number(const YAML::Node& node, const std::string& field) const { return parse_number(node, file, field); }
