@@ -139,6 +139,22 @@ bool contains_result(const std::vector<Outcome>& set, const Outcome& o) {
   return false;
 }
 
+// Advance `m` by `op`; an access takes any one of its allowed outcomes, chosen by RapidCheck.
+// `check` sees each access's allowed set before the choice.
+template <class Check>
+void apply_any_allowed(TlbMachine& m, const Operation& op, Check check) {
+  if (op.kind != OperationKind::access) {
+    m.apply(op);
+    return;
+  }
+  const auto set = m.allowed(op.access);
+  check(set);
+  m.apply(op, &set[*rc::gen::inRange<std::size_t>(0, set.size())]);
+}
+void apply_any_allowed(TlbMachine& m, const Operation& op) {
+  apply_any_allowed(m, op, [](const auto&) {});
+}
+
 }  // namespace
 
 const Setup& setup_once() {
@@ -153,13 +169,9 @@ RC_GTEST_PROP(TlbCache, FreshWalkOutcomesAreAlwaysAllowed, ()) {
     const auto n = *rc::gen::inRange(1, 40);
     for (int i = 0; i < n; ++i) {
       const Operation op = random_operation(setup);
-      if (op.kind == OperationKind::access) {
-        const auto set = m.allowed(op.access);
+      apply_any_allowed(m, op, [&](const auto& set) {
         for (const auto& o : translate(m.state(), op.access).allowed) RC_ASSERT(contains_result(set, o));
-        m.apply(op, &set[*rc::gen::inRange<std::size_t>(0, set.size())]);
-      } else {
-        m.apply(op);
-      }
+      });
     }
   }
 }
@@ -170,13 +182,7 @@ RC_GTEST_PROP(TlbCache, AfterInvpcidAllContextsAllowedIsExactlyTheFreshWalk, ())
     TlbMachine m(setup.state, {}, {.capacity = 0});
     const auto n = *rc::gen::inRange(1, 40);
     for (int i = 0; i < n; ++i) {
-      const Operation op = random_operation(setup);
-      if (op.kind == OperationKind::access) {
-        const auto set = m.allowed(op.access);
-        m.apply(op, &set[*rc::gen::inRange<std::size_t>(0, set.size())]);
-      } else {
-        m.apply(op);
-      }
+      apply_any_allowed(m, random_operation(setup));
     }
     m.apply(invpcid(2, 0));
     const auto probe = request(kBase + *rc::gen::inRange<unsigned>(0, kPages) * 0x1000);
@@ -299,24 +305,20 @@ RC_GTEST_PROP(TlbCache, EptSequencesFreshWalkAllowedTagsMatchAndInveptGlobalLeav
   const auto n = *rc::gen::inRange(1, 30);
   for (int i = 0; i < n; ++i) {
     for (const Operation& op : random_ept_steps(setup, eptp)) {
-      if (op.kind != OperationKind::access) {
-        m.apply(op);
-        continue;
-      }
-      const auto set = m.allowed(op.access);
-      for (const auto& o : translate(m.state(), op.access).allowed) RC_ASSERT(contains_result(set, o));
-      for (const auto& a : set) {
-        if (a.source == SourceKind::fresh_walk) continue;
-        saw_guest_physical = saw_guest_physical || !a.guest_physical_entries.empty();
-        std::vector<std::size_t> used = a.guest_physical_entries;
-        if (a.source != SourceKind::guest_physical_entry) used.push_back(a.entry);
-        for (const std::size_t e : used) {
-          RC_ASSERT(m.entries()[e].tags.ept_tagged);
-          RC_ASSERT(m.entries()[e].tags.ep4ta == ep4ta_of(eptp));
-          RC_ASSERT(!m.entries()[e].tags.linear_tagged || m.entries()[e].tags.vpid == 1u);
+      apply_any_allowed(m, op, [&](const auto& set) {
+        for (const auto& o : translate(m.state(), op.access).allowed) RC_ASSERT(contains_result(set, o));
+        for (const auto& a : set) {
+          if (a.source == SourceKind::fresh_walk) continue;
+          saw_guest_physical = saw_guest_physical || !a.guest_physical_entries.empty();
+          std::vector<std::size_t> used = a.guest_physical_entries;
+          if (a.source != SourceKind::guest_physical_entry) used.push_back(a.entry);
+          for (const std::size_t e : used) {
+            RC_ASSERT(m.entries()[e].tags.ept_tagged);
+            RC_ASSERT(m.entries()[e].tags.ep4ta == ep4ta_of(eptp));
+            RC_ASSERT(!m.entries()[e].tags.linear_tagged || m.entries()[e].tags.vpid == 1u);
+          }
         }
-      }
-      m.apply(op, &set[*rc::gen::inRange<std::size_t>(0, set.size())]);
+      });
     }
   }
   RC_CLASSIFY(saw_guest_physical, "some outcome used a cached guest-physical mapping");

@@ -13,6 +13,23 @@ using namespace vtspec;
 using namespace vtspec::model;
 using namespace vtspec::model::testing;
 
+// The measured loop: each operation is one allowed() (for accesses) plus one apply().
+void run_sequence(benchmark::State& bench, TlbMachine& m, const std::vector<Operation>& ops) {
+  std::size_t i = 0;
+  for (auto _ : bench) {
+    const Operation& op = ops[i++ % ops.size()];
+    if (op.kind == OperationKind::access) {
+      const auto set = m.allowed(op.access);
+      benchmark::DoNotOptimize(set.data());
+      m.apply(op, &set.front());
+    } else {
+      m.apply(op);
+    }
+  }
+  bench.SetItemsProcessed(static_cast<std::int64_t>(bench.iterations()));
+  bench.counters["entries"] = static_cast<double>(m.entries().size());
+}
+
 void BM_TlbRandomSequence(benchmark::State& bench) {
   GuestBuilder g;
   g.state.regs.cr4 |= cr4::pge | cr4::pcide;
@@ -34,19 +51,7 @@ void BM_TlbRandomSequence(benchmark::State& bench) {
     }
   }
   TlbMachine m(g.state, {}, {.capacity = static_cast<std::size_t>(bench.range(0))});
-  std::size_t i = 0;
-  for (auto _ : bench) {
-    const Operation& op = ops[i++ % ops.size()];
-    if (op.kind == OperationKind::access) {
-      const auto set = m.allowed(op.access);
-      benchmark::DoNotOptimize(set.data());
-      m.apply(op, &set.front());
-    } else {
-      m.apply(op);
-    }
-  }
-  bench.SetItemsProcessed(static_cast<std::int64_t>(bench.iterations()));
-  bench.counters["entries"] = static_cast<double>(m.entries().size());
+  run_sequence(bench, m, ops);
 }
 BENCHMARK(BM_TlbRandomSequence)->Arg(16)->Arg(64);
 
@@ -83,19 +88,7 @@ void BM_TlbRandomSequenceEpt(benchmark::State& bench) {
     }
   }
   TlbMachine m(g.state, VmxContext{true, 1}, {.capacity = static_cast<std::size_t>(bench.range(0))});
-  std::size_t i = 0;
-  for (auto _ : bench) {
-    const Operation& op = ops[i++ % ops.size()];
-    if (op.kind == OperationKind::access) {
-      const auto set = m.allowed(op.access);
-      benchmark::DoNotOptimize(set.data());
-      m.apply(op, &set.front());
-    } else {
-      m.apply(op);
-    }
-  }
-  bench.SetItemsProcessed(static_cast<std::int64_t>(bench.iterations()));
-  bench.counters["entries"] = static_cast<double>(m.entries().size());
+  run_sequence(bench, m, ops);
 }
 BENCHMARK(BM_TlbRandomSequenceEpt)->Arg(16)->Arg(64);
 
