@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "model/physical_memory.hpp"
+#include "model/virtual_cpu.hpp"
 #include "spec/ept_walk.hpp"
 #include "spec/paging_walk.hpp"
 
@@ -28,19 +29,6 @@ struct GuestRegisters {
   std::uint64_t rflags = 0x2;
   std::uint64_t pkru = 0;
   std::uint64_t pkrs = 0;
-};
-
-// What the (virtual) CPU implements; a state that enables a missing feature is invalid.
-struct CpuFeatures {
-  unsigned maxphyaddr = 46;
-  bool page1gb = true;
-  bool la57 = false;
-  bool smep = true;
-  bool smap = true;
-  bool pku = true;
-  bool pks = false;
-  bool pcid = true;
-  bool nx = true;
 };
 
 struct EptSettings {
