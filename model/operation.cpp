@@ -19,4 +19,12 @@ const char* to_string(OperationKind kind) {
   return "?";
 }
 
+std::string ability(const Operation& op) {
+  if (op.kind != OperationKind::access) return to_string(op.kind);
+  const char* kind = op.access.kind == spec::AccessKind::read ? "read" : op.access.kind == spec::AccessKind::write ? "write" : "fetch";
+  if (op.access.implicit_supervisor) return std::string("implicit supervisor ") + kind;
+  if (op.access.cpl == 1 || op.access.cpl == 2) return std::string(kind) + " at CPL " + std::to_string(op.access.cpl);
+  return kind;
+}
+
 }  // namespace vtspec::model

@@ -38,4 +38,9 @@ struct Operation {
 
 const char* to_string(OperationKind kind);
 
+// What the guest must be able to execute for `operation`, in words a target's capabilities
+// list: the operation kind, with its variant where targets differ ("read", "read at CPL 1",
+// "implicit supervisor read", "invpcid", ...).
+std::string ability(const Operation& operation);
+
 }  // namespace vtspec::model

@@ -1,0 +1,44 @@
+// What a vector needs from the target that runs it, derived from its initial state and its
+// operations, so that nobody has to write `requires:` by hand (a hand-written list still adds
+// to it):
+//   - the exact MAXPHYADDR of its virtual CPU (every reserved-bit and CR3 rule depends on it,
+//     SDM Vol. 3A 4.5.4, Table 4-20);
+//   - each CPU feature the vector *touches*, with the value its virtual CPU has. A feature is
+//     touched when the state enables it (a CR4 bit, EFER.NXE, a 1-GByte mapping) or an
+//     operation exercises it (MOV CR4 setting its bit, INVPCID, WRMSR EFER.NXE, WRPKRU). A
+//     touched feature must match on the target; an untouched one cannot change an outcome;
+//   - the guest abilities its operations need (operation kinds and variants, e.g. "read at
+//     CPL 1"), which a target may lack (conformance/capabilities.hpp).
+// The runner compares these needs with a target's capabilities (conformance/runner).
+#pragma once
+
+#include <map>
+#include <set>
+#include <span>
+#include <string>
+
+#include "model/machine_state.hpp"
+#include "model/operation.hpp"
+
+namespace vtspec::model {
+
+struct CpuNeeds {
+  unsigned maxphyaddr = kMinMaxPhyAddr;
+  std::map<Feature, bool> features;   // touched feature -> present in the vector's virtual CPU
+  std::set<std::string> abilities;    // what the target's guest must be able to execute
+
+  // Record that `feature` is touched; it must then be as `cpu` has it.
+  void touch(Feature feature, const CpuFeatures& cpu) { features[feature] = cpu.has(feature); }
+};
+
+// The features whose enable bits a CR4 value sets (SDM Vol. 3A 2.5: CR4.SMEP, SMAP, PKE,
+// PKS, LA57, PCIDE are reserved without the CPUID feature).
+void touch_cr4_features(std::uint64_t cr4, const CpuFeatures& cpu, CpuNeeds& needs);
+
+// The needs of one operation on a CPU `cpu` (operation table: model/operation.hpp).
+void add_operation_needs(const Operation& operation, const CpuFeatures& cpu, CpuNeeds& needs);
+
+// Everything `operations` on `initial` need.
+CpuNeeds cpu_needs(const MachineState& initial, std::span<const Operation> operations);
+
+}  // namespace vtspec::model
