@@ -35,7 +35,7 @@ Action add_run_command(CLI::App& app) {
     }
     auto target = conformance::make_target(opts->target == "auto" ? "kvm" : opts->target);
     if (opts->target == "auto") {
-      const std::string why = target->unavailable_reason();
+      const std::string why = target->capabilities().unavailable;
       if (!why.empty()) {
         std::cerr << "vtspec run: KVM is not usable here (" << why << "); running the vectors on the model instead\n";
         target = conformance::make_target("model");

@@ -7,20 +7,19 @@
 #include <string>
 #include <vector>
 
+#include "conformance/capabilities.hpp"
+#include "model/event.hpp"
+
 namespace vtspec::vectors { struct Vector; }
 
 namespace vtspec::conformance {
 
-// What a target saw for one operation.
+// What a target saw for one operation: the architectural event (model/event.hpp, the type
+// the vector's expectations use too) and the checked entries read back afterwards.
 struct Observation {
-  enum class Kind { completed, exception, ept_violation, ept_misconfig, not_run } kind = Kind::not_run;
-  std::uint64_t value = 0;        // value read (access reads), else 0
-  unsigned vector = 0;            // exception vector (14 = #PF, 13 = #GP, 6 = #UD)
-  std::uint64_t error_code = 0;
-  std::uint64_t cr2 = 0;
-  std::uint64_t rip = 0;
-  std::uint64_t guest_physical = 0;
-  std::uint64_t qualification = 0;
+  bool ran = false;               // the target executed the operation to an event
+  model::Event event;
+  std::uint64_t rip = 0;          // where an exception was raised (diagnostics only)
   // Entries the vector asked about, read back after the operation: physical address -> value.
   std::vector<std::pair<std::uint64_t, std::uint64_t>> entries_after;
 };
@@ -35,8 +34,11 @@ class Target {
  public:
   virtual ~Target() = default;
   virtual std::string name() const = 0;
-  // Empty when usable; otherwise why not (the run reports SKIPPED with this reason).
-  virtual std::string unavailable_reason() = 0;
+  // What this target can build and run here (probed once, then cached). The runner alone
+  // decides from it which vectors are SKIPPED (conformance/runner/skip_decision.hpp).
+  virtual const Capabilities& capabilities() = 0;
+  // Runs a vector the capabilities admit. A vector they do not admit comes back SKIPPED with
+  // the same reason the runner would give (the same skip_decision), never half-run.
   virtual VectorResult run(const vectors::Vector& vector) = 0;
 };
 

@@ -48,6 +48,27 @@ std::string Outcome::describe() const {
   return "?";
 }
 
+Event event_of(const Outcome& o, std::uint64_t linear) {
+  constexpr unsigned kLinearValid = 7;  // Table 28-7: bit 7, the guest-linear-address field is valid
+  switch (o.kind) {
+    case OutcomeKind::translated: return Event::completed();
+    case OutcomeKind::page_fault: return Event::exception(kPageFaultVector, o.error_code, o.cr2);
+    case OutcomeKind::ept_violation: {
+      Event e = Event::vm_exit(kExitEptViolation, o.qualification, o.guest_physical,
+                               ((o.qualification >> kLinearValid) & 1) ? std::optional<std::uint64_t>(linear) : std::nullopt);
+      e.qualification_undefined = o.qualification_undefined;
+      return e;
+    }
+    case OutcomeKind::ept_misconfig: {
+      // Vol. 3C 28.2.1 defines no exit qualification for EPT misconfigurations: any value.
+      Event e = Event::vm_exit(kExitEptMisconfig, 0, o.guest_physical, std::nullopt);
+      e.qualification_undefined = ~std::uint64_t{0};
+      return e;
+    }
+  }
+  return Event::completed();
+}
+
 Outcome outcome_of_walk(const spec::PagingWalk<Concrete>& w, std::uint64_t linear) {
   Outcome o;
   o.kind = w.translated ? OutcomeKind::translated : OutcomeKind::page_fault;

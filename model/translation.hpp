@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "model/event.hpp"
 #include "model/machine_state.hpp"
 #include "spec/two_dimensional_walk.hpp"
 
@@ -58,6 +59,14 @@ struct Translation {
 // a native guest walk, or a two-dimensional one.
 Outcome outcome_of_walk(const spec::PagingWalk<spec::Concrete>& walk, std::uint64_t linear);
 Outcome outcome_of_walk(const spec::TwoDimensionalWalk<spec::Concrete>& walk, std::uint64_t linear);
+
+// The architectural event of a walk outcome for an access to `linear`: a #PF with its error
+// code and CR2 (SDM Vol. 3A 4.7), an EPT-violation VM exit with its qualification, the
+// guest-physical address and, when qualification bit 7 says it is valid, the guest-linear
+// address (Vol. 3C 28.2.1, Table 28-7), an EPT-misconfiguration VM exit with the
+// guest-physical address (Vol. 3C 29.3.3.1); a translation completes (the caller adds the
+// value a read returns).
+Event event_of(const Outcome& outcome, std::uint64_t linear);
 
 // Every allowed outcome of one access on `state`, without TLBs (the TLB model filters
 // and extends this set).

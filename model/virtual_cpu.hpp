@@ -30,6 +30,15 @@ std::optional<Feature> feature_named(std::string_view name);
 // Every name, comma-separated, for error messages.
 std::string feature_names();
 
+// Where CPUID enumerates a feature (SDM Vol. 2A, CPUID, Tables 3-8, 3-10): leaf, subleaf,
+// register (0 EAX .. 3 EDX) and bit. MAXPHYADDR is CPUID.80000008H:EAX[7:0].
+struct CpuidBit {
+  std::uint32_t leaf = 0, subleaf = 0;
+  unsigned reg = 0, bit = 0;
+};
+CpuidBit cpuid_bit(Feature feature);
+inline constexpr std::uint32_t kAddressSizeLeaf = 0x80000008;
+
 inline constexpr unsigned kMinMaxPhyAddr = 36;  // SDM Vol. 3A 4.1.4
 inline constexpr unsigned kMaxMaxPhyAddr = 52;  // SDM Vol. 3A 4.1.4: at most 52
 

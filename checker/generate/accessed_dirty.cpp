@@ -49,8 +49,6 @@ std::vector<CorpusFile> accessed_dirty() {
     d.vector.id = sc.id;
     d.vector.description = sc.description;
     d.vector.sdm = {"Vol. 3A 4.8"};
-    d.vector.requires_features = {"nx"};
-    if (std::string(sc.size) == "1G") d.vector.requires_features.push_back("page1gb");
     const unsigned leaf = leaf_level(sc.size);
     // 1G pages map PA 0 (the only 1-GByte-aligned frame below the targets' region).
     const std::uint64_t va = 0x8000000000ull, pa = leaf == 3 ? 0 : leaf == 2 ? 0x1200000 : kDataAt;

@@ -95,7 +95,11 @@ void Draft::invpcid(unsigned type, std::uint64_t pcid, std::uint64_t va) {
 void complete(Draft& d) {
   d.vector.initial = load_sketch(d.state);
   d.vector.expectations.clear();
-  for (auto& step : vectors::evaluate_on_model(d.vector)) d.vector.expectations.push_back(std::move(step.expectation));
+  d.vector.notes.clear();
+  for (auto& step : vectors::evaluate_on_model(d.vector)) {
+    d.vector.expectations.push_back(std::move(step.expectation));
+    d.vector.notes.merge(step.notes);
+  }
 }
 
 std::uint64_t entry_address(const StateSketch& state, std::uint64_t va, unsigned level) {

@@ -34,7 +34,6 @@ std::vector<CorpusFile> large_pages() {
         "A user 2-MByte page, a supervisor one, a read-only one and an XD one, each under its own PDE; accesses at "
         "offsets 0, 0x1000 and 0x1ff000 of the first.";
     d.vector.sdm = {"Vol. 3A 4.5.4", "Vol. 3A Table 4-17", "Vol. 3A 4.6.1"};
-    d.vector.requires_features = {"nx"};
     const std::uint64_t va = 0x8000000000ull;
     d.state.mappings = {
         fmt::format("{{ va: {:#x}, pa: 0x1200000, size: 2M, flags: [P, RW, US, A, D], upper: [P, RW, US, A] }}", va),
@@ -55,7 +54,6 @@ std::vector<CorpusFile> large_pages() {
         "A user 1-GByte page and a supervisor read-only one, both mapping guest-physical 0; accesses at two inner "
         "offsets.";
     d.vector.sdm = {"Vol. 3A 4.5.4", "Vol. 3A Table 4-15", "Vol. 3A 4.6.1"};
-    d.vector.requires_features = {"nx", "page1gb"};
     const std::uint64_t va = 0x8000000000ull;
     d.state.mappings = {
         fmt::format("{{ va: {:#x}, pa: 0x0, size: 1G, flags: [P, RW, US, A, D], upper: [P, RW, US, A] }}", va),

@@ -65,9 +65,6 @@ std::vector<CorpusFile> permission_matrix() {
               "fetch each at CPL 0 and 3. All A and D flags are preset, so no access changes an entry.",
               std::size(kPlacements));
           v.sdm = {"Vol. 3A 4.6.1", "Vol. 3A 4.6.2", "Vol. 3A 4.7", "Vol. 3A 4.5.4 (XD reserved when EFER.NXE = 0)"};
-          if (nxe) v.requires_features.push_back("nx");
-          if (smep) v.requires_features.push_back("smep");
-          if (smap) v.requires_features.push_back("smap");
           auto& s = d.state;
           s.cr0 = wp ? std::vector<std::string>{"PE", "PG", "WP"} : std::vector<std::string>{"PE", "PG"};
           s.cr4 = {"PAE"};

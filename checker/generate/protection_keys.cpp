@@ -18,7 +18,6 @@ std::vector<CorpusFile> protection_keys() {
     d.vector.description = "User pages with keys 0-3 and a supervisor page with key 1; PKRU disables access to key 1, "
                            "writes to key 2, both to key 3. Read, write and fetch at CPL 0 and 3.";
     d.vector.sdm = {"Vol. 3A 4.6.2", "Vol. 3A 4.7"};
-    d.vector.requires_features = {"nx", "pku"};
     d.state.cr0 = wp ? std::vector<std::string>{"PE", "PG", "WP"} : std::vector<std::string>{"PE", "PG"};
     d.state.cr4 = {"PAE", "PKE"};
     d.state.pkru = pkru;

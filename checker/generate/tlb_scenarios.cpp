@@ -29,8 +29,6 @@ Draft make(const char* id, const char* description, std::vector<std::string> sdm
   d.vector.id = id;
   d.vector.description = description;
   d.vector.sdm = std::move(sdm);
-  d.vector.requires_features = {"nx"};
-  if (setup.pcid) d.vector.requires_features.insert(d.vector.requires_features.end(), {"pcid", "invpcid"});
   if (setup.global_a) d.state.cr4 = {"PAE", "PGE"};
   if (setup.pcid) {
     d.state.cr4.push_back("PCIDE");

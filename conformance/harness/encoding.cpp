@@ -247,13 +247,13 @@ DecodedResults decode(std::span<const std::uint8_t> results, std::uint32_t op_co
     std::memcpy(&r, results.data() + VT_RESULTS_FIRST + i * sizeof r, sizeof r);
     Observation& o = out.observations[i];
     if (r.status == VT_COMPLETED) {
-      o.kind = Observation::Kind::completed;
-      o.value = r.value;
+      o.ran = true;
+      o.event = model::Event::completed(r.value);  // reads are zero-extended by the harness (entry.S)
     } else if (r.status == VT_EXCEPTION) {
-      o.kind = Observation::Kind::exception;
-      o.vector = r.vector;
-      o.error_code = r.error_code;
-      o.cr2 = r.cr2;
+      o.ran = true;
+      // CR2 is meaningful for #PF only (SDM Vol. 3A 6.15, interrupt 14).
+      o.event = model::Event::exception(r.vector, r.error_code,
+                                        r.vector == model::kPageFaultVector ? std::optional<std::uint64_t>(r.cr2) : std::nullopt);
       o.rip = r.rip;
     } else {
       continue;  // not run, or started and never finished (the target says why)

@@ -72,7 +72,7 @@ StageResult stage_memory(EncodedVector& encoded, std::span<const std::uint64_t> 
                          const std::function<std::uint64_t(std::uint64_t)>& current, std::span<std::uint8_t> staging);
 
 struct DecodedResults {
-  std::vector<Observation> observations;  // one per operation (not_run where none recorded)
+  std::vector<Observation> observations;  // one per operation (ran = false where none recorded)
   std::uint32_t ops_done = 0;
   std::uint32_t current_op = 0;
   std::string failure;                    // harness failure, empty if none

@@ -9,8 +9,7 @@
 namespace vtspec::conformance {
 
 // Empty when `observed` matches `expected`; otherwise the first difference, in words.
-std::string mismatch(const vectors::Vector& vector, std::size_t operation, const vectors::ExpectedOutcome& expected,
-                     const Observation& observed);
+std::string mismatch(const vectors::Vector& vector, const vectors::ExpectedOutcome& expected, const Observation& observed);
 
 // Index of the first allowed outcome that matches, or -1.
 int matching_outcome(const vectors::Vector& vector, std::size_t operation, const Observation& observed);

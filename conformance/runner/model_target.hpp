@@ -10,8 +10,11 @@ namespace vtspec::conformance {
 class ModelTarget final : public Target {
  public:
   std::string name() const override { return "model"; }
-  std::string unavailable_reason() override { return {}; }
+  const Capabilities& capabilities() override { return capabilities_; }
   VectorResult run(const vectors::Vector& vector) override;
+
+ private:
+  Capabilities capabilities_ = unlimited_capabilities();
 };
 
 }  // namespace vtspec::conformance

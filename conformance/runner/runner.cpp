@@ -2,6 +2,8 @@
 
 #include <chrono>
 #include <fstream>
+#include <algorithm>
+#include <map>
 #include <memory>
 
 #include <fmt/format.h>
@@ -9,6 +11,7 @@
 #include "conformance/runner/comparison.hpp"
 #include "conformance/runner/reports.hpp"
 #include "conformance/runner/results_file.hpp"
+#include "conformance/runner/skip_decision.hpp"
 #include "vectors/format/load_error.hpp"
 #include "vectors/format/model_evaluation.hpp"
 #include "vectors/format/vector_file.hpp"
@@ -50,7 +53,7 @@ void judge(const vectors::Vector& v, const VectorResult& result, VectorRecord& r
       details += fmt::format("    {:<11} {}\n", e.result == ExpectedOutcome::Result::valid ? "valid:" : "acceptable:",
                              vectors::describe_outcome(e));
     details += "  observed: " + describe_observation(v, o) + "\n";
-    details += "  differs from the valid outcome: " + mismatch(v, i, v.expectations[i].outcomes.front(), o) + "\n";
+    details += "  differs from the valid outcome: " + mismatch(v, v.expectations[i].outcomes.front(), o) + "\n";
     details += "  model walk trace:\n" + indent(model[i].trace, "    ");
   }
   if (record.divergences > 20) details += fmt::format("... and {} more divergent operations\n", record.divergences - 20);
@@ -88,7 +91,9 @@ int run_vectors(Target& target, const std::vector<std::string>& paths, const Run
   std::unique_ptr<ResultsFile> results;
   if (!options.results_path.empty()) results = std::make_unique<ResultsFile>(options.results_path, options.resume);
 
-  const std::string unavailable = target.unavailable_reason();
+  const Capabilities& capabilities = target.capabilities();
+  const std::string& unavailable = capabilities.unavailable;
+  std::map<std::string, std::size_t> skip_reasons;  // reason -> vectors
   if (options.tap) out << "1.." << summary.vectors << "\n";
   std::size_t number = 0;
   for (const auto& [file, vectors_in_file] : loaded) {
@@ -105,9 +110,9 @@ int run_vectors(Target& target, const std::vector<std::string>& paths, const Run
         record.id = v.id;
         record.operations = v.operations.size();
         const auto t0 = Clock::now();
-        if (!unavailable.empty()) {
+        if (const auto skip = skip_reason(vectors::needs_of(v), capabilities)) {
           record.status = VectorRecord::Status::skipped;
-          record.reason = fmt::format("target {} unavailable: {}", target.name(), unavailable);
+          record.reason = *skip;
         } else {
           VectorResult result;
           try {
@@ -133,7 +138,10 @@ int run_vectors(Target& target, const std::vector<std::string>& paths, const Run
       switch (record.status) {
         case VectorRecord::Status::pass: ++summary.passed; break;
         case VectorRecord::Status::fail: ++summary.failed; break;
-        case VectorRecord::Status::skipped: ++summary.skipped; break;
+        case VectorRecord::Status::skipped:
+          ++summary.skipped;
+          ++skip_reasons[record.reason];
+          break;
         case VectorRecord::Status::error: ++summary.errors; break;
       }
       if (options.tap) {
@@ -156,8 +164,17 @@ int run_vectors(Target& target, const std::vector<std::string>& paths, const Run
     std::ofstream junit(options.junit_path);
     write_junit(junit, target.name(), records);
   }
-  if (!unavailable.empty())
-    out << (options.tap ? "# " : "") << fmt::format("SKIPPED: target {} unavailable: {}\n", target.name(), unavailable);
+  // Skips grouped by reason, most frequent first: what this host's target lacks.
+  std::vector<std::pair<std::string, std::size_t>> by_count(skip_reasons.begin(), skip_reasons.end());
+  std::stable_sort(by_count.begin(), by_count.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  for (const auto& [reason, count] : by_count)
+    out << (options.tap ? "# " : "") << fmt::format("SKIPPED {:>4}: {}\n", count, reason);
+  const std::size_t executed = summary.passed + summary.failed + summary.errors;
+  const bool executed_nothing = capabilities.real && summary.vectors > 0 && executed == 0;
+  if (executed_nothing)
+    out << (options.tap ? "# " : "")
+        << fmt::format("error: the {} target executed no vector{}\n", target.name(),
+                       unavailable.empty() ? " (every one was skipped; see the reasons above)" : ": it is unavailable here");
   out << (options.tap ? "# " : "")
       << fmt::format("vtspec run --target {}: {} files, {} vectors, {} operations: {} passed, {} failed, {} skipped, "
                      "{} errors{}{} in {:.2f} s\n",
@@ -167,7 +184,7 @@ int run_vectors(Target& target, const std::vector<std::string>& paths, const Run
                      summary.resumed ? fmt::format(" ({} resumed from {})", summary.resumed, options.results_path) : "",
                      summary.seconds);
   if (summary_out) *summary_out = summary;
-  if (!unavailable.empty()) return 3;
+  if (executed_nothing) return 3;
   if (summary.load_errors) return 2;
   return summary.failed || summary.errors ? 1 : 0;
 }

@@ -27,7 +27,8 @@ struct RunSummary {
 };
 
 // Exit code per cli/exit_codes.hpp: 0 all passed (skips allowed), 1 a divergence or a
-// target error, 2 a file failed to load, 3 the target is unavailable.
+// target error, 2 a file failed to load, 3 a real target executed no vector (unavailable
+// here, or every vector skipped: that is never a success).
 int run_vectors(Target& target, const std::vector<std::string>& paths, const RunOptions& options, std::ostream& out,
                 RunSummary* summary = nullptr);
 

@@ -14,18 +14,19 @@ namespace {
 // Stands in for a target this build does not have.
 class MissingTarget final : public Target {
  public:
-  MissingTarget(std::string name, std::string why) : name_(std::move(name)), why_(std::move(why)) {}
+  MissingTarget(std::string name, std::string why) : name_(std::move(name)) { capabilities_.unavailable = std::move(why); }
   std::string name() const override { return name_; }
-  std::string unavailable_reason() override { return why_; }
+  const Capabilities& capabilities() override { return capabilities_; }
   VectorResult run(const vectors::Vector&) override {
     VectorResult r;
     r.status = VectorResult::Status::skipped;
-    r.reason = why_;
+    r.reason = "target unavailable: " + capabilities_.unavailable;
     return r;
   }
 
  private:
-  std::string name_, why_;
+  std::string name_;
+  Capabilities capabilities_;
 };
 
 }  // namespace

@@ -1,8 +1,10 @@
-// The KVM target: runs vectors in the guest harness on this machine's /dev/kvm, through raw
-// ioctls (no QEMU). One VM serves every vector; between vectors the vector memslot is
-// deleted and re-created (which makes KVM drop every shadow page built from the previous
-// vector's tables) and the vCPU's registers are set afresh. See conformance/harness/README.md
-// for the layout and docs/kvm-divergences.md for what this KVM does differently.
+// The KVM target: runs vectors in the guest harness on this machine's /dev/kvm through raw
+// ioctls (no QEMU), as a pipeline with one step per file:
+//   vector -> needs (vectors::needs_of) -> virtual CPU (kvm_cpu_config) -> VM of that CPU
+//   (kvm_harness_vm, one per distinct CPU, reused) -> encode (harness/encoding) -> execute
+//   (kvm_execution) -> decode (harness::decode) -> observations (model::Event).
+// What it can build is probed once (kvm_capabilities). See conformance/harness/README.md for
+// the layout and docs/kvm-divergences.md for what KVM does differently.
 #pragma once
 
 #include <memory>
@@ -18,8 +20,8 @@ std::unique_ptr<Target> make_kvm_target();
 // reported as a timeout).
 std::unique_ptr<Target> make_kvm_target(unsigned timeout_ms);
 
-// What the target found on this machine: guest CPUID, MAXPHYADDR, each feature and why it
-// is missing (for docs/kvm-divergences.md and `vtspec` diagnostics).
+// What the target found on this machine: KVM's supported CPUID, the capabilities and every
+// probe's result (for docs/kvm-divergences.md and diagnostics).
 std::string kvm_target_report();
 
 }  // namespace vtspec::conformance

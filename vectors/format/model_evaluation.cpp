@@ -24,9 +24,44 @@ constexpr std::uint64_t kNoFlush = std::uint64_t{1} << 63;
 
 ExpectedOutcome general_protection() {
   ExpectedOutcome o;
-  o.kind = ExpectedOutcome::Kind::exception;
-  o.vector = 13;
+  o.event = model::Event::exception(model::kGeneralProtectionVector);
   return o;
+}
+
+// Why an outcome other than the fresh walk's is allowed: one flag per way an outcome comes
+// about (model::SourceKind), with the SDM reason; the vector file's notes: carry the text.
+struct FlagNote {
+  const char* flag;
+  const char* note;
+};
+FlagNote source_flag(model::SourceKind source) {
+  switch (source) {
+    case model::SourceKind::tlb_entry:
+      return {"CachedTranslation",
+              "A TLB entry filled by an earlier access may still translate this address: no invalidation has removed it "
+              "since the paging-structure entry changed (SDM Vol. 3A 4.10.2, 4.10.4.3: until software invalidates, "
+              "either the old or the new translation may be used)."};
+    case model::SourceKind::structure_entry:
+      return {"CachedPagingStructureEntry",
+              "A paging-structure-cache entry from an earlier walk may still supply the upper levels of this walk "
+              "(SDM Vol. 3A 4.10.3, 4.10.4.3)."};
+    case model::SourceKind::guest_physical_entry:
+      return {"CachedGuestPhysicalMapping",
+              "A cached guest-physical mapping may still translate a guest-physical address of this walk "
+              "(SDM Vol. 3C 29.4.2, 29.4.3)."};
+    case model::SourceKind::fresh_walk: break;
+  }
+  return {nullptr, nullptr};
+}
+constexpr FlagNote kEarlyAccessedFlag = {
+    "EarlyAccessedFlag",
+    "Accessed flags marked 'either' belong to entries a walk used before it knew the access would fault; the SDM "
+    "requires A = 1 only in entries used by a translation and leaves the earlier marking open (SDM Vol. 3A 4.8; "
+    "docs/allowed-outcomes.md W1)."};
+
+void add_flag(ModelStep& step, ExpectedOutcome& o, const FlagNote& f) {
+  if (std::find(o.flags.begin(), o.flags.end(), f.flag) == o.flags.end()) o.flags.push_back(f.flag);
+  step.notes[f.flag] = f.note;
 }
 
 FlagExpectation flag_after(std::uint64_t before, std::uint64_t required, std::uint64_t permitted, std::uint64_t bit) {
@@ -100,11 +135,8 @@ std::optional<ExpectedOutcome> control_fault(const MachineState& s, const Operat
   }
 }
 
-bool same_outcome(const ExpectedOutcome& a, const ExpectedOutcome& b) {
-  ExpectedOutcome x = a;
-  x.result = b.result;
-  return x == b;
-}
+// The same event and entry expectations (how it is marked and why it is allowed aside).
+bool same_outcome(const ExpectedOutcome& a, const ExpectedOutcome& b) { return a.event == b.event && a.entries == b.entries; }
 
 // An access: every outcome the TLB model allows (the fresh walk first, then each usable
 // cached entry), deduplicated; the machine then follows the fresh walk's canonical outcome.
@@ -118,21 +150,24 @@ ModelStep run_access(const Vector& v, model::TlbMachine& m, const Operation& op)
     const model::Outcome& o = allowed[i].outcome;
     ExpectedOutcome e;
     e.result = step.expectation.outcomes.empty() ? ExpectedOutcome::Result::valid : ExpectedOutcome::Result::acceptable;
-    if (o.kind == model::OutcomeKind::page_fault) {
-      e.kind = ExpectedOutcome::Kind::exception;
-      e.vector = 14;
-      e.error_code = o.error_code;
-      e.cr2 = o.cr2;
-    } else if (op.access.kind == spec::AccessKind::read) {
-      e.has_value = true;
-      e.value = s.memory.read(o.physical, op.size);
-    }
+    e.event = model::event_of(o, op.access.linear);
+    if (o.kind == model::OutcomeKind::translated && op.access.kind == spec::AccessKind::read)
+      e.event.value = s.memory.read(o.physical, op.size);
     e.entries = entry_flags(v, before, &o);
+    if (const FlagNote f = source_flag(allowed[i].source); f.flag && !o.same_result(allowed.front().outcome))
+      add_flag(step, e, f);
+    if (std::any_of(e.entries.begin(), e.entries.end(), [](const EntryFlags& f) { return f.accessed == FlagExpectation::either; }))
+      add_flag(step, e, kEarlyAccessedFlag);
     if (allowed[i].source != model::SourceKind::fresh_walk && !o.same_result(allowed.front().outcome))
       step.trace += fmt::format("also allowed, through a cached {}: {}\n", model::to_string(allowed[i].source), o.describe());
-    if (std::none_of(step.expectation.outcomes.begin(), step.expectation.outcomes.end(),
-                     [&](const ExpectedOutcome& x) { return same_outcome(x, e); }))
-      step.expectation.outcomes.push_back(std::move(e));
+    auto& outcomes = step.expectation.outcomes;
+    const auto same = std::find_if(outcomes.begin(), outcomes.end(), [&](const ExpectedOutcome& x) { return same_outcome(x, e); });
+    if (same == outcomes.end()) {
+      outcomes.push_back(std::move(e));
+    } else if (same->result == ExpectedOutcome::Result::acceptable) {
+      for (const auto& flag : e.flags)  // one more reason the same outcome is allowed
+        if (std::find(same->flags.begin(), same->flags.end(), flag) == same->flags.end()) same->flags.push_back(flag);
+    }
   }
   if (allowed.empty()) return step;
   const model::Outcome canonical = allowed.front().outcome;

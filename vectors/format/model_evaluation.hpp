@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -19,6 +20,8 @@ struct ModelStep {
   std::string trace;        // the walk trace of an access, or what the operation did
   // The vector's checked entries after the canonical outcome: (physical, value).
   std::vector<std::pair<std::uint64_t, std::uint64_t>> entries_after;
+  // flag -> why it is allowed, for each flag the expectation's outcomes carry.
+  std::map<std::string, std::string> notes;
 };
 
 // Runs every operation in order. The state follows the canonical outcome of each.

@@ -329,17 +329,21 @@ struct TableBuilder {
 };
 
 void load_features(const Context& c, const YAML::Node& node, model::CpuFeatures& f) {
-  reject_unknown_keys(c, node, "features", {"maxphyaddr", "page1gb", "la57", "smep", "smap", "pku", "pks", "pcid", "nx"});
+  if (!node.IsMap()) c.fail(node, "features", "expected a mapping");
+  for (const auto& kv : node) {
+    const std::string key = kv.first.Scalar();
+    if (key == "maxphyaddr") continue;
+    const auto feature = model::feature_named(key);
+    if (!feature)
+      c.fail(kv.first, "features." + key, fmt::format("unknown field (maxphyaddr, {})", model::feature_names()));
+    f.set(*feature, parse_bool(c, kv.second, "features." + key));
+  }
   if (node["maxphyaddr"]) {
     const auto v = parse_number(node["maxphyaddr"], c.file, "features.maxphyaddr");
-    if (v < 36 || v > 52) c.fail(node["maxphyaddr"], "features.maxphyaddr", "MAXPHYADDR must be 36..52");
+    if (v < model::kMinMaxPhyAddr || v > model::kMaxMaxPhyAddr)
+      c.fail(node["maxphyaddr"], "features.maxphyaddr", "MAXPHYADDR must be 36..52 (SDM Vol. 3A 4.1.4)");
     f.maxphyaddr = static_cast<unsigned>(v);
   }
-  const std::pair<const char*, bool*> flags[] = {{"page1gb", &f.page1gb}, {"la57", &f.la57}, {"smep", &f.smep},
-                                                {"smap", &f.smap},       {"pku", &f.pku},   {"pks", &f.pks},
-                                                {"pcid", &f.pcid},       {"nx", &f.nx}};
-  for (const auto& [key, target] : flags)
-    if (node[key]) *target = parse_bool(c, node[key], std::string("features.") + key);
 }
 
 void load_ept_caps(const Context& c, const YAML::Node& node, spec::EptCapabilities& caps) {

@@ -4,6 +4,13 @@
 
 namespace vtspec::vectors {
 
+model::CpuNeeds needs_of(const Vector& v) {
+  model::CpuNeeds needs = model::cpu_needs(v.initial, v.operations);
+  for (const auto& name : v.requires_features)
+    if (const auto feature = model::feature_named(name)) needs.features[*feature] = true;
+  return needs;
+}
+
 std::string describe_operation(const model::Operation& op) {
   using model::OperationKind;
   switch (op.kind) {
@@ -34,16 +41,11 @@ const char* flag_text(FlagExpectation f) {
 }  // namespace
 
 std::string describe_outcome(const ExpectedOutcome& o) {
-  std::string s;
-  if (o.kind == ExpectedOutcome::Kind::exception) {
-    s = o.vector == 14 ? fmt::format("#PF error code {:#x} CR2 {:#x}", o.error_code, o.cr2)
-                       : fmt::format("exception {} error code {:#x}", o.vector, o.error_code);
-  } else {
-    s = o.has_value ? fmt::format("completed, value {:#x}", o.value) : "completed";
-  }
+  std::string s = model::describe(o.event);
   for (const auto& e : o.entries) {
     s += fmt::format("; {}: A {}, D {}", e.name, flag_text(e.accessed), flag_text(e.dirty));
   }
+  if (!o.flags.empty()) s += fmt::format(" [{}]", fmt::join(o.flags, ", "));
   return s;
 }
 

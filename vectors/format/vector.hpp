@@ -12,9 +12,12 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
+#include "model/cpu_needs.hpp"
+#include "model/event.hpp"
 #include "model/machine_state.hpp"
 #include "model/operation.hpp"
 
@@ -43,18 +46,16 @@ struct EntryFlags {
   friend bool operator==(const EntryFlags&, const EntryFlags&) = default;
 };
 
-// One architecturally allowed outcome of one operation.
+// One architecturally allowed outcome of one operation: the event (model/event.hpp, the type
+// targets report too) and the A/D bits of the vector's checked entries afterwards.
+// Wycheproof-style, an `acceptable` outcome carries `flags` naming why the SDM allows it
+// (e.g. StaleTlbEntry); the vector file's `notes:` explain each flag.
 struct ExpectedOutcome {
-  enum class Result : std::uint8_t { valid, acceptable };  // Wycheproof-style marking
-  enum class Kind : std::uint8_t { completed, exception };
+  enum class Result : std::uint8_t { valid, acceptable };
   Result result = Result::valid;
-  Kind kind = Kind::completed;
-  bool has_value = false;        // completed reads: the value read (zero-extended `size` bytes)
-  std::uint64_t value = 0;
-  unsigned vector = 0;           // exception: 14 #PF, 13 #GP, 6 #UD
-  std::uint64_t error_code = 0;  // exception (0 for #UD)
-  std::uint64_t cr2 = 0;         // #PF only
+  model::Event event;
   std::vector<EntryFlags> entries;  // A/D bits of named entries after the operation
+  std::vector<std::string> flags;   // why this outcome is allowed (acceptable outcomes)
   friend bool operator==(const ExpectedOutcome&, const ExpectedOutcome&) = default;
 };
 
@@ -74,8 +75,8 @@ struct Vector {
   std::string id;                  // unique across the corpus, e.g. "perm/wp1-smep1-smap1-ac0-nxe1"
   std::string description;
   std::vector<std::string> sdm;    // references, e.g. "Vol. 3A 4.6.1"
-  // Features the CPU (or virtual CPU) must have; a target lacking one reports SKIPPED.
-  // Names: smep, smap, pcid, invpcid, la57, pku, page1gb, nx.
+  // Features the vector's virtual CPU must have, besides what needs_of() derives (optional;
+  // names: model/virtual_cpu.hpp).
   std::vector<std::string> requires_features;
   model::MachineState initial;     // registers, features, memory (paging structures included)
   // Executed in order on one CPU. Accesses: `access.linear`, `access.kind`, `access.cpl`,
@@ -87,9 +88,16 @@ struct Vector {
   std::vector<model::Operation> operations;
   std::vector<Expectation> expectations;  // one per operation
   std::vector<CheckedEntry> entries;      // entries whose A/D bits expectations name
+  // Why each flag used by an acceptable outcome is allowed, with its SDM reference
+  // (the file's `notes:`; every flag a vector uses is explained there).
+  std::map<std::string, std::string> notes;
   SourceLocation source;                  // the vector's position in its file
   std::vector<SourceLocation> operation_sources;  // one per operation (empty when generated)
 };
+
+// What the vector needs from a target: derived from its state and operations
+// (model/cpu_needs.hpp), plus the features a hand-written `requires:` lists.
+model::CpuNeeds needs_of(const Vector& vector);
 
 // An operation and an outcome in words, e.g. "write 8 bytes 0x1 at 0x400000, CPL 3", for reports.
 std::string describe_operation(const model::Operation& operation);

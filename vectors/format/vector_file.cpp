@@ -72,11 +72,6 @@ bool canonical(std::uint64_t va, unsigned levels) {
   return high == 0 || high == (~std::uint64_t{0} >> (bits - 1));
 }
 
-const std::set<std::string>& known_features() {
-  static const std::set<std::string> names = {"smep", "smap", "pcid", "invpcid", "la57", "pku", "page1gb", "nx"};
-  return names;
-}
-
 FlagExpectation parse_flag_expectation(const Reader& r, const YAML::Node& node, const std::string& field) {
   const std::string s = node.IsScalar() ? node.Scalar() : "";
   if (s == "set" || s == "1") return FlagExpectation::set;
@@ -110,21 +105,21 @@ unsigned parse_fault(const Reader& r, const YAML::Node& node, const std::string&
 }
 
 ExpectedOutcome parse_outcome(const Reader& r, const YAML::Node& node, const std::string& field, const Operation& op,
-                              const std::vector<CheckedEntry>& entries) {
+                              const Vector& v) {
   ExpectedOutcome out;
   if (node.IsScalar()) {
     if (node.Scalar() != "ok") r.fail(node, field, "expected 'ok' or a mapping with value / fault / entries");
     return out;
   }
-  r.keys(node, field, {"ok", "value", "fault", "error_code", "cr2", "entries"});
+  r.keys(node, field, {"ok", "value", "fault", "error_code", "cr2", "entries", "flags"});
   const bool is_read = op.kind == OperationKind::access && op.access.kind == spec::AccessKind::read;
+  model::Event& event = out.event;
   if (node["fault"]) {
-    out.kind = ExpectedOutcome::Kind::exception;
-    out.vector = parse_fault(r, node["fault"], field + ".fault");
+    event = model::Event::exception(parse_fault(r, node["fault"], field + ".fault"));
     if (node["value"]) r.fail(node["value"], field + ".value", "a faulting operation reads no value");
-    if (node["error_code"]) out.error_code = parse_error_code(r, node["error_code"], field + ".error_code");
-    if (out.vector == 14) {
-      out.cr2 = r.number(r.need(node, "cr2", field, "missing (a #PF expectation gives CR2)"), field + ".cr2");
+    if (node["error_code"]) event.error_code = parse_error_code(r, node["error_code"], field + ".error_code");
+    if (event.vector == model::kPageFaultVector) {
+      event.cr2 = r.number(r.need(node, "cr2", field, "missing (a #PF expectation gives CR2)"), field + ".cr2");
       if (!node["error_code"]) r.fail(node, field + ".error_code", "missing (a #PF expectation gives the error code)");
     } else if (node["cr2"]) {
       r.fail(node["cr2"], field + ".cr2", "only a #PF sets CR2");
@@ -134,13 +129,12 @@ ExpectedOutcome parse_outcome(const Reader& r, const YAML::Node& node, const std
     if (node["cr2"]) r.fail(node["cr2"], field + ".cr2", "cr2 needs fault");
     if (node["value"]) {
       if (!is_read) r.fail(node["value"], field + ".value", "only a read has a value");
-      out.has_value = true;
-      out.value = r.number(node["value"], field + ".value");
-      if (op.size < 8 && (out.value >> (8 * op.size)))
+      event.value = r.number(node["value"], field + ".value");
+      if (op.size < 8 && (*event.value >> (8 * op.size)))
         r.fail(node["value"], field + ".value", fmt::format("does not fit in {} bytes", op.size));
     }
   }
-  if (node["ok"] && (out.kind != ExpectedOutcome::Kind::completed || !r.boolean(node["ok"], field + ".ok")))
+  if (node["ok"] && (event.kind != model::EventKind::completed || !r.boolean(node["ok"], field + ".ok")))
     r.fail(node["ok"], field + ".ok", "ok: true contradicts fault");
   if (node["entries"]) {
     const auto& e = node["entries"];
@@ -148,7 +142,7 @@ ExpectedOutcome parse_outcome(const Reader& r, const YAML::Node& node, const std
     for (const auto& kv : e) {
       const std::string name = kv.first.Scalar();
       const std::string where = field + ".entries." + name;
-      if (std::none_of(entries.begin(), entries.end(), [&](const CheckedEntry& c) { return c.name == name; }))
+      if (std::none_of(v.entries.begin(), v.entries.end(), [&](const CheckedEntry& c) { return c.name == name; }))
         r.fail(kv.first, where, "not an entry named under the vector's entries:");
       r.keys(kv.second, where, {"A", "D"});
       EntryFlags flags{name};
@@ -156,6 +150,13 @@ ExpectedOutcome parse_outcome(const Reader& r, const YAML::Node& node, const std
       if (kv.second["D"]) flags.dirty = parse_flag_expectation(r, kv.second["D"], where + ".D");
       out.entries.push_back(flags);
     }
+  }
+  if (node["flags"]) {
+    out.flags = r.texts(node["flags"], field + ".flags");
+    for (std::size_t i = 0; i < out.flags.size(); ++i)
+      if (!v.notes.count(out.flags[i]))
+        r.fail(node["flags"][i], fmt::format("{}.flags[{}]", field, i),
+               fmt::format("flag '{}' is not explained under the file's notes:", out.flags[i]));
   }
   return out;
 }
@@ -261,9 +262,19 @@ Operation parse_operation(const Reader& r, const YAML::Node& node, const std::st
   return op;
 }
 
-Vector parse_vector(const Reader& r, const YAML::Node& node, const std::string& field) {
+// What a group of vectors shares (Wycheproof's test groups): a state, checked entries, and the
+// file's notes. A vector in a group takes the group's state and entries instead of its own.
+struct Shared {
+  const YAML::Node* state = nullptr;  // the group's state block, if any
+  const YAML::Node* entries = nullptr;
+  std::string state_field;            // where it is, for messages
+  const std::map<std::string, std::string>* notes = nullptr;
+};
+
+Vector parse_vector(const Reader& r, const YAML::Node& node, const std::string& field, const Shared& shared) {
   r.keys(node, field, {"id", "description", "sdm", "requires", "state", "entries", "operations"});
   Vector v;
+  if (shared.notes) v.notes = *shared.notes;
   v.source = {r.file, node.Mark().line + 1, node.Mark().column + 1};
   v.id = r.text(r.need(node, "id", field), field + ".id");
   if (v.id.empty()) r.fail(node["id"], field + ".id", "empty");
@@ -272,21 +283,25 @@ Vector parse_vector(const Reader& r, const YAML::Node& node, const std::string& 
   if (node["requires"]) {
     v.requires_features = r.texts(node["requires"], field + ".requires");
     for (std::size_t i = 0; i < v.requires_features.size(); ++i)
-      if (!known_features().count(v.requires_features[i]))
-        r.fail(node["requires"][i], field + ".requires",
-               fmt::format("unknown feature '{}' (smep, smap, pcid, invpcid, la57, pku, page1gb, nx)", v.requires_features[i]));
+      if (!model::feature_named(v.requires_features[i]))
+        r.fail(node["requires"][i], fmt::format("{}.requires[{}]", field, i),
+               fmt::format("unknown feature '{}' ({})", v.requires_features[i], model::feature_names()));
   }
   // The state block is a vtspec/state/1 document; its schema key is optional here.
-  YAML::Node state = r.need(node, "state", field);
-  r.require_map(state, field + ".state");
+  if (shared.state && node["state"]) r.fail(node["state"], field + ".state", "the vector's group gives the state");
+  if (shared.entries && node["entries"]) r.fail(node["entries"], field + ".entries", "the vector's group gives the entries");
+  YAML::Node state = shared.state ? *shared.state : r.need(node, "state", field);
+  const std::string state_field = shared.state ? shared.state_field : field + ".state";
+  r.require_map(state, state_field);
   // v1 describes guest paging; VMX/EPT vectors come with a later schema version.
-  if (state["ept"]) r.fail(state["ept"], field + ".state.ept", "EPT is not part of vtspec/vector/1");
-  if (state["history"]) r.fail(state["history"], field + ".state.history", "a vector's operations take the place of a history");
+  if (state["ept"]) r.fail(state["ept"], state_field + ".ept", "EPT is not part of vtspec/vector/1");
+  if (state["history"]) r.fail(state["history"], state_field + ".history", "a vector's operations take the place of a history");
   if (!state["schema"]) state["schema"] = "vtspec/state/1";
   v.initial = load_state(state, r.file);
   const unsigned maxphyaddr = v.initial.features.maxphyaddr;
-  if (node["entries"]) {
-    const auto& e = node["entries"];
+  const YAML::Node entries_node = shared.entries ? *shared.entries : node["entries"];
+  if (entries_node) {
+    const auto& e = entries_node;
     r.require_map(e, field + ".entries");
     for (const auto& kv : e) {
       const std::string name = r.text(kv.first, field + ".entries");
@@ -304,13 +319,13 @@ Vector parse_vector(const Reader& r, const YAML::Node& node, const std::string& 
     const std::string where = fmt::format("{}.operations[{}]", field, i++);
     Operation op = parse_operation(r, item, where, v);
     Expectation expectation;
-    expectation.outcomes.push_back(parse_outcome(r, r.need(item, "expect", where, "missing expectation"), where + ".expect", op, v.entries));
+    expectation.outcomes.push_back(parse_outcome(r, r.need(item, "expect", where, "missing expectation"), where + ".expect", op, v));
     if (item["acceptable"]) {
       const auto& alts = item["acceptable"];
       if (!alts.IsSequence()) r.fail(alts, where + ".acceptable", "expected a list of outcomes");
       std::size_t j = 0;
       for (const auto& alt : alts) {
-        ExpectedOutcome o = parse_outcome(r, alt, fmt::format("{}.acceptable[{}]", where, j++), op, v.entries);
+        ExpectedOutcome o = parse_outcome(r, alt, fmt::format("{}.acceptable[{}]", where, j++), op, v);
         o.result = ExpectedOutcome::Result::acceptable;
         expectation.outcomes.push_back(std::move(o));
       }
@@ -326,20 +341,57 @@ Vector parse_vector(const Reader& r, const YAML::Node& node, const std::string& 
 
 std::vector<Vector> load_vectors(const YAML::Node& doc, const std::string& file) {
   const Reader r{file};
-  if (!doc.IsMap()) r.fail(doc, "", "a vector file is a YAML mapping with schema: and vectors:");
-  r.keys(doc, "", {"schema", "description", "vectors"});
+  if (!doc.IsMap()) r.fail(doc, "", "a vector file is a YAML mapping with schema: and vectors: or groups:");
+  r.keys(doc, "", {"schema", "description", "notes", "groups", "vectors"});
   const YAML::Node schema = r.need(doc, "schema", "", "missing (expected 'vtspec/vector/1')");
   if (!schema.IsScalar() || schema.Scalar() != kVectorSchema)
     r.fail(schema, "schema", fmt::format("unsupported schema '{}' (expected '{}')", schema.Scalar(), kVectorSchema));
-  const YAML::Node list = r.need(doc, "vectors", "");
-  if (!list.IsSequence()) r.fail(list, "vectors", "expected a list of vectors");
+  if (!doc["vectors"] && !doc["groups"]) r.fail(doc, "vectors", "missing (give vectors: or groups:)");
+  // notes: flag -> why an outcome with that flag is allowed (Wycheproof's "notes").
+  std::map<std::string, std::string> notes;
+  if (doc["notes"]) {
+    r.require_map(doc["notes"], "notes");
+    for (const auto& kv : doc["notes"]) {
+      const std::string flag = r.text(kv.first, "notes");
+      notes[flag] = r.text(kv.second, "notes." + flag);
+    }
+  }
   std::vector<Vector> out;
   std::set<std::string> ids;
-  std::size_t i = 0;
-  for (const auto& item : list) {
-    const std::string field = fmt::format("vectors[{}]", i++);
-    out.push_back(parse_vector(r, item, field));
-    if (!ids.insert(out.back().id).second) r.fail(item["id"], field + ".id", fmt::format("duplicate id '{}'", out.back().id));
+  auto add_list = [&](const YAML::Node& list, const std::string& list_field, const Shared& shared) {
+    if (!list.IsSequence()) r.fail(list, list_field, "expected a list of vectors");
+    std::size_t i = 0;
+    for (const auto& item : list) {
+      const std::string field = fmt::format("{}[{}]", list_field, i++);
+      r.require_map(item, field);
+      out.push_back(parse_vector(r, item, field, shared));
+      if (!ids.insert(out.back().id).second) r.fail(item["id"], field + ".id", fmt::format("duplicate id '{}'", out.back().id));
+    }
+  };
+  if (doc["vectors"]) add_list(doc["vectors"], "vectors", Shared{nullptr, nullptr, "", &notes});
+  if (doc["groups"]) {
+    const YAML::Node groups = doc["groups"];
+    if (!groups.IsSequence()) r.fail(groups, "groups", "expected a list of groups");
+    std::size_t g = 0;
+    for (const auto& group : groups) {
+      const std::string field = fmt::format("groups[{}]", g++);
+      r.keys(group, field, {"description", "state", "entries", "vectors"});
+      const YAML::Node state = r.need(group, "state", field, "missing (a group gives the state its vectors share)");
+      const YAML::Node entries = group["entries"];
+      add_list(r.need(group, "vectors", field), field + ".vectors",
+               Shared{&state, entries ? &entries : nullptr, field + ".state", &notes});
+    }
+  }
+  // Every note explains a flag some outcome uses: an unused note is a typo somewhere.
+  for (const auto& [flag, text] : notes) {
+    bool used = false;
+    for (const auto& v : out)
+      for (const auto& e : v.expectations)
+        for (const auto& o : e.outcomes) used = used || std::find(o.flags.begin(), o.flags.end(), flag) != o.flags.end();
+    if (!used) {
+      YAML::Node n = doc["notes"];
+      r.fail(n, "notes." + flag, "no outcome in this file uses this flag");
+    }
   }
   return out;
 }

@@ -1,6 +1,8 @@
 #include "vectors/format/vector_writer.hpp"
 
+#include <map>
 #include <sstream>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
@@ -51,26 +53,33 @@ std::string quoted(const std::string& s) {
 
 std::string render_outcome(const ExpectedOutcome& o) {
   std::vector<std::string> parts;
-  if (o.kind == ExpectedOutcome::Kind::exception) {
-    const char* name = o.vector == 14 ? "PF" : o.vector == 13 ? "GP" : o.vector == 6 ? "UD" : nullptr;
-    parts.push_back(std::string("fault: ") + (name ? name : std::to_string(o.vector)));
-    if (o.vector == 14) {
-      parts.push_back("error_code: " + error_code_text(o.error_code));
-      parts.push_back("cr2: " + hex(o.cr2));
-    } else if (o.error_code) {
-      parts.push_back("error_code: " + hex(o.error_code));
+  const model::Event& e = o.event;
+  if (e.kind == model::EventKind::exception) {
+    const char* name = e.vector == model::kPageFaultVector           ? "PF"
+                       : e.vector == model::kGeneralProtectionVector ? "GP"
+                       : e.vector == model::kInvalidOpcodeVector     ? "UD"
+                                                                     : nullptr;
+    parts.push_back(std::string("fault: ") + (name ? name : std::to_string(e.vector)));
+    if (e.vector == model::kPageFaultVector) {
+      parts.push_back("error_code: " + error_code_text(e.error_code));
+      parts.push_back("cr2: " + hex(e.cr2.value_or(0)));
+    } else if (e.error_code) {
+      parts.push_back("error_code: " + hex(e.error_code));
     }
-  } else if (o.has_value) {
-    parts.push_back("value: " + hex(o.value));
+  } else if (e.kind != model::EventKind::completed) {
+    throw std::invalid_argument("vtspec/vector/1 cannot express " + model::describe(e));
+  } else if (e.value) {
+    parts.push_back("value: " + hex(*e.value));
   } else {
     parts.push_back("ok: true");
   }
   if (!o.entries.empty()) {
     std::vector<std::string> entries;
-    for (const auto& e : o.entries)
-      entries.push_back(fmt::format("{}: {{ A: {}, D: {} }}", e.name, flag_text(e.accessed), flag_text(e.dirty)));
+    for (const auto& f : o.entries)
+      entries.push_back(fmt::format("{}: {{ A: {}, D: {} }}", f.name, flag_text(f.accessed), flag_text(f.dirty)));
     parts.push_back(fmt::format("entries: {{ {} }}", fmt::join(entries, ", ")));
   }
+  if (!o.flags.empty()) parts.push_back(fmt::format("flags: [{}]", fmt::join(o.flags, ", ")));
   return fmt::format("{{ {} }}", fmt::join(parts, ", "));
 }
 
@@ -118,6 +127,15 @@ std::string render_vector_file(const std::string& description, const std::vector
                     "# change checker/generate and regenerate (a ctest checks the two agree).\n";
   out += fmt::format("schema: {}\n", kVectorSchema);
   out += "description: " + quoted(description) + "\n";
+  std::map<std::string, std::string> notes;
+  for (const auto& text : vectors)
+    for (const auto& e : text.vector->expectations)
+      for (const auto& o : e.outcomes)
+        for (const auto& flag : o.flags) notes[flag] = text.vector->notes.at(flag);
+  if (!notes.empty()) {
+    out += "notes:\n";
+    for (const auto& [flag, why] : notes) out += fmt::format("  {}: {}\n", flag, quoted(why));
+  }
   out += "vectors:\n";
   for (const auto& [v, state] : vectors) {
     out += "  - id: " + v->id + "\n";

@@ -49,8 +49,8 @@ TEST(VectorFileErrors, AcceptsAValidDocumentAndReadsItsFields) {
   EXPECT_EQ(v[0].operations[0].access.cpl, 3u);
   ASSERT_EQ(v[0].expectations[1].outcomes.size(), 2u);
   EXPECT_EQ(v[0].expectations[1].outcomes[1].result, ExpectedOutcome::Result::acceptable);
-  EXPECT_EQ(v[0].expectations[1].outcomes[1].vector, 14u);
-  EXPECT_EQ(v[0].expectations[1].outcomes[1].error_code, 0x3u);  // P (bit 0) | W (bit 1), SDM Figure 4-12
+  EXPECT_EQ(v[0].expectations[1].outcomes[1].event.vector, 14u);
+  EXPECT_EQ(v[0].expectations[1].outcomes[1].event.error_code, 0x3u);  // P (bit 0) | W (bit 1), SDM Figure 4-12
   EXPECT_EQ(v[0].operation_sources[1].line, 12);
   // The mapping shorthand became page tables: PML4E at the root, index 0 for VA 0x400000.
   EXPECT_EQ(v[0].initial.memory.read64(0x1000) & 1, 1u);
@@ -146,7 +146,7 @@ TEST(VectorFileErrors, DocumentLevel) {
   EXPECT_EQ(e.field(), "schema");
   EXPECT_EQ(e.line(), 1);
   e = load_error("schema: vtspec/vector/1\nvectors:\n  - { id: a, requires: [sse9], state: {}, operations: [] }\n");
-  EXPECT_EQ(e.field(), "vectors[0].requires");
+  EXPECT_EQ(e.field(), "vectors[0].requires[0]");  // names the offending item
   e = load_error("schema: vtspec/vector/1\nvectors: [ { id: a\n");  // YAML syntax error
   EXPECT_GE(e.line(), 2);
   e = load_error("- just a list\n");
@@ -167,6 +167,39 @@ TEST(VectorFileErrors, EptIsNotPartOfV1) {
       "    operations: [ { op: invlpg, va: 0, expect: ok } ]\n");
   EXPECT_EQ(e.line(), 5);
   EXPECT_EQ(e.field(), "vectors[0].state.ept");
+}
+
+// Wycheproof-style flags: an outcome names why it is allowed, and the file's notes: explain
+// every flag; a flag without a note and a note no outcome uses are both errors.
+TEST(VectorFileErrors, FlagsNeedNotesAndNotesNeedFlags) {
+  const std::string vector =
+      "vectors:\n  - id: a\n    state: {}\n    operations:\n"
+      "      - { op: invlpg, va: 0, expect: ok, acceptable: [ { fault: GP, flags: [Stale] } ] }\n";
+  const auto v = load_vector_text("schema: vtspec/vector/1\nnotes: { Stale: \"why\" }\n" + vector, "t.yaml");
+  ASSERT_EQ(v.size(), 1u);
+  ASSERT_EQ(v[0].expectations.size(), 1u);
+  ASSERT_EQ(v[0].expectations[0].outcomes.size(), 2u);
+  EXPECT_EQ(v[0].expectations[0].outcomes[1].flags, std::vector<std::string>{"Stale"});
+  EXPECT_EQ(v[0].notes.at("Stale"), "why");
+  auto e = load_error("schema: vtspec/vector/1\n" + vector);
+  EXPECT_EQ(e.field(), "vectors[0].operations[0].acceptable[0].flags[0]");
+  EXPECT_NE(e.message().find("not explained"), std::string::npos) << e.what();
+  e = load_error("schema: vtspec/vector/1\nnotes: { Stale: \"why\", Unused: \"x\" }\n" + vector);
+  EXPECT_EQ(e.field(), "notes.Unused");
+}
+
+// Groups share one state among their vectors (Wycheproof's test groups).
+TEST(VectorFileErrors, GroupsShareTheirState) {
+  const std::string head =
+      "schema: vtspec/vector/1\ngroups:\n  - state: { features: { maxphyaddr: 39 } }\n    vectors:\n";
+  const std::string op = "operations: [ { op: invlpg, va: 0, expect: ok } ]";
+  const auto v = load_vector_text(head + "      - { id: a, " + op + " }\n      - { id: b, " + op + " }\n", "t.yaml");
+  ASSERT_EQ(v.size(), 2u);
+  EXPECT_EQ(v[0].initial.features.maxphyaddr, 39u);
+  EXPECT_EQ(v[1].initial.features.maxphyaddr, 39u);
+  const auto e = load_error(head + "      - { id: a, state: {}, " + op + " }\n");
+  EXPECT_EQ(e.field(), "groups[0].vectors[0].state");
+  EXPECT_EQ(e.line(), 5);
 }
 
 }  // namespace

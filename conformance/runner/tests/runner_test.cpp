@@ -10,6 +10,7 @@
 #include "conformance/runner/model_target.hpp"
 #include "conformance/runner/results_file.hpp"
 #include "conformance/runner/runner.hpp"
+#include "conformance/runner/skip_decision.hpp"
 #include "vectors/format/vector.hpp"
 
 namespace vtspec::conformance {
@@ -58,7 +59,7 @@ std::vector<std::string> lines(const std::string& file) {
 class CountingTarget final : public Target {
  public:
   std::string name() const override { return "counting-model"; }
-  std::string unavailable_reason() override { return {}; }
+  const Capabilities& capabilities() override { return model.capabilities(); }
   VectorResult run(const vectors::Vector& v) override {
     ran.push_back(v.id);
     return model.run(v);
@@ -150,9 +151,14 @@ TEST(Runner, ResumeAfterAKillRunsOnlyWhatIsMissing) {
 TEST(Runner, UnavailableTargetSkipsWithReasonAndExit3) {
   class Missing final : public Target {
    public:
+    Missing() { caps.unavailable = "/dev/kvm: No such file or directory"; }
     std::string name() const override { return "kvm"; }
-    std::string unavailable_reason() override { return "/dev/kvm: No such file or directory"; }
-    VectorResult run(const vectors::Vector&) override { return {}; }
+    const Capabilities& capabilities() override { return caps; }
+    VectorResult run(const vectors::Vector&) override {
+      ADD_FAILURE() << "the runner ran a vector on an unavailable target";
+      return {};
+    }
+    Capabilities caps;
   } target;
   TempDir dir;
   const std::string file = dir.write("c.yaml", corpus(false));
@@ -160,7 +166,58 @@ TEST(Runner, UnavailableTargetSkipsWithReasonAndExit3) {
   RunSummary s;
   EXPECT_EQ(run_vectors(target, {file}, {}, out, &s), 3);
   EXPECT_EQ(s.skipped, 3u);
-  EXPECT_NE(out.str().find("SKIPPED: target kvm unavailable: /dev/kvm: No such file or directory"), std::string::npos);
+  EXPECT_NE(out.str().find("SKIPPED    3: target unavailable: /dev/kvm: No such file or directory"), std::string::npos)
+      << out.str();
+  EXPECT_NE(out.str().find("error: the kvm target executed no vector"), std::string::npos) << out.str();
+}
+
+// A real target that can build none of the vectors' CPUs executes nothing: that is exit 3,
+// not a success, and the skips are grouped by reason with their counts.
+TEST(Runner, RealTargetThatExecutesNothingFailsWithGroupedReasons) {
+  class Small final : public Target {
+   public:
+    Small() { caps.max_maxphyaddr = 35; }  // below every vector's MAXPHYADDR
+    std::string name() const override { return "small"; }
+    const Capabilities& capabilities() override { return caps; }
+    VectorResult run(const vectors::Vector&) override {
+      ADD_FAILURE() << "the runner ran a vector the capabilities exclude";
+      return {};
+    }
+    Capabilities caps;
+  } target;
+  TempDir dir;
+  const std::string file = dir.write("c.yaml", corpus(false));
+  std::ostringstream out;
+  RunSummary s;
+  EXPECT_EQ(run_vectors(target, {file}, {}, out, &s), 3);
+  EXPECT_EQ(s.skipped, 3u);
+  EXPECT_EQ(s.passed + s.failed + s.errors, 0u);
+  EXPECT_NE(out.str().find("SKIPPED    3: needs MAXPHYADDR 36; this target builds 36..35"), std::string::npos) << out.str();
+}
+
+// The one skip decision: what is missing, and why the target lacks it.
+TEST(Runner, SkipReasonNamesWhatIsMissing) {
+  model::CpuNeeds needs;
+  needs.maxphyaddr = 46;
+  Capabilities caps = unlimited_capabilities();
+  EXPECT_EQ(skip_reason(needs, caps), std::nullopt);
+  caps.max_maxphyaddr = 39;
+  caps.maxphyaddr_limit = "host";
+  EXPECT_EQ(skip_reason(needs, caps), "needs MAXPHYADDR 46; this target builds 36..39 (host)");
+  needs.maxphyaddr = 39;
+  needs.features[model::Feature::pku] = true;
+  caps[model::Feature::pku].can_have = false;
+  caps[model::Feature::pku].why_not_have = "no PKU";
+  EXPECT_EQ(skip_reason(needs, caps), "needs pku: no PKU");
+  needs.features[model::Feature::pku] = false;  // a CPU without PKU: can the target hide it?
+  EXPECT_EQ(skip_reason(needs, caps), std::nullopt);
+  caps[model::Feature::pku].can_lack = false;
+  caps[model::Feature::pku].why_not_lack = "always there";
+  EXPECT_EQ(skip_reason(needs, caps), "needs a CPU without pku: always there");
+  needs.features.clear();
+  needs.abilities = {"read at CPL 1"};
+  caps.abilities = std::set<std::string>{"read"};
+  EXPECT_EQ(skip_reason(needs, caps), "cannot execute 'read at CPL 1'");
 }
 
 TEST(Runner, AccessedFlagMismatchIsADivergence) {

@@ -40,7 +40,7 @@ std::vector<vectors::Vector> permission_matrix() {
 
 void BM_KvmPermissionMatrixOneVectorPerAccess(benchmark::State& state) {
   auto target = make_kvm_target();
-  if (auto reason = target->unavailable_reason(); !reason.empty()) {
+  if (auto reason = target->capabilities().unavailable; !reason.empty()) {
     state.SkipWithError(reason.c_str());
     return;
   }
@@ -61,7 +61,7 @@ BENCHMARK(BM_KvmPermissionMatrixOneVectorPerAccess)->Unit(benchmark::kMicrosecon
 // VM does not leave the guest between operations.
 void BM_KvmAccessesBatchedInOneVector(benchmark::State& state) {
   auto target = make_kvm_target();
-  if (auto reason = target->unavailable_reason(); !reason.empty()) {
+  if (auto reason = target->capabilities().unavailable; !reason.empty()) {
     state.SkipWithError(reason.c_str());
     return;
   }

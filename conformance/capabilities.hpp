@@ -1,0 +1,49 @@
+// What a target can build and run on this host: the virtual CPUs (MAXPHYADDR range, and for
+// each CPU feature whether a virtual CPU may have it and may lack it, with the reason where
+// not) and the operations its guest can execute. Targets report it once (`capabilities()`);
+// the runner alone decides from it which vectors run and which are SKIPPED, and why
+// (conformance/runner/skip_decision.hpp). No target makes skip decisions of its own.
+#pragma once
+
+#include <array>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "model/virtual_cpu.hpp"
+
+namespace vtspec::conformance {
+
+struct FeatureSupport {
+  bool can_have = false;      // a virtual CPU with the feature can be built and works
+  bool can_lack = false;      // a virtual CPU without it can be built (the feature is then really absent)
+  std::string why_not_have;   // when !can_have: what is missing, with evidence
+  std::string why_not_lack;   // when !can_lack
+};
+
+struct Capabilities {
+  // Non-empty: the target cannot run anything on this host, and why (no /dev/kvm, ...).
+  std::string unavailable;
+  // A real target executes vectors on something other than the model; a run in which a real
+  // target executed nothing is a failure (exit 3), not a success.
+  bool real = true;
+  unsigned min_maxphyaddr = model::kMinMaxPhyAddr;
+  unsigned max_maxphyaddr = model::kMaxMaxPhyAddr;
+  std::string maxphyaddr_limit;  // why the range ends where it does
+  std::array<FeatureSupport, model::kFeatureCount> features{};
+  // The abilities (model::ability names: "read", "read at CPL 1", "invpcid", ...) its guest
+  // can execute, nullopt for every one; `abilities_limit` says what decides the list.
+  std::optional<std::set<std::string>> abilities;
+  std::string abilities_limit;
+  std::vector<std::string> notes;  // what the probes found, for `vtspec targets` style reports
+
+  FeatureSupport& operator[](model::Feature f) { return features[static_cast<std::size_t>(f)]; }
+  const FeatureSupport& operator[](model::Feature f) const { return features[static_cast<std::size_t>(f)]; }
+};
+
+// Everything: every MAXPHYADDR, every feature present or absent, every operation (the
+// reference model's capabilities).
+Capabilities unlimited_capabilities();
+
+}  // namespace vtspec::conformance

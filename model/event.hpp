@@ -1,0 +1,77 @@
+// What one operation did, as the architecture describes it: the single event type that the
+// model, vectors, the runner and every target share. A target decodes what it saw into an
+// Event; a vector lists the Events the SDM allows; comparison is one function (`difference`).
+//
+//   completed              the operation finished (a read: with the value read)
+//   exception              a fault or trap delivered to the guest (SDM Vol. 3A 6.15)
+//   vm_exit                a VM exit (SDM Vol. 3C 28.2: basic exit reason, exit qualification,
+//                          guest-physical and guest-linear address fields)
+//   vm_entry_failure       a VM entry that failed after VMLAUNCH/VMRESUME started loading guest
+//                          state (SDM Vol. 3C 27.8: exit reason with bit 31 set, qualification)
+//   vm_instruction_error   a VMX instruction that failed with VMfailValid (SDM Vol. 3C 31.4,
+//                          the VM-instruction error number)
+//   dma_fault              a DMA request blocked by remapping hardware (Intel VT-d 7.1: fault
+//                          reason, source id, address)
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace vtspec::model {
+
+enum class EventKind : std::uint8_t { completed, exception, vm_exit, vm_entry_failure, vm_instruction_error, dma_fault };
+const char* to_string(EventKind kind);
+
+inline constexpr unsigned kPageFaultVector = 14;  // SDM Vol. 3A Table 6-1
+inline constexpr unsigned kGeneralProtectionVector = 13;
+inline constexpr unsigned kInvalidOpcodeVector = 6;
+
+// Basic exit reasons the model produces (SDM Vol. 3C Appendix C).
+inline constexpr unsigned kExitEptViolation = 48, kExitEptMisconfig = 49;
+
+struct Event {
+  EventKind kind = EventKind::completed;
+
+  // completed: the value a read returned (zero-extended from its size); absent when the
+  // operation reads nothing or the value is not checked.
+  std::optional<std::uint64_t> value;
+
+  // exception: vector and error code (0 where the exception has none); CR2 for #PF only.
+  unsigned vector = 0;
+  std::uint64_t error_code = 0;
+  std::optional<std::uint64_t> cr2;
+
+  // vm_exit / vm_entry_failure: basic exit reason and exit qualification; vm_exit also the
+  // guest-physical and (when valid, Table 28-7 bit 7) guest-linear address.
+  unsigned exit_reason = 0;
+  std::uint64_t qualification = 0;
+  std::uint64_t qualification_undefined = 0;  // qualification bits the SDM leaves open (either value matches)
+  std::optional<std::uint64_t> guest_physical;
+  std::optional<std::uint64_t> guest_linear;
+
+  // vm_instruction_error: the VM-instruction error number (SDM Vol. 3C 31.4).
+  unsigned instruction_error = 0;
+
+  // dma_fault: fault reason, requester source id, faulting address (VT-d 7.1.3).
+  unsigned fault_reason = 0;
+  std::uint16_t source_id = 0;
+  std::uint64_t fault_address = 0;
+
+  friend bool operator==(const Event&, const Event&) = default;
+
+  static Event completed(std::optional<std::uint64_t> value = std::nullopt);
+  static Event exception(unsigned vector, std::uint64_t error_code = 0, std::optional<std::uint64_t> cr2 = std::nullopt);
+  static Event vm_exit(unsigned reason, std::uint64_t qualification, std::optional<std::uint64_t> guest_physical,
+                       std::optional<std::uint64_t> guest_linear);
+};
+
+// "#PF error code 0x5 CR2 0x400000", "completed, value 0x1", "VM exit 48 (EPT violation) ...".
+std::string describe(const Event& event);
+
+// Empty when `observed` is an instance of `expected`; otherwise the first difference, in
+// words. Fields an expectation leaves open (no value, undefined qualification bits) match
+// anything; every field of the expected kind is compared, nothing else.
+std::string difference(const Event& expected, const Event& observed);
+
+}  // namespace vtspec::model
