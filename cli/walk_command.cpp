@@ -8,7 +8,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
-#include "model/tlb/tlb_machine.hpp"
+#include "model/processor/processor.hpp"
 #include "model/walk_trace.hpp"
 #include "vectors/format/history_section.hpp"
 #include "vectors/format/load_error.hpp"
@@ -26,12 +26,13 @@ struct WalkOptions {
 };
 // The TLB part of `vtspec walk`: every cached entry after the history, then every allowed
 // outcome with the entry that could supply it and why that entry is still valid.
-std::string format_cached_outcomes(const model::TlbMachine& m, const model::AccessRequest& req) {
+std::string format_cached_outcomes(const model::Processor& m, const model::AccessRequest& req) {
   const auto ctx = m.context();
   std::string out = fmt::format("\nTLB model after {} history steps (VPID {}, PCID {:#x}{}):\n", m.steps(), ctx.vpid,
                                 ctx.pcid, ctx.ept_active ? fmt::format(", EP4TA {:#x}", ctx.ep4ta) : "");
-  out += fmt::format("  cached entries ({}):\n", m.entries().size());
-  for (std::size_t i = 0; i < m.entries().size(); ++i) out += fmt::format("    [{}] {}\n", i, m.entries()[i].describe());
+  const auto& entries = m.tlb().entries();
+  out += fmt::format("  cached entries ({}):\n", entries.size());
+  for (std::size_t i = 0; i < entries.size(); ++i) out += fmt::format("    [{}] {}\n", i, entries[i].describe());
   out += "  allowed outcomes with the caches (SDM Vol. 3A 4.10, Vol. 3C 29.4):\n";
   for (const auto& a : m.allowed(req)) {
     out += fmt::format("    - {}  via {}", a.outcome.describe(), model::to_string(a.source));
@@ -39,8 +40,8 @@ std::string format_cached_outcomes(const model::TlbMachine& m, const model::Acce
       out += "\n";
       continue;
     }
-    out += fmt::format(" [{}] {}\n", a.entry, m.entries()[a.entry].describe());
-    for (const auto& line : m.explain(a.entry)) out += fmt::format("        {}\n", line);
+    out += fmt::format(" [{}] {}\n", a.entry, entries[a.entry].describe());
+    for (const auto& line : m.tlb().explain(a.entry)) out += fmt::format("        {}\n", line);
   }
   return out;
 }
@@ -73,8 +74,8 @@ Action add_walk_command(CLI::App& app) {
         std::fputs(model::format_walk(state, req, t).c_str(), stdout);
         return kOk;
       }
-      // With a history, replay it on the TLB model and show what the caches may supply.
-      model::TlbMachine machine(state, {}, {.capacity = 0, .keep_log = true});
+      // With a history, replay it on the processor model and show what the caches may supply.
+      model::Processor machine(state, {}, {.capacity = 0, .keep_log = true});
       for (std::size_t i = 0; i < history.size(); ++i) {
         try {
           machine.apply(history[i]);

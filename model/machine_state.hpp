@@ -1,11 +1,14 @@
-// The architectural state a translation depends on: guest control registers, the CPU's
-// paging features, optional EPT (the VMM's second stage) and physical memory.
+// The architectural state a translation depends on: the control registers in effect, the
+// CPU's paging features, the EPT in use (the VMM's second stage, when the processor is in VMX
+// non-root operation with EPT enabled) and the machine's host-physical memory. The guest's
+// physical address space is a view of that memory (guest_physical()).
 #pragma once
 
 #include <cstdint>
 #include <optional>
 
-#include "model/physical_memory.hpp"
+#include "model/address_space/guest_physical_view.hpp"
+#include "model/address_space/host_physical_memory.hpp"
 #include "model/virtual_cpu.hpp"
 #include "spec/ept_walk.hpp"
 #include "spec/paging_walk.hpp"
@@ -40,7 +43,7 @@ struct MachineState {
   GuestRegisters regs;
   CpuFeatures features;
   std::optional<EptSettings> ept;  // present: guest-physical addresses go through EPT
-  PhysicalMemory memory;           // host-physical memory (guest-physical when no EPT)
+  HostPhysicalMemory memory;       // always host-physical; see guest_physical()
 
   unsigned paging_levels() const { return (regs.cr4 & cr4::la57) ? 5 : 4; }
   spec::PagingShape paging_shape() const {
@@ -56,6 +59,11 @@ struct MachineState {
     s.caps = ept->caps;
     s.caps.maxphyaddr = features.maxphyaddr;
     return s;
+  }
+  // Guest-physical memory: through EPT when it is in use, else the identity.
+  GuestPhysicalView guest_physical() const {
+    if (!ept) return {memory, IdentityStage{}};
+    return {memory, EptStage{ept_shape(), ept->eptp}};
   }
   spec::PagingControl<spec::Concrete> paging_control() const {
     spec::PagingControl<spec::Concrete> c;

@@ -1,6 +1,6 @@
 // One step of a guest program as the model and every target understand it. Vectors are
-// lists of these; the TLB model (model/tlb) gives each its architectural effect, and the
-// guest harness (conformance/harness) executes each as real instructions.
+// lists of these; the processor model (model/processor) gives each its architectural
+// effect, and the guest harness (conformance/harness) executes each as real instructions.
 #pragma once
 
 #include <cstdint>
@@ -42,5 +42,8 @@ const char* to_string(OperationKind kind);
 // list: the operation kind, with its variant where targets differ ("read", "read at CPL 1",
 // "implicit supervisor read", "invpcid", ...).
 std::string ability(const Operation& operation);
+
+// One line naming the operation and its operands ("invlpg 0x400000"), for logs.
+std::string describe(const Operation& op);
 
 }  // namespace vtspec::model

@@ -8,9 +8,14 @@
 // Two steps, both domain-generic:
 //   required_invalidation(request) -> InvalidationScope   (the SDM rule for one operation)
 //   removes(scope, entry tags)     -> Bool                 (is this entry within the reach)
+// removes() is the conjunction of named clauses (reach_clauses), so the clause that spares
+// an entry can be reported without restating the rule.
 // The operation kind and INVxxx type are concrete (they select the rule); operands, the
 // current context and register values are domain values, so a proof can quantify over them.
 #pragma once
+
+#include <array>
+#include <optional>
 
 #include "spec/tlb_tags.hpp"
 
@@ -211,28 +216,84 @@ InvalidationScope<D> required_invalidation(const InvalidationRequest<D>& r) {
   return s;
 }
 
-// Does an invalidation with reach `s` remove the entry tagged `t`?
+// The clauses of removes(): an invalidation with reach `s` removes the entry tagged `t` when
+// every clause holds. Each clause is one restriction the SDM places on an operation's reach;
+// the first that fails for an entry is why that entry survived (see reach_citation).
+enum class ReachClause : std::uint8_t {
+  mapping_kind,            // which of linear, combined and guest-physical mappings are reached
+  vpid,                    // linear-tagged entries of which VPIDs
+  vpid0_spared,            // INVVPID all-context leaves VPID 0000H alone
+  global,                  // global TLB entries survive
+  pcid,                    // linear-tagged entries of which PCIDs
+  linear_address,          // TLB entries of one page; paging-structure-cache entries on its path
+  ep4ta,                   // EPT-tagged entries of which EP4TAs
+  guest_physical_address,  // guest-physical mappings of one guest-physical address
+};
+inline constexpr unsigned kReachClauses = 8;
+
+// Where the SDM states each restriction.
+constexpr const char* reach_citation(ReachClause c) {
+  switch (c) {
+    case ReachClause::mapping_kind: return "SDM Vol. 3C 29.4.3.1";
+    case ReachClause::vpid: return "SDM Vol. 3C 29.4.3.1";
+    case ReachClause::vpid0_spared: return "SDM Vol. 3C 29.4.3.1, INVVPID";
+    case ReachClause::global: return "SDM Vol. 3A 4.10.2.4, 4.10.4.1";
+    case ReachClause::pcid: return "SDM Vol. 3A 4.10.1, 4.10.4.1";
+    case ReachClause::linear_address: return "SDM Vol. 3A 4.10.4.1";
+    case ReachClause::ep4ta: return "SDM Vol. 3C 29.4.3.1, INVEPT";
+    case ReachClause::guest_physical_address: return "SDM Vol. 3C 29.4.3.1";
+  }
+  return "SDM";
+}
+
+// Each clause of removes(), indexed by ReachClause. The linear-tagged clauses hold
+// vacuously for guest-physical mappings, the EPT-tagged ones for linear mappings.
 template <class D>
-typename D::Bool removes(const InvalidationScope<D>& s, const EntryTags<D>& t) {
+std::array<typename D::Bool, kReachClauses> reach_clauses(const InvalidationScope<D>& s, const EntryTags<D>& t) {
   using B = typename D::Bool;
   const B is_linear = t.linear_tagged && !t.ept_tagged;
   const B is_combined = t.linear_tagged && t.ept_tagged;
   const B is_guest_physical = !t.linear_tagged && t.ept_tagged;
-  const B kind = (is_linear && s.linear) || (is_combined && s.combined) || (is_guest_physical && s.guest_physical);
-
   const B global_tlb = t.global && !t.structure;
   const B on_page = in_region(t, s.linear_address);
-  const B vpid = (s.any_vpid || t.vpid == s.vpid) && !(s.spare_vpid0 && t.vpid == D::word(0));
-  const B pcid = s.any_pcid || t.pcid == s.pcid || (s.globals_of_page_any_pcid && global_tlb && on_page);
-  const B global = !(s.keep_global && global_tlb);
-  const B linear_address = !s.one_linear || (on_page && (!t.structure || s.structures_on_path_only)) ||
-                           (t.structure && !s.structures_on_path_only);
-  const B linear_ok = !t.linear_tagged || (vpid && pcid && global && linear_address);
+  const B not_linear = !t.linear_tagged;
+  const B not_ept = !t.ept_tagged;
 
-  const B ep4ta = s.any_ep4ta || t.ep4ta == s.ep4ta;
-  const B gpa_address = !s.one_guest_physical || in_region(t, s.guest_physical_address);
-  const B ept_ok = !t.ept_tagged || (ep4ta && (t.linear_tagged || gpa_address));
-  return kind && linear_ok && ept_ok;
+  std::array<B, kReachClauses> c{D::truth(true), D::truth(true), D::truth(true), D::truth(true),
+                                 D::truth(true), D::truth(true), D::truth(true), D::truth(true)};
+  const auto at = [&](ReachClause k) -> B& { return c[static_cast<unsigned>(k)]; };
+  at(ReachClause::mapping_kind) =
+      (is_linear && s.linear) || (is_combined && s.combined) || (is_guest_physical && s.guest_physical);
+  at(ReachClause::vpid) = not_linear || s.any_vpid || t.vpid == s.vpid;
+  at(ReachClause::vpid0_spared) = not_linear || !(s.spare_vpid0 && t.vpid == D::word(0));
+  at(ReachClause::global) = not_linear || !(s.keep_global && global_tlb);
+  at(ReachClause::pcid) =
+      not_linear || s.any_pcid || t.pcid == s.pcid || (s.globals_of_page_any_pcid && global_tlb && on_page);
+  at(ReachClause::linear_address) = not_linear || !s.one_linear ||
+                                    (on_page && (!t.structure || s.structures_on_path_only)) ||
+                                    (t.structure && !s.structures_on_path_only);
+  at(ReachClause::ep4ta) = not_ept || s.any_ep4ta || t.ep4ta == s.ep4ta;
+  at(ReachClause::guest_physical_address) =
+      not_ept || t.linear_tagged || !s.one_guest_physical || in_region(t, s.guest_physical_address);
+  return c;
+}
+
+// Does an invalidation with reach `s` remove the entry tagged `t`?
+template <class D>
+typename D::Bool removes(const InvalidationScope<D>& s, const EntryTags<D>& t) {
+  const auto clauses = reach_clauses<D>(s, t);
+  typename D::Bool all = clauses[0];
+  for (unsigned i = 1; i < kReachClauses; ++i) all = all && clauses[i];
+  return all;
+}
+
+// Concrete only: the first clause that keeps `t` out of the reach of `s`, or none when `s`
+// removes it.
+inline std::optional<ReachClause> sparing_clause(const InvalidationScope<Concrete>& s, const EntryTags<Concrete>& t) {
+  const auto clauses = reach_clauses<Concrete>(s, t);
+  for (unsigned i = 0; i < kReachClauses; ++i)
+    if (!clauses[i]) return static_cast<ReachClause>(i);
+  return std::nullopt;
 }
 
 }  // namespace vtspec::spec

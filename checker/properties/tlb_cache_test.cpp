@@ -123,7 +123,7 @@ struct NaiveHistory {
   }
 };
 
-Context context_of(const TlbMachine& m) {
+Context context_of(const Processor& m) {
   const auto c = m.context();
   return {c.vpid, c.pcid};
 }
@@ -142,7 +142,7 @@ bool contains_result(const std::vector<Outcome>& set, const Outcome& o) {
 // Advance `m` by `op`; an access takes any one of its allowed outcomes, chosen by RapidCheck.
 // `check` sees each access's allowed set before the choice.
 template <class Check>
-void apply_any_allowed(TlbMachine& m, const Operation& op, Check check) {
+void apply_any_allowed(Processor& m, const Operation& op, Check check) {
   if (op.kind != OperationKind::access) {
     m.apply(op);
     return;
@@ -151,7 +151,7 @@ void apply_any_allowed(TlbMachine& m, const Operation& op, Check check) {
   check(set);
   m.apply(op, &set[*rc::gen::inRange<std::size_t>(0, set.size())]);
 }
-void apply_any_allowed(TlbMachine& m, const Operation& op) {
+void apply_any_allowed(Processor& m, const Operation& op) {
   apply_any_allowed(m, op, [](const auto&) {});
 }
 
@@ -165,7 +165,7 @@ const Setup& setup_once() {
 RC_GTEST_PROP(TlbCache, FreshWalkOutcomesAreAlwaysAllowed, ()) {
   const Setup& setup = setup_once();
   {
-    TlbMachine m(setup.state, {}, {.capacity = 0});
+    Processor m(setup.state, {}, {.capacity = 0});
     const auto n = *rc::gen::inRange(1, 40);
     for (int i = 0; i < n; ++i) {
       const Operation op = random_operation(setup);
@@ -179,7 +179,7 @@ RC_GTEST_PROP(TlbCache, FreshWalkOutcomesAreAlwaysAllowed, ()) {
 RC_GTEST_PROP(TlbCache, AfterInvpcidAllContextsAllowedIsExactlyTheFreshWalk, ()) {
   const Setup& setup = setup_once();
   {
-    TlbMachine m(setup.state, {}, {.capacity = 0});
+    Processor m(setup.state, {}, {.capacity = 0});
     const auto n = *rc::gen::inRange(1, 40);
     for (int i = 0; i < n; ++i) {
       apply_any_allowed(m, random_operation(setup));
@@ -198,7 +198,7 @@ RC_GTEST_PROP(TlbCache, AfterInvpcidAllContextsAllowedIsExactlyTheFreshWalk, ())
 RC_GTEST_PROP(TlbCache, EntriesServeOnlyTheirContextAndSurviveOnlyWhatTheNaiveHistoryAllows, ()) {
   const Setup& setup = setup_once();
   {
-    TlbMachine m(setup.state, {}, {.capacity = 0});
+    Processor m(setup.state, {}, {.capacity = 0});
     NaiveHistory naive;
     const auto n = *rc::gen::inRange(1, 60);
     for (int i = 0; i < n; ++i) {
@@ -208,7 +208,7 @@ RC_GTEST_PROP(TlbCache, EntriesServeOnlyTheirContextAndSurviveOnlyWhatTheNaiveHi
         const auto set = m.allowed(op.access);
         for (const auto& a : set) {
           if (a.source == SourceKind::fresh_walk) continue;
-          const CachedEntry& e = m.entries()[a.entry];
+          const CachedEntry& e = m.tlb().entries()[a.entry];
           RC_ASSERT(e.tags.vpid == now.vpid);
           RC_ASSERT(e.tags.pcid == now.pcid || (e.tags.global && e.kind == CacheKind::tlb));
           if (a.source == SourceKind::tlb_entry && a.outcome.kind == OutcomeKind::translated)
@@ -299,7 +299,7 @@ std::uint64_t ep4ta_of(std::uint64_t eptp) { return eptp & spec::bit_range(51, 1
 // exactly the fresh walk's.
 RC_GTEST_PROP(TlbCache, EptSequencesFreshWalkAllowedTagsMatchAndInveptGlobalLeavesFreshOnly, ()) {
   const EptSetup& setup = ept_setup_once();
-  TlbMachine m(setup.state, VmxContext{true, 1}, {.capacity = 0});
+  Processor m(setup.state, VmxState{.non_root = true, .vpid = 1}, {.capacity = 0});
   std::uint64_t eptp = setup.eptp_a;
   bool saw_guest_physical = false;
   const auto n = *rc::gen::inRange(1, 30);
@@ -313,9 +313,9 @@ RC_GTEST_PROP(TlbCache, EptSequencesFreshWalkAllowedTagsMatchAndInveptGlobalLeav
           std::vector<std::size_t> used = a.guest_physical_entries;
           if (a.source != SourceKind::guest_physical_entry) used.push_back(a.entry);
           for (const std::size_t e : used) {
-            RC_ASSERT(m.entries()[e].tags.ept_tagged);
-            RC_ASSERT(m.entries()[e].tags.ep4ta == ep4ta_of(eptp));
-            RC_ASSERT(!m.entries()[e].tags.linear_tagged || m.entries()[e].tags.vpid == 1u);
+            RC_ASSERT(m.tlb().entries()[e].tags.ept_tagged);
+            RC_ASSERT(m.tlb().entries()[e].tags.ep4ta == ep4ta_of(eptp));
+            RC_ASSERT(!m.tlb().entries()[e].tags.linear_tagged || m.tlb().entries()[e].tags.vpid == 1u);
           }
         }
       });
@@ -323,7 +323,7 @@ RC_GTEST_PROP(TlbCache, EptSequencesFreshWalkAllowedTagsMatchAndInveptGlobalLeav
   }
   RC_CLASSIFY(saw_guest_physical, "some outcome used a cached guest-physical mapping");
   m.apply(invept(2, 0));
-  RC_ASSERT(m.exact());
+  RC_ASSERT(m.tlb().exact());
   const auto probe = request(kBase + *rc::gen::inRange<unsigned>(0, kPages) * 0x1000,
                              *rc::gen::element(spec::AccessKind::read, spec::AccessKind::write));
   const auto set = m.allowed(probe);

@@ -1,4 +1,4 @@
-// The `model` target: runs a vector on the reference model itself (model/tlb's TlbMachine,
+// The `model` target: runs a vector on the reference model itself (model/processor's Processor,
 // following the canonical outcome of each operation). `vtspec run --target model` therefore
 // checks that a corpus's expectations agree with the model as it is now.
 #pragma once

@@ -1,4 +1,4 @@
-// Throughput of TlbMachine::allowed() + apply() over long random operation sequences with a
+// Throughput of Processor::allowed() + apply() over long random operation sequences with a
 // bounded TLB, as a fuzzing loop would drive it. Reports operations per second.
 #include <benchmark/benchmark.h>
 
@@ -14,7 +14,7 @@ using namespace vtspec::model;
 using namespace vtspec::model::testing;
 
 // The measured loop: each operation is one allowed() (for accesses) plus one apply().
-void run_sequence(benchmark::State& bench, TlbMachine& m, const std::vector<Operation>& ops) {
+void run_sequence(benchmark::State& bench, Processor& m, const std::vector<Operation>& ops) {
   std::size_t i = 0;
   for (auto _ : bench) {
     const Operation& op = ops[i++ % ops.size()];
@@ -27,7 +27,7 @@ void run_sequence(benchmark::State& bench, TlbMachine& m, const std::vector<Oper
     }
   }
   bench.SetItemsProcessed(static_cast<std::int64_t>(bench.iterations()));
-  bench.counters["entries"] = static_cast<double>(m.entries().size());
+  bench.counters["entries"] = static_cast<double>(m.tlb().entries().size());
 }
 
 void BM_TlbRandomSequence(benchmark::State& bench) {
@@ -50,7 +50,7 @@ void BM_TlbRandomSequence(benchmark::State& bench) {
       default: ops.push_back(access_op(va, rng() % 3 ? spec::AccessKind::read : spec::AccessKind::write)); break;
     }
   }
-  TlbMachine m(g.state, {}, {.capacity = static_cast<std::size_t>(bench.range(0))});
+  Processor m(g.state, {}, {.capacity = static_cast<std::size_t>(bench.range(0))});
   run_sequence(bench, m, ops);
 }
 BENCHMARK(BM_TlbRandomSequence)->Arg(16)->Arg(64);
@@ -87,7 +87,7 @@ void BM_TlbRandomSequenceEpt(benchmark::State& bench) {
       default: ops.push_back(access_op(va, rng() % 3 ? spec::AccessKind::read : spec::AccessKind::write)); break;
     }
   }
-  TlbMachine m(g.state, VmxContext{true, 1}, {.capacity = static_cast<std::size_t>(bench.range(0))});
+  Processor m(g.state, VmxState{.non_root = true, .vpid = 1}, {.capacity = static_cast<std::size_t>(bench.range(0))});
   run_sequence(bench, m, ops);
 }
 BENCHMARK(BM_TlbRandomSequenceEpt)->Arg(16)->Arg(64);

@@ -23,7 +23,7 @@ constexpr std::uint64_t kOld = 0x20000, kNew = 0x30000, kOther = 0x50000;
 constexpr std::uint64_t kEptRoot = 0x800000;
 constexpr std::uint64_t kEptD = 0x200;           // EPT dirty flag, bit 9 (29.3.5)
 
-std::set<std::uint64_t> translations(const TlbMachine& m, const AccessRequest& r) {
+std::set<std::uint64_t> translations(const Processor& m, const AccessRequest& r) {
   std::set<std::uint64_t> out;
   for (const auto& a : m.allowed(r))
     if (a.outcome.kind == OutcomeKind::translated) out.insert(a.outcome.physical);
@@ -49,7 +49,7 @@ TEST(TlbEptCaching, StaleGuestPhysicalMappingServesGuestPagingStructureReads) {
   ASSERT_EQ(pt_gpa, 0x4000u);
   const std::uint64_t eptp = g.state.ept->eptp;
   const std::uint64_t moved_pt = kEptOffset + 0x100000;
-  TlbMachine m(g.state, VmxContext{true, 1});
+  Processor m(g.state, VmxState{.non_root = true, .vpid = 1});
   m.apply(access_op(kVa));
   m.apply(vm_exit());
   m.apply(store(moved_pt, kNew | P | RW | US | A | D));
@@ -65,7 +65,7 @@ TEST(TlbEptCaching, StaleGuestPhysicalMappingServesGuestPagingStructureReads) {
   ASSERT_NE(stale, set.end());
   EXPECT_EQ(stale->source, SourceKind::guest_physical_entry);
   ASSERT_EQ(stale->guest_physical_entries.size(), 1u);
-  EXPECT_EQ(m.entries()[stale->guest_physical_entries[0]].tags.base, pt_gpa);
+  EXPECT_EQ(m.tlb().entries()[stale->guest_physical_entries[0]].tags.base, pt_gpa);
   m.apply(vm_exit());
   m.apply(invept(1, eptp));
   m.apply(vm_entry(1, eptp));
@@ -83,7 +83,7 @@ TEST(TlbEptCaching, FaultingWalkMayStillCacheGuestPhysicalMappings) {
   const std::uint64_t pt_gpa = g.read(g.entry_address(kVa, 2)) & ~0xfffull;
   const std::uint64_t eptp = g.state.ept->eptp;
   const std::uint64_t moved_pt = kEptOffset + 0x100000;
-  TlbMachine m(g.state, VmxContext{true, 1});
+  Processor m(g.state, VmxState{.non_root = true, .vpid = 1});
   const auto set = m.allowed(request(kVa + 0x1000));
   ASSERT_EQ(set.front().outcome.kind, OutcomeKind::page_fault);
   EXPECT_EQ(set.front().outcome.error_code, 0x0u);  // not present, read, supervisor
@@ -103,7 +103,7 @@ TEST(TlbEptCaching, StaleGuestPhysicalMappingServesTheFinalAccess) {
   g.map4k(kVa, kOld);
   const std::uint64_t eptp = g.state.ept->eptp;
   const std::uint64_t moved = kEptOffset + 0x200000;
-  TlbMachine m(g.state, VmxContext{true, 1});
+  Processor m(g.state, VmxState{.non_root = true, .vpid = 1});
   m.apply(access_op(kVa));
   m.apply(vm_exit());
   m.apply(store(GuestBuilder::ept_pte_address(kEptRoot, kOld), moved | kEptRwx));
@@ -132,12 +132,12 @@ TEST(TlbEptCaching, CombinedStructureEntryHoldsTheHostPhysicalTableAddress) {
   const std::uint64_t alias = kVa + 0x200000;  // PD[3] -> the same page table
   g.write(pde + 8, g.read(pde));
   const std::uint64_t eptp = g.state.ept->eptp;
-  TlbMachine m(g.state, VmxContext{true, 1});
+  Processor m(g.state, VmxState{.non_root = true, .vpid = 1});
   m.apply(access_op(kVa));
-  const auto pde_cache = std::find_if(m.entries().begin(), m.entries().end(), [](const CachedEntry& e) {
+  const auto pde_cache = std::find_if(m.tlb().entries().begin(), m.tlb().entries().end(), [](const CachedEntry& e) {
     return e.kind == CacheKind::paging_structure && e.level == 2;
   });
-  ASSERT_NE(pde_cache, m.entries().end());
+  ASSERT_NE(pde_cache, m.tlb().entries().end());
   EXPECT_EQ(pde_cache->next_table, pt_gpa + kEptOffset);
 
   m.apply(vm_exit());
@@ -162,7 +162,7 @@ TEST(TlbEptCaching, EptDirtyFlagThroughCombinedTranslation) {
   g.map4k(kVa, kOld);
   g.state.ept->eptp |= 1u << 6;
   const std::uint64_t ept_pte = GuestBuilder::ept_pte_address(kEptRoot, kOld);
-  TlbMachine m(g.state, VmxContext{true, 1});
+  Processor m(g.state, VmxState{.non_root = true, .vpid = 1});
   m.apply(access_op(kVa));
   const auto write = request(kVa, AccessKind::write);
   auto set = m.allowed(write);
@@ -194,7 +194,7 @@ TEST(TlbEptCaching, EptDirtyFlagThroughGuestPhysicalMapping) {
   const std::uint64_t eptp = g.state.ept->eptp;
   const std::uint64_t ept_pte = GuestBuilder::ept_pte_address(kEptRoot, kOld);
   const std::uint64_t moved = kEptOffset + 0x200000;
-  TlbMachine m(g.state, VmxContext{true, 1});
+  Processor m(g.state, VmxState{.non_root = true, .vpid = 1});
   m.apply(access_op(kVa));
   m.apply(vm_exit());
   m.apply(store(ept_pte, moved | kEptRwx));
@@ -224,7 +224,7 @@ TEST(TlbEptCaching, EptDirtyFlagThroughGuestPhysicalMapping) {
 TEST(TlbEptCaching, GuestDirtyFlagThroughTlbEntryFilledClean) {
   GuestBuilder g;
   const std::uint64_t pte = g.map4k(kVa, kOld, P | RW | US | A);
-  TlbMachine m(g.state);
+  Processor m(g.state);
   m.apply(access_op(kVa));
   const auto set = m.allowed(request(kVa, AccessKind::write));
   const auto via_tlb = std::find_if(set.begin(), set.end(), [](const AllowedOutcome& a) { return a.source == SourceKind::tlb_entry; });
@@ -250,7 +250,7 @@ TEST(TlbEptCaching, HostAndGuestControlRegistersAreSeparate) {
   host_state.regs.cr3 = host_root;
   GuestRegisters guest_regs = g.state.regs;
   guest_regs.cr3 = guest_root;
-  TlbMachine m(host_state, VmxContext{false, 0, guest_regs});
+  Processor m(host_state, VmxState{.other_registers = guest_regs});
   EXPECT_EQ(translations(m, request(kVa)), (Set{kOther}));
   m.apply(vm_entry(1));
   EXPECT_EQ(translations(m, request(kVa)), (Set{kOld}));
@@ -274,15 +274,15 @@ TEST(TlbEptCaching, EarlyAccessedFlagOnWalkFromStructureEntry) {
   const std::uint64_t old_pte = g.map4k(kVa, kOld);
   const std::uint64_t pde = g.entry_address(kVa, 2);
   const std::uint64_t new_pt = 0x70000;
-  TlbMachine m(g.state);
+  Processor m(g.state);
   m.apply(access_op(kVa, AccessKind::read, 3));
   m.apply(store(new_pt, kNew | P | RW | US | A | D));
   m.apply(store(pde, new_pt | kUpper));
   m.apply(store(old_pte, kOld | P | RW));  // supervisor, A = 0
-  std::size_t pde_cache = m.entries().size();
-  for (std::size_t i = 0; i < m.entries().size(); ++i)
-    if (m.entries()[i].kind == CacheKind::paging_structure && m.entries()[i].level == 2) pde_cache = i;
-  ASSERT_LT(pde_cache, m.entries().size());
+  std::size_t pde_cache = m.tlb().entries().size();
+  for (std::size_t i = 0; i < m.tlb().entries().size(); ++i)
+    if (m.tlb().entries()[i].kind == CacheKind::paging_structure && m.tlb().entries()[i].level == 2) pde_cache = i;
+  ASSERT_LT(pde_cache, m.tlb().entries().size());
   bool lazy = false, eager = false;
   for (const auto& a : m.allowed(request(kVa, AccessKind::read, 3))) {
     if (a.source != SourceKind::structure_entry || a.entry != pde_cache) continue;
@@ -307,14 +307,14 @@ constexpr std::uint64_t kEptPde = kEptRoot + 0x2000;     // EPT PD[0]: GPA [0, 2
 constexpr std::uint64_t kEptPt = kEptRoot + 0x3000;
 constexpr std::uint64_t kNewEptPt = kEptRoot + 0x10000;  // a second EPT page table (host)
 
-const CachedEntry* ept_pde_cache_for(const TlbMachine& m, std::uint64_t gpa) {
-  for (const auto& e : m.entries())
+const CachedEntry* ept_pde_cache_for(const Processor& m, std::uint64_t gpa) {
+  for (const auto& e : m.tlb().entries())
     if (e.kind == CacheKind::ept_structure && e.level == 2 && (gpa & e.tags.mask) == e.tags.base) return &e;
   return nullptr;
 }
-bool uses_ept_pde_cache(const TlbMachine& m, const AllowedOutcome& a) {
+bool uses_ept_pde_cache(const Processor& m, const AllowedOutcome& a) {
   return std::any_of(a.guest_physical_entries.begin(), a.guest_physical_entries.end(), [&](std::size_t i) {
-    return m.entries()[i].kind == CacheKind::ept_structure && m.entries()[i].level == 2;
+    return m.tlb().entries()[i].kind == CacheKind::ept_structure && m.tlb().entries()[i].level == 2;
   });
 }
 
@@ -331,7 +331,7 @@ TEST(TlbEptCaching, StaleEptPdeCacheEntryUsesTheCurrentLowerEptEntries) {
   g.map4k(kVa + 0x1000, kOld2);
   const std::uint64_t eptp = g.state.ept->eptp;
   const std::uint64_t moved = kEptOffset + 0x200000;
-  TlbMachine m(g.state, VmxContext{true, 1});
+  Processor m(g.state, VmxState{.non_root = true, .vpid = 1});
   m.apply(access_op(kVa + 0x1000));
   const CachedEntry* pde_cache = ept_pde_cache_for(m, kOld);
   ASSERT_NE(pde_cache, nullptr);
@@ -375,13 +375,13 @@ TEST(TlbEptCaching, NotPresentEptPdeCreatesNoCacheEntry) {
   GuestBuilder g(true, kEptRoot);
   g.map4k(kVa, kFar);
   const std::uint64_t eptp = g.state.ept->eptp;
-  TlbMachine m(g.state, VmxContext{true, 1});
+  Processor m(g.state, VmxState{.non_root = true, .vpid = 1});
   const auto set = m.allowed(request(kVa));
   ASSERT_EQ(set.front().outcome.kind, OutcomeKind::ept_violation);
   EXPECT_EQ(set.front().outcome.guest_physical, kFar);
   m.apply(access_op(kVa), &set.front());
   EXPECT_EQ(ept_pde_cache_for(m, kFar), nullptr);
-  for (const auto& e : m.entries()) {
+  for (const auto& e : m.tlb().entries()) {
     const bool covers_far = !e.tags.linear_tagged && (kFar & e.tags.mask) == e.tags.base;
     EXPECT_FALSE(covers_far && e.kind == CacheKind::guest_physical) << e.describe();
     EXPECT_FALSE(covers_far && e.level <= 2) << e.describe();
@@ -411,7 +411,7 @@ TEST(TlbEptCaching, StaleEptPdeCacheEntryKeepsItsAccessRights) {
   g.map4k(kVa + 0x1000, kOld2);
   g.state.memory.write64(kEptPde, kEptPt | 0x105);  // R - X, accessed
   const std::uint64_t eptp = g.state.ept->eptp;
-  TlbMachine m(g.state, VmxContext{true, 1});
+  Processor m(g.state, VmxState{.non_root = true, .vpid = 1});
   m.apply(access_op(kVa + 0x1000));
   const CachedEntry* pde_cache = ept_pde_cache_for(m, kOld);
   ASSERT_NE(pde_cache, nullptr);

@@ -13,13 +13,13 @@ namespace {
 using namespace testing;
 using spec::AccessKind;
 
-std::set<std::uint64_t> translations(const TlbMachine& m, const AccessRequest& r) {
+std::set<std::uint64_t> translations(const Processor& m, const AccessRequest& r) {
   std::set<std::uint64_t> out;
   for (const auto& a : m.allowed(r))
     if (a.outcome.kind == OutcomeKind::translated) out.insert(a.outcome.physical);
   return out;
 }
-std::set<std::uint64_t> page_faults(const TlbMachine& m, const AccessRequest& r) {
+std::set<std::uint64_t> page_faults(const Processor& m, const AccessRequest& r) {
   std::set<std::uint64_t> out;
   for (const auto& a : m.allowed(r))
     if (a.outcome.kind == OutcomeKind::page_fault) out.insert(a.outcome.error_code);
@@ -36,7 +36,7 @@ constexpr std::uint64_t kOld = 0x20000, kNew = 0x30000;
 TEST(TlbInvalidation, PteChangeWithoutFlushAllowsOldAndNewAndInvlpgLeavesNew) {
   GuestBuilder g;
   const auto pte = g.map4k(kVa, kOld);
-  TlbMachine m(g.state);
+  Processor m(g.state);
   m.apply(access_op(kVa));
   EXPECT_EQ(translations(m, request(kVa)), (Set{kOld}));
   m.apply(store(pte, kNew | P | RW | US | A | D));
@@ -49,9 +49,9 @@ TEST(TlbInvalidation, PteChangeWithoutFlushAllowsOldAndNewAndInvlpgLeavesNew) {
 TEST(TlbInvalidation, NotPresentFaultFillsNothing) {
   GuestBuilder g;
   g.map4k(kVa, kOld);
-  TlbMachine m(g.state);
+  Processor m(g.state);
   m.apply(access_op(kOther));
-  EXPECT_TRUE(m.entries().empty());
+  EXPECT_TRUE(m.tlb().entries().empty());
   EXPECT_EQ(page_faults(m, request(kOther)), (Set{0x0}));  // P=0, read, supervisor
 }
 
@@ -61,7 +61,7 @@ TEST(TlbInvalidation, GlobalEntrySurvivesMovCr3ButNotInvpcidAllContexts) {
   g.state.regs.cr4 |= cr4::pge | cr4::pcide;
   const auto pte = g.map4k(kVa, kOld, P | RW | A | D | G);
   const auto pte2 = g.map4k(kOther, kOld + 0x1000, P | RW | A | D);  // not global
-  TlbMachine m(g.state);
+  Processor m(g.state);
   m.apply(access_op(kVa));
   m.apply(access_op(kOther));
   m.apply(store(pte, kNew | P | RW | A | D | G));
@@ -80,7 +80,7 @@ TEST(TlbInvalidation, GlobalEntryServesOtherPcidNonGlobalDoesNot) {
   g.state.regs.cr4 |= cr4::pge | cr4::pcide;
   const auto pte = g.map4k(kVa, kOld, P | RW | A | D | G);
   const auto pte2 = g.map4k(kOther, kOld + 0x1000, P | RW | A | D);
-  TlbMachine m(g.state);
+  Processor m(g.state);
   m.apply(access_op(kVa));
   m.apply(access_op(kOther));
   m.apply(store(pte, kNew | P | RW | A | D | G));
@@ -97,7 +97,7 @@ TEST(TlbInvalidation, MovCr3WithBit63KeepsTheNewPcidsEntries) {
   g.state.regs.cr4 |= cr4::pcide;
   g.state.regs.cr3 = g.root | 1;
   const auto pte = g.map4k(kVa, kOld);
-  TlbMachine m(g.state);
+  Processor m(g.state);
   m.apply(access_op(kVa));                                   // PCID 1 entry
   m.apply(with_value(OperationKind::mov_cr3, g.root | 2));  // flushes PCID 2
   m.apply(store(pte, kNew | P | RW | US | A | D));
@@ -113,7 +113,7 @@ TEST(TlbInvalidation, MovCr3WithBit63KeepsTheNewPcidsEntries) {
 TEST(TlbInvalidation, RaisedPermissionFaultsThroughStaleEntryAndTheFaultRemovesIt) {
   GuestBuilder g;
   const auto pte = g.map4k(kVa, kOld, P | US | A | D);  // read-only
-  TlbMachine m(g.state);
+  Processor m(g.state);
   m.apply(access_op(kVa));
   m.apply(store(pte, kOld | P | RW | US | A | D));
   const auto write = request(kVa, AccessKind::write);
@@ -136,7 +136,7 @@ TEST(TlbInvalidation, StaleUpperLevelWithFreshLowerLevelIsAllowed) {
   const auto pde = g.entry_address(kVa, 2);
   const std::uint64_t old_pt = g.read(pde) & ~0xfffull;
   const std::uint64_t new_pt = 0x90000;
-  TlbMachine m(g.state);
+  Processor m(g.state);
   m.apply(access_op(kVa));
   g.write(new_pt + 8 * ((kVa >> 12) & 511), kNew | P | RW | US | A | D);
   m.apply(store(new_pt + 8 * ((kVa >> 12) & 511), kNew | P | RW | US | A | D));
@@ -155,12 +155,12 @@ TEST(TlbInvalidation, InvlpgReachesAllStructureEntriesButOneTlbPage) {
   GuestBuilder g;
   const auto pte = g.map4k(kVa, kOld);
   g.map4k(kVa + 0x1000, kOld + 0x1000);
-  TlbMachine m(g.state);
+  Processor m(g.state);
   m.apply(access_op(kVa));
   m.apply(access_op(kVa + 0x1000));
   m.apply(invlpg(kVa + 0x1000));
   bool structure_left = false, tlb_for_kva = false, tlb_for_other = false;
-  for (const auto& e : m.entries()) {
+  for (const auto& e : m.tlb().entries()) {
     structure_left |= e.kind == CacheKind::paging_structure;
     tlb_for_kva |= e.kind == CacheKind::tlb && e.tags.base == kVa;
     tlb_for_other |= e.kind == CacheKind::tlb && e.tags.base == kVa + 0x1000;
@@ -179,7 +179,7 @@ TEST(TlbInvalidation, InvpcidTypesReach) {
   const auto pte_a = g.map4k(kVa, kOld);
   const auto pte_b = g.map4k(kOther, kOld + 0x1000);
   const auto pte_g = g.map4k(kOther + 0x1000, kOld + 0x2000, P | RW | US | A | D | G);
-  TlbMachine m(g.state);
+  Processor m(g.state);
   for (auto va : {kVa, kOther, kOther + 0x1000}) m.apply(access_op(va));
   m.apply(store(pte_a, kNew | P | RW | US | A | D));
   m.apply(store(pte_b, (kNew + 0x1000) | P | RW | US | A | D));
@@ -206,7 +206,7 @@ TEST(TlbInvalidation, MovCr4Reach) {
   g.state.regs.cr4 |= cr4::pge;
   g.state.regs.cr4 &= ~(cr4::smep | cr4::smap);
   const auto pte = g.map4k(kVa, kOld, P | RW | A | D | G);
-  TlbMachine m(g.state);
+  Processor m(g.state);
   m.apply(access_op(kVa));
   m.apply(store(pte, kNew | P | RW | A | D | G));
   m.apply(with_value(OperationKind::mov_cr4, g.state.regs.cr4 | cr4::smap));
@@ -223,7 +223,7 @@ TEST(TlbInvalidation, MovCr4Reach) {
 TEST(TlbInvalidation, MovCr0Reach) {
   GuestBuilder g;
   const auto pte = g.map4k(kVa, kOld);
-  TlbMachine m(g.state);
+  Processor m(g.state);
   m.apply(access_op(kVa));
   m.apply(store(pte, kNew | P | RW | US | A | D));
   m.apply(with_value(OperationKind::mov_cr0, g.state.regs.cr0 & ~cr0::wp));
@@ -238,7 +238,7 @@ TEST(TlbInvalidation, MovCr0Reach) {
 TEST(TlbInvalidation, InvvpidSingleContextLeavesOtherVpid) {
   GuestBuilder g;
   const auto pte = g.map4k(kVa, kOld);
-  TlbMachine m(g.state);
+  Processor m(g.state);
   m.apply(vm_entry(2));
   m.apply(access_op(kVa));
   m.apply(op_of(OperationKind::vm_exit));
@@ -261,7 +261,7 @@ TEST(TlbInvalidation, InvvpidSingleContextLeavesOtherVpid) {
 TEST(TlbInvalidation, InvvpidAllContextsSparesVpid0AndVmTransitionsWithoutVpidFlushIt) {
   GuestBuilder g;
   const auto pte = g.map4k(kVa, kOld);
-  TlbMachine m(g.state);  // root operation: VPID 0
+  Processor m(g.state);  // root operation: VPID 0
   m.apply(access_op(kVa));
   m.apply(vm_entry(4));
   m.apply(access_op(kVa));
@@ -282,7 +282,7 @@ TEST(TlbInvalidation, InvvpidIndividualAddressReachesGlobalsOfThatPageOnly) {
   g.state.regs.cr4 |= cr4::pge;
   const auto pte = g.map4k(kVa, kOld, P | RW | US | A | D | G);
   const auto pte2 = g.map4k(kOther, kOld + 0x1000);
-  TlbMachine m(g.state, VmxContext{true, 6});
+  Processor m(g.state, VmxState{.non_root = true, .vpid = 6});
   m.apply(access_op(kVa));
   m.apply(access_op(kOther));
   m.apply(store(pte, kNew | P | RW | US | A | D | G));
@@ -301,7 +301,7 @@ TEST(TlbInvalidation, InveptSingleContextAndEptpChange) {
   const std::uint64_t eptp_a = g.state.ept->eptp;
   const std::uint64_t eptp_b = 0x900000 | (3u << 3) | 6u;
   g.build_ept(0x900000, kEptOffset);  // same mapping under a second EP4TA
-  TlbMachine m(g.state, VmxContext{true, 1});
+  Processor m(g.state, VmxState{.non_root = true, .vpid = 1});
   m.apply(access_op(kVa));  // combined entry under EP4TA A
   // The VMM remaps the final guest page in EPT A without INVEPT.
   m.apply(vm_entry(1, eptp_b));
@@ -327,14 +327,14 @@ TEST(TlbInvalidation, InveptSingleContextAndEptpChange) {
   m.apply(vm_entry(1, eptp_b));
   EXPECT_EQ(translations(m, request(kVa)), (Set{kOld + kEptOffset}));  // B's entry matches B's EPT
   m.apply(invept(2, 0));
-  for (const auto& e : m.entries()) EXPECT_FALSE(e.tags.ept_tagged) << e.describe();
+  for (const auto& e : m.tlb().entries()) EXPECT_FALSE(e.tags.ept_tagged) << e.describe();
 }
 
 // 29.4.3.1: an EPT violation through a stale combined mapping invalidates it.
 TEST(TlbInvalidation, EptViolationThroughStaleCombinedMappingRemovesIt) {
   GuestBuilder g(true, 0x800000);
   g.map4k(kVa, kOld);
-  TlbMachine m(g.state, VmxContext{true, 1});
+  Processor m(g.state, VmxState{.non_root = true, .vpid = 1});
   const std::uint64_t eptp = g.state.ept->eptp;
   m.apply(access_op(kVa));
   m.apply(op_of(OperationKind::vm_exit));

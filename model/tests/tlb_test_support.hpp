@@ -7,7 +7,7 @@
 #include <cstdint>
 
 #include "model/machine_state.hpp"
-#include "model/tlb/tlb_machine.hpp"
+#include "model/processor/processor.hpp"
 
 namespace vtspec::model::testing {
 

@@ -6,7 +6,7 @@
 
 #include <algorithm>
 
-#include "model/tlb/tlb_machine.hpp"
+#include "model/processor/processor.hpp"
 #include "model/walk_trace.hpp"
 #include "spec/paging_entry.hpp"
 
@@ -140,7 +140,7 @@ bool same_outcome(const ExpectedOutcome& a, const ExpectedOutcome& b) { return a
 
 // An access: every outcome the TLB model allows (the fresh walk first, then each usable
 // cached entry), deduplicated; the machine then follows the fresh walk's canonical outcome.
-ModelStep run_access(const Vector& v, model::TlbMachine& m, const Operation& op) {
+ModelStep run_access(const Vector& v, model::Processor& m, const Operation& op) {
   ModelStep step;
   const MachineState& s = m.state();
   const auto before = entry_values(v, s);
@@ -192,7 +192,7 @@ ModelStep run_access(const Vector& v, model::TlbMachine& m, const Operation& op)
 std::vector<ModelStep> evaluate_on_model(const Vector& v) {
   model::TlbConfig config;
   config.capacity = 0;  // unbounded: allowed() is then the full architectural set
-  model::TlbMachine m(v.initial, {}, config);
+  model::Processor m(v.initial, {}, config);
   std::vector<ModelStep> steps;
   for (const Operation& op : v.operations) {
     ModelStep step;

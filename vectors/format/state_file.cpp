@@ -360,25 +360,6 @@ void load_ept_caps(const Context& c, const YAML::Node& node, spec::EptCapabiliti
     if (node[key]) *target = parse_bool(c, node[key], std::string("ept.caps.") + key);
 }
 
-// The host-physical address of a guest-physical one, by the EPT tables as built so far
-// (permissions ignored: the loader is placing memory, not accessing it).
-bool ept_resolve(const MachineState& s, std::uint64_t gpa, std::uint64_t& hpa) {
-  const unsigned m = s.features.maxphyaddr;
-  std::uint64_t table = s.ept->eptp & spec::frame_mask(m);
-  for (unsigned level = spec::ept_walk_length(s.ept->eptp); level >= 1; --level) {
-    const std::uint64_t e = s.memory.read64(table + ((gpa >> spec::index_shift(level)) & 511) * 8);
-    if ((e & 0x407) == 0) return false;
-    const bool leaf = level == 1 || ((level <= 3) && ((e >> 7) & 1));
-    if (leaf) {
-      const std::uint64_t offset = (std::uint64_t{1} << spec::index_shift(level)) - 1;
-      hpa = (e & spec::frame_mask(m) & ~offset) | (gpa & offset);
-      return true;
-    }
-    table = e & spec::frame_mask(m);
-  }
-  return false;
-}
-
 }  // namespace
 
 MachineState load_state(const YAML::Node& doc, const std::string& file) {
@@ -453,13 +434,15 @@ MachineState load_state(const YAML::Node& doc, const std::string& file) {
     }
   }
 
-  // Guest paging structures live in guest-physical memory: through EPT when it is on.
+  // Guest paging structures live in guest-physical memory: through EPT when it is on (by
+  // the EPT tables as built so far; permissions ignored, the loader is placing memory).
   auto guest_address = [&](const YAML::Node& where, const std::string& field, std::uint64_t gpa) {
-    if (!s.ept) return gpa;
-    std::uint64_t hpa = 0;
-    if (!ept_resolve(s, gpa, hpa))
-      c.fail(where, field, fmt::format("guest-physical {:#x} is not mapped by the EPT given under ept.map", gpa));
-    return hpa;
+    const auto hpa = s.guest_physical().host_address(gpa);
+    if (!hpa)
+      c.fail(where, field,
+             fmt::format("guest-physical {:#x} is not mapped by the EPT given under ept.map (an entry on the way "
+                         "is not present or misconfigured)", gpa));
+    return *hpa;
   };
 
   if (doc["paging"]) {

@@ -8,6 +8,8 @@
 #include <fstream>
 #include <string>
 
+#include <yaml-cpp/yaml.h>
+
 #include "vectors/format/load_error.hpp"
 #include "vectors/format/state_file.hpp"
 
@@ -192,6 +194,20 @@ TEST_F(StateFileErrors, MissingFile) {
     EXPECT_EQ(e.file(), "/nonexistent/vtspec/state.yaml");
     EXPECT_NE(e.message().find("cannot open"), std::string::npos);
   }
+}
+
+// Guest-physical data goes where the EPT maps it. SDM Vol. 3C 29.3.2: an EPT entry is present
+// when any of bits 2:0 is set, or bit 10 with mode-based execute control; so a page mapped
+// with user-execute (bit 10) only is not mapped without that control, and is with it.
+TEST_F(StateFileErrors, GuestPhysicalDataBehindAUserExecuteOnlyEptEntry) {
+  const std::string ept_map = "  map:\n    - { gpa: 0x0, hpa: 0x200000, size: 2M, flags: [XU] }\n";
+  const std::string memory = "memory:\n  - { gpa: 0x1008, u64: 0x5 }\n";
+  const std::string without = kHeader + "ept:\n  eptp: { root: 0x8000000 }\n" + ept_map + memory;
+  expect_at(load_error(without), position_of(without, "0x1008"), "memory[0].gpa", "not mapped by the EPT");
+  const std::string with = kHeader + "ept:\n  eptp: { root: 0x8000000 }\n  caps: { mode_based_execute: true }\n" +
+                           ept_map + memory;
+  const model::MachineState s = load_state(YAML::Load(with), "with-mbec");
+  EXPECT_EQ(s.memory.read64(0x201008), 0x5u);
 }
 
 // Shapes of input that a careless loader would crash on; each must be a LoadError.

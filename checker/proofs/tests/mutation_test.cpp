@@ -109,7 +109,7 @@ TEST_P(Mutations, EveryObligationThatShouldCatchTheBugReportsAReplayableCountere
     ASSERT_EQ(r.verdict, Verdict::counterexample) << info.name << " not caught by " << name << ": " << r.detail;
     ASSERT_TRUE(r.counterexample.has_value());
     if (r.counterexample->tlb_entry) {
-      // Replay on the rules model/tlb applies (TlbMachine::invalidate erases exactly the
+      // Replay on the rules model/tlb applies (Tlb::invalidate erases exactly the
       // entries spec::removes selects): the real rule removes the entry, the mutant keeps it.
       ASSERT_TRUE(r.counterexample->tlb_request.has_value());
       const auto& req = *r.counterexample->tlb_request;

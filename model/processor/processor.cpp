@@ -1,0 +1,193 @@
+#include "model/processor/processor.hpp"
+
+#include <stdexcept>
+#include <utility>
+
+#include <fmt/format.h>
+
+namespace vtspec::model {
+
+using spec::Concrete;
+using spec::bit_at;
+
+namespace {
+
+constexpr std::uint64_t kEp4taMask = spec::bit_range(51, 12);  // 29.4.1: EP4TA = EPTP[51:12]
+constexpr std::uint64_t kPcidMask = spec::bit_range(11, 0);    // 4.10.1: PCID = CR3[11:0]
+
+}  // namespace
+
+Processor::Processor(MachineState state, VmxState vmx, TlbConfig config)
+    : state_(std::move(state)), vmx_(std::move(vmx)), tlb_(config) {
+  if (!vmx_.other_registers) vmx_.other_registers = state_.regs;
+  if (state_.ept) {
+    vmx_.non_root = true;  // a state with EPT describes a guest in VMX non-root operation
+    vmx_.ept_caps = state_.ept->caps;
+  }
+}
+
+spec::LookupContext<Concrete> Processor::context() const {
+  spec::LookupContext<Concrete> c;
+  c.vpid = vmx_.non_root ? vmx_.vpid : 0;
+  c.pcid = (state_.regs.cr4 & cr4::pcide) ? (state_.regs.cr3 & kPcidMask) : 0;
+  c.ep4ta = state_.ept ? (state_.ept->eptp & kEp4taMask) : 0;
+  c.ept_active = state_.ept.has_value();
+  return c;
+}
+
+std::vector<AllowedOutcome> Processor::allowed(const AccessRequest& request) const {
+  return tlb_.allowed(state_, context(), request);
+}
+
+spec::InvalidationRequest<Concrete> Processor::invalidation_request(const Operation& op) const {
+  spec::InvalidationRequest<Concrete> r;
+  const auto ctx = context();
+  r.current_vpid = ctx.vpid;
+  r.current_pcid = ctx.pcid;
+  r.current_ep4ta = ctx.ep4ta;
+  r.pcide = (state_.regs.cr4 & cr4::pcide) != 0;
+  r.type = op.type;
+  r.linear = op.address;
+  r.pcid = op.pcid;
+  r.vpid = op.vpid;
+  r.ep4ta = op.eptp & kEp4taMask;
+  r.new_value = op.value;
+  switch (op.kind) {
+    case OperationKind::invlpg: r.kind = spec::InvalidationKind::invlpg; break;
+    case OperationKind::mov_cr3: r.kind = spec::InvalidationKind::mov_cr3; break;
+    case OperationKind::mov_cr4:
+      r.kind = spec::InvalidationKind::mov_cr4;
+      r.old_value = state_.regs.cr4;
+      break;
+    case OperationKind::mov_cr0:
+      r.kind = spec::InvalidationKind::mov_cr0;
+      r.old_value = state_.regs.cr0;
+      break;
+    case OperationKind::invpcid: r.kind = spec::InvalidationKind::invpcid; break;
+    case OperationKind::invvpid: r.kind = spec::InvalidationKind::invvpid; break;
+    case OperationKind::invept: r.kind = spec::InvalidationKind::invept; break;
+    case OperationKind::vm_entry:
+      r.kind = spec::InvalidationKind::vmx_transition;
+      r.vpid_enabled = op.vpid != 0;
+      break;
+    case OperationKind::vm_exit:
+      r.kind = spec::InvalidationKind::vmx_transition;
+      r.vpid_enabled = vmx_.vpid != 0;
+      break;
+    case OperationKind::access:
+    case OperationKind::store_entry: throw std::invalid_argument("operation invalidates nothing by itself");
+  }
+  return r;
+}
+
+void Processor::invalidate_for(const Operation& op) {
+  tlb_.invalidate(spec::required_invalidation<Concrete>(invalidation_request(op)), step_, describe(op));
+}
+
+void Processor::apply_access(const Operation& op, const AllowedOutcome& chosen) {
+  apply_flag_updates(state_, chosen.outcome);
+  Operation at_address;
+  at_address.kind = OperationKind::invlpg;
+  at_address.address = op.access.linear;
+  const auto base = invalidation_request(at_address);
+  // The walk's fills happen before the fault it ends in: an EPT violation then removes
+  // those of them that would translate its guest-physical address (29.4.3.1), e.g. EPT
+  // paging-structure-cache entries filled from the walk's guest paging-structure references.
+  // (A #PF reaches no guest-physical mapping, the only fills a faulting walk makes.)
+  tlb_.record(chosen, step_);
+  if (chosen.outcome.kind == OutcomeKind::page_fault) {
+    auto r = base;
+    r.kind = spec::InvalidationKind::page_fault;
+    tlb_.invalidate(spec::required_invalidation<Concrete>(r), step_, fmt::format("#PF at {:#x}", op.access.linear));
+  } else if (chosen.outcome.kind == OutcomeKind::ept_violation) {
+    auto r = base;
+    r.kind = spec::InvalidationKind::ept_violation;
+    r.guest_physical = chosen.outcome.guest_physical;
+    r.linear_valid = (chosen.outcome.qualification >> spec::ept_qualification::final_translation) & 1u;
+    tlb_.invalidate(spec::required_invalidation<Concrete>(r), step_,
+                    fmt::format("EPT violation at GPA {:#x}", chosen.outcome.guest_physical));
+  }
+}
+
+void Processor::apply(const Operation& op, const AllowedOutcome* chosen) {
+  switch (op.kind) {
+    case OperationKind::access: {
+      if (chosen) {
+        apply_access(op, *chosen);
+      } else {
+        const auto set = allowed(op.access);
+        apply_access(op, set.front());
+      }
+      break;
+    }
+    case OperationKind::store_entry: {
+      // A guest store lands where the guest-physical view maps the address; permissions are
+      // not checked (the store is the test's way of editing paging structures).
+      const auto host = state_.guest_physical().host_address(op.address);
+      if (!host)
+        throw std::invalid_argument(
+            fmt::format("store_entry: guest-physical {:#x} is not mapped by the current EPT (an entry on the way "
+                        "is not present or misconfigured)", op.address));
+      state_.memory.write64(*host, op.value);
+      break;
+    }
+    case OperationKind::invpcid:
+      if (op.type > 3) throw std::invalid_argument("INVPCID type must be 0-3");
+      invalidate_for(op);
+      break;
+    case OperationKind::invvpid:
+      if (op.type > 3) throw std::invalid_argument("INVVPID type must be 0-3");
+      // INVVPID fails (VMfailValid) without invalidating for VPID 0 unless all-context.
+      if (op.type != 2 && op.vpid == 0) break;
+      invalidate_for(op);
+      break;
+    case OperationKind::invept:
+      if (op.type != 1 && op.type != 2) throw std::invalid_argument("INVEPT type must be 1 or 2");
+      invalidate_for(op);
+      break;
+    case OperationKind::invlpg:
+      invalidate_for(op);
+      break;
+    case OperationKind::mov_cr3:
+      invalidate_for(op);
+      state_.regs.cr3 = op.value & ~bit_at(spec::cr_bits::cr3_no_flush);  // bit 63 is not stored
+      break;
+    case OperationKind::mov_cr4:
+      invalidate_for(op);
+      state_.regs.cr4 = op.value;
+      break;
+    case OperationKind::mov_cr0:
+      invalidate_for(op);
+      state_.regs.cr0 = op.value;
+      break;
+    case OperationKind::vm_entry:
+      invalidate_for(op);
+      if (!vmx_.non_root) switch_registers();
+      vmx_.non_root = true;
+      vmx_.vpid = static_cast<std::uint16_t>(op.vpid);
+      if (op.eptp) {
+        // 27.2.1.1: VM entry checks the EPTP against the processor's EPT capabilities.
+        const auto check = spec::check_ept_pointer(op.eptp, vmx_.ept_caps);
+        if (!check.valid) throw std::invalid_argument(fmt::format("vm_entry: {}", check.reason));
+        state_.ept = EptSettings{op.eptp, vmx_.ept_caps};
+      } else {
+        state_.ept.reset();
+      }
+      break;
+    case OperationKind::vm_exit:
+      invalidate_for(op);
+      if (vmx_.non_root) switch_registers();
+      vmx_.non_root = false;
+      state_.ept.reset();  // the host runs without EPT
+      break;
+  }
+  ++step_;
+}
+
+// VM entry loads the guest's control registers (from the VMCS guest-state area, SDM Vol. 3C
+// 27.3.2.1) and VM exit the host's (host-state area, 28.5.1); the side left keeps its values
+// for the next transition. Paging in VMX non-root operation uses the guest's CR0/CR3/CR4
+// (with EPT under it), in root operation the host's.
+void Processor::switch_registers() { std::swap(state_.regs, *vmx_.other_registers); }
+
+}  // namespace vtspec::model

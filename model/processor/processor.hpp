@@ -1,0 +1,61 @@
+// One logical processor with its memory: the architectural registers of both VMX sides, the
+// VMX state (vmx_state.hpp), the TLBs and paging-structure caches (model/tlb), and the
+// machine's host-physical memory with the EPT in use (MachineState).
+//
+// apply() gives each operation of the vocabulary (model/operation.hpp) its architectural
+// effect: register writes, VM entries and exits (which switch the register set, VPID and
+// EPTP), guest stores, and the TLB invalidations the SDM requires of it (computed by
+// spec::required_invalidation, SDM Vol. 3A 4.10.4.1, Vol. 3C 29.4.3.1). allowed() asks the
+// TLB for every outcome an access may have in the current context.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "model/machine_state.hpp"
+#include "model/operation.hpp"
+#include "model/processor/vmx_state.hpp"
+#include "model/tlb/tlb.hpp"
+#include "spec/tlb_invalidation.hpp"
+#include "spec/tlb_tags.hpp"
+
+namespace vtspec::model {
+
+class Processor {
+ public:
+  // `state` is the side the processor starts on; a state with EPT describes a guest in VMX
+  // non-root operation.
+  explicit Processor(MachineState state, VmxState vmx = {}, TlbConfig config = {});
+
+  const MachineState& state() const { return state_; }
+  const VmxState& vmx() const { return vmx_; }
+  const Tlb& tlb() const { return tlb_; }
+  // Operations applied so far (the history step the next one will be).
+  std::size_t steps() const { return step_; }
+
+  // The tags a lookup is made with now (4.10.1, 29.1, 29.4.1).
+  spec::LookupContext<spec::Concrete> context() const;
+
+  // Every allowed outcome of `request` now (Tlb::allowed in the current state and context).
+  std::vector<AllowedOutcome> allowed(const AccessRequest& request) const;
+
+  // Advance by one operation. For an access, `chosen` is the outcome that happened (one of
+  // allowed(op.access)); without it the fresh walk's canonical outcome is taken.
+  void apply(const Operation& op, const AllowedOutcome* chosen = nullptr);
+
+  // The SDM-required reach of an operation in the current context, as spec/tlb_invalidation
+  // takes it. Throws for an operation that invalidates nothing by itself.
+  spec::InvalidationRequest<spec::Concrete> invalidation_request(const Operation& op) const;
+
+ private:
+  void apply_access(const Operation& op, const AllowedOutcome& chosen);
+  void invalidate_for(const Operation& op);
+  void switch_registers();
+
+  MachineState state_;
+  VmxState vmx_;
+  Tlb tlb_;
+  std::size_t step_ = 0;
+};
+
+}  // namespace vtspec::model
