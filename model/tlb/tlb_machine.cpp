@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "model/operation_table.hpp"
 #include "model/tlb/cached_walk.hpp"
 
 namespace vtspec::model {
@@ -346,7 +347,9 @@ spec::InvalidationRequest<Concrete> TlbMachine::invalidation_request(const Opera
       r.vpid_enabled = vmx_.vpid != 0;
       break;
     case OperationKind::access:
-    case OperationKind::store_entry: throw std::invalid_argument("operation invalidates nothing by itself");
+    case OperationKind::store_entry:
+    case OperationKind::wrmsr_efer:
+    case OperationKind::wrpkru: throw std::invalid_argument("operation invalidates nothing by itself");
   }
   return r;
 }
@@ -463,6 +466,14 @@ void TlbMachine::apply(const Operation& op, const AllowedOutcome* chosen) {
       invalidate(spec::required_invalidation<Concrete>(invalidation_request(op)), describe(op));
       state_.regs.cr0 = op.value;
       break;
+    // WRMSR to IA32_EFER and WRPKRU invalidate nothing (they are not among the operations of
+    // SDM Vol. 3A 4.10.4.1). EFER.NXE and PKRU are access-rights inputs (4.6, 4.6.2) that
+    // the model reads at every use of a translation, cached or not. IA32_EFER.LMA is
+    // read-only (Vol. 4 IA32_EFER: "IA-32e Mode Active (R)"): a write keeps the current one.
+    case OperationKind::wrmsr_efer:
+      state_.regs.efer = (op.value & ~efer::lma) | (state_.regs.efer & efer::lma);
+      break;
+    case OperationKind::wrpkru: state_.regs.pkru = op.value & 0xffffffff; break;
     case OperationKind::vm_entry:
       invalidate(spec::required_invalidation<Concrete>(invalidation_request(op)), describe(op));
       if (!vmx_.non_root) switch_registers();
@@ -524,26 +535,6 @@ std::vector<std::string> TlbMachine::explain(std::size_t index) const {
     lines.push_back(fmt::format("survived step {} ({}): {}", l.step, l.what, why_kept(l.scope, e.tags)));
   }
   return lines;
-}
-
-std::string describe(const Operation& op) {
-  switch (op.kind) {
-    case OperationKind::access: {
-      const char* k = op.access.kind == spec::AccessKind::write ? "write" : op.access.kind == spec::AccessKind::fetch ? "fetch" : "read";
-      return fmt::format("access {} {:#x} CPL {}", k, op.access.linear, op.access.cpl);
-    }
-    case OperationKind::store_entry: return fmt::format("store_entry GPA {:#x} = {:#x}", op.address, op.value);
-    case OperationKind::invlpg: return fmt::format("invlpg {:#x}", op.address);
-    case OperationKind::mov_cr3: return fmt::format("mov_cr3 {:#x}", op.value);
-    case OperationKind::mov_cr4: return fmt::format("mov_cr4 {:#x}", op.value);
-    case OperationKind::mov_cr0: return fmt::format("mov_cr0 {:#x}", op.value);
-    case OperationKind::invpcid: return fmt::format("invpcid type {} PCID {:#x} address {:#x}", op.type, op.pcid, op.address);
-    case OperationKind::invvpid: return fmt::format("invvpid type {} VPID {} address {:#x}", op.type, op.vpid, op.address);
-    case OperationKind::invept: return fmt::format("invept type {} EPTP {:#x}", op.type, op.eptp);
-    case OperationKind::vm_entry: return fmt::format("vm_entry VPID {} EPTP {:#x}", op.vpid, op.eptp);
-    case OperationKind::vm_exit: return "vm_exit";
-  }
-  return "?";
 }
 
 }  // namespace vtspec::model

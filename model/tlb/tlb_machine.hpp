@@ -134,6 +134,5 @@ class TlbMachine {
 };
 
 std::string to_string(SourceKind kind);
-std::string describe(const Operation& op);
 
 }  // namespace vtspec::model
