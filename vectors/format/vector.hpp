@@ -78,12 +78,9 @@ struct Vector {
   // Names: smep, smap, pcid, invpcid, la57, pku, page1gb, nx.
   std::vector<std::string> requires_features;
   model::MachineState initial;     // registers, features, memory (paging structures included)
-  // Executed in order on one CPU. Accesses: `access.linear`, `access.kind`, `access.cpl`,
-  // `size` (1/2/4/8), `value` for writes. A fetch executes at `access.linear`: vectors
-  // place a RET (0xc3) there, so a successful fetch returns to the harness.
-  // store_entry: the guest writes `value` (8 bytes) to guest-physical `address`.
-  // invlpg: `address`; mov_cr3 / mov_cr4: `value` (CR3 bit 63 = no-flush); invpcid: `type`,
-  // `pcid`, `address`.
+  // Executed in order on one CPU; the members each kind uses are its row of the operation
+  // table (model/operation_table.hpp). A fetch executes at `access.linear`: vectors place a
+  // RET (0xc3) there, so a successful fetch returns to the harness. No VMX operations.
   std::vector<model::Operation> operations;
   std::vector<Expectation> expectations;  // one per operation
   std::vector<CheckedEntry> entries;      // entries whose A/D bits expectations name
