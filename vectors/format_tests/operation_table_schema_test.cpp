@@ -57,14 +57,14 @@ TEST(OperationTableSchema, EveryRowHasItsFieldsRequiredFieldsAndValueSets) {
     if (row.vmx) continue;
     SCOPED_TRACE(row.name);
     const YAML::Node def = defs[std::string("op_") + row.name];
-    ASSERT_TRUE(def.IsMap());
+    ASSERT_TRUE(def.IsDefined() && def.IsMap()) << "schema lacks op_" << row.name;
     std::set<std::string> keys, required;
     for (const auto& f : row.fields) {
       keys.insert(f.key);
       if (f.alternative) keys.insert(f.alternative);
       if (f.presence == Presence::required && !f.alternative) required.insert(f.key);
       const YAML::Node property = def["properties"][f.key];
-      ASSERT_TRUE(property.IsMap()) << f.key;
+      ASSERT_TRUE(property.IsDefined() && property.IsMap()) << "schema lacks field " << f.key;
       if (f.syntax == model::Syntax::choice) {
         ASSERT_TRUE(property["enum"].IsSequence()) << f.key;
         std::set<std::uint64_t> allowed;
