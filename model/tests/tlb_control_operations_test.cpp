@@ -87,15 +87,21 @@ TEST(TlbControlOperations, MovCr0WpChangesSupervisorWritesToReadOnlyPages) {
   EXPECT_EQ(page_faults(m, request(kVa, AccessKind::write, 3)), Set{PF_P | PF_W | PF_U});
 }
 
+// kVa -> kPage supervisor-only, kUser -> kUserPage user, CR4.SMAP = 1.
+constexpr std::uint64_t kUser = kVa + 0x1000, kUserPage = 0x21000;
+GuestBuilder supervisor_and_user_pages_with_smap() {
+  GuestBuilder g;
+  g.map4k(kVa, kPage, P | RW | A | D);
+  g.map4k(kUser, kUserPage, P | RW | US | A | D);
+  g.state.regs.cr4 |= cr4::smap;
+  return g;
+}
+
 // SDM Vol. 3A 4.6: CPL 0, 1 and 2 make supervisor-mode accesses. So at CPL 1 and 2 a
 // supervisor-only page is readable, and with CR4.SMAP = 1 and EFLAGS.AC = 0 a user page is
 // not (4.6.1), the #PF reporting U/S = 0 (4.7).
 TEST(TlbControlOperations, Cpl1And2AreSupervisorMode) {
-  GuestBuilder g;
-  constexpr std::uint64_t kUser = kVa + 0x1000, kUserPage = 0x21000;
-  g.map4k(kVa, kPage, P | RW | A | D);
-  g.map4k(kUser, kUserPage, P | RW | US | A | D);
-  g.state.regs.cr4 |= cr4::smap;
+  GuestBuilder g = supervisor_and_user_pages_with_smap();
   TlbMachine m(g.state);
   for (unsigned cpl : {1u, 2u}) {
     SCOPED_TRACE(cpl);
@@ -110,11 +116,7 @@ TEST(TlbControlOperations, Cpl1And2AreSupervisorMode) {
 // even at CPL 3, so it may read a supervisor-only page; and SMAP blocks it from a user page
 // whatever EFLAGS.AC is (4.6.1: only explicit accesses honour AC). U/S = 0 in the error code.
 TEST(TlbControlOperations, ImplicitSupervisorAccessesIgnoreCplAndAc) {
-  GuestBuilder g;
-  constexpr std::uint64_t kUser = kVa + 0x1000, kUserPage = 0x21000;
-  g.map4k(kVa, kPage, P | RW | A | D);
-  g.map4k(kUser, kUserPage, P | RW | US | A | D);
-  g.state.regs.cr4 |= cr4::smap;
+  GuestBuilder g = supervisor_and_user_pages_with_smap();
   g.state.regs.rflags |= rflags::ac;
   TlbMachine m(g.state);
   EXPECT_EQ(translations(m, implicit_request(kVa, AccessKind::read, 3)), Set{kPage});
