@@ -88,7 +88,8 @@ struct Vector {
   std::vector<SourceLocation> operation_sources;  // one per operation (empty when generated)
 };
 
-// An operation and an outcome in words, e.g. "write 8 bytes 0x1 at 0x400000, CPL 3", for reports.
+// An operation and an outcome in words, e.g. "write 8 bytes 0x1 at 0x400000, CPL 3", for
+// reports. The operation's words are its operation-table row's (model::describe).
 std::string describe_operation(const model::Operation& operation);
 std::string describe_outcome(const ExpectedOutcome& outcome);
 
