@@ -6,6 +6,7 @@
 #pragma once
 
 #include <array>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -33,9 +34,9 @@ struct Capabilities {
   std::string maxphyaddr_limit;  // why the range ends where it does
   std::array<FeatureSupport, model::kFeatureCount> features{};
   // The abilities (model::ability names: "read", "read at CPL 1", "invpcid", ...) its guest
-  // can execute, nullopt for every one; `abilities_limit` says what decides the list.
+  // can execute, nullopt for every one; for those it cannot, why (when known).
   std::optional<std::set<std::string>> abilities;
-  std::string abilities_limit;
+  std::map<std::string, std::string> why_not_ability;
   std::vector<std::string> notes;  // what the probes found, for `vtspec targets` style reports
 
   FeatureSupport& operator[](model::Feature f) { return features[static_cast<std::size_t>(f)]; }

@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "model/operation_table.hpp"
 #include "spec/paging_entry.hpp"
 
 namespace vtspec::model {
@@ -46,11 +47,7 @@ void touch_cr4_features(std::uint64_t value, const CpuFeatures& cpu, CpuNeeds& n
 
 void add_operation_needs(const Operation& op, const CpuFeatures& cpu, CpuNeeds& needs) {
   needs.abilities.insert(ability(op));
-  switch (op.kind) {
-    case OperationKind::mov_cr4: touch_cr4_features(op.value, cpu, needs); break;
-    case OperationKind::invpcid: needs.touch(Feature::invpcid, cpu); break;
-    default: break;
-  }
+  if (auto* add = row_of(op).needs) add(op, cpu, needs);
 }
 
 CpuNeeds cpu_needs(const MachineState& initial, std::span<const Operation> operations) {

@@ -35,7 +35,8 @@ struct CpuNeeds {
 // PKS, LA57, PCIDE are reserved without the CPUID feature).
 void touch_cr4_features(std::uint64_t cr4, const CpuFeatures& cpu, CpuNeeds& needs);
 
-// The needs of one operation on a CPU `cpu` (operation table: model/operation.hpp).
+// The needs of one operation on a CPU `cpu`: its ability and the "CPU needs" column of the
+// operation table (model/operation_table.hpp).
 void add_operation_needs(const Operation& operation, const CpuFeatures& cpu, CpuNeeds& needs);
 
 // Everything `operations` on `initial` need.

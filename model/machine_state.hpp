@@ -16,12 +16,14 @@
 namespace vtspec::model {
 
 // Architectural bit positions of the registers the model reads (SDM Vol. 3A 2.5, 2.2.1).
-namespace cr0 { inline constexpr std::uint64_t pe = 1u << 0, wp = 1u << 16, pg = 1u << 31; }
+namespace cr0 {
+inline constexpr std::uint64_t pe = 1u << 0, wp = 1u << 16, nw = 1u << 29, cd = 1u << 30, pg = 1u << 31;
+}
 namespace cr4 {
 inline constexpr std::uint64_t pae = 1u << 5, pge = 1u << 7, la57 = 1u << 12, pcide = 1u << 17,
                                smep = 1u << 20, smap = 1u << 21, pke = 1u << 22, pks = std::uint64_t{1} << 24;
 }
-namespace efer { inline constexpr std::uint64_t lme = 1u << 8, lma = 1u << 10, nxe = 1u << 11; }
+namespace efer { inline constexpr std::uint64_t sce = 1u << 0, lme = 1u << 8, lma = 1u << 10, nxe = 1u << 11; }
 namespace rflags { inline constexpr std::uint64_t ac = 1u << 18; }
 
 struct GuestRegisters {

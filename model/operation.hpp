@@ -1,6 +1,8 @@
 // One step of a guest program as the model and every target understand it. Vectors are
-// lists of these; the processor model (model/processor) gives each its architectural
-// effect, and the guest harness (conformance/harness) executes each as real instructions.
+// lists of these; the processor model (model/processor) gives each its architectural effect, and the
+// guest harness (conformance/harness) executes each as real instructions. Which members
+// each kind uses, how it is written in YAML, described and what it needs from the CPU is
+// the operation table (model/operation_table.hpp).
 #pragma once
 
 #include <cstdint>
@@ -17,6 +19,8 @@ enum class OperationKind : std::uint8_t {
   mov_cr3,         // MOV to CR3 with `value` (bit 63 = no-flush when CR4.PCIDE = 1)
   mov_cr4,         // MOV to CR4 with `value`
   mov_cr0,         // MOV to CR0 with `value`
+  wrmsr_efer,      // WRMSR to IA32_EFER (MSR C0000080H) with `value`
+  wrpkru,          // WRPKRU with `value` (EAX; ECX = EDX = 0)
   invpcid,         // INVPCID type `type` (0-3) for `pcid` / `address`
   invvpid,         // INVVPID type `type` (0-3) for `vpid` / `address`
   invept,          // INVEPT type `type` (1-2) for `eptp`
@@ -28,7 +32,7 @@ struct Operation {
   OperationKind kind = OperationKind::access;
   AccessRequest access;        // kind == access
   unsigned size = 8;           // access size in bytes: 1, 2, 4 or 8
-  std::uint64_t value = 0;     // written value, register value, or stored entry
+  std::uint64_t value = 0;     // written value, register value (CR0/CR3/CR4/EFER/PKRU), or stored entry
   std::uint64_t address = 0;   // linear address (invlpg/invpcid/invvpid) or entry GPA (store_entry)
   unsigned type = 0;           // INVPCID / INVVPID / INVEPT type
   std::uint64_t pcid = 0;
@@ -38,12 +42,12 @@ struct Operation {
 
 const char* to_string(OperationKind kind);
 
+// The operation in words, e.g. "write 8 bytes 0x1 at 0x400000, CPL 3" (its table row's).
+std::string describe(const Operation& operation);
+
 // What the guest must be able to execute for `operation`, in words a target's capabilities
 // list: the operation kind, with its variant where targets differ ("read", "read at CPL 1",
 // "implicit supervisor read", "invpcid", ...).
 std::string ability(const Operation& operation);
-
-// One line naming the operation and its operands ("invlpg 0x400000"), for logs.
-std::string describe(const Operation& op);
 
 }  // namespace vtspec::model

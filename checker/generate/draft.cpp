@@ -77,9 +77,9 @@ void Draft::mov_cr3(std::uint64_t value, bool no_flush) {
   op.value = value | (no_flush ? std::uint64_t{1} << 63 : 0);
   vector.operations.push_back(op);
 }
-void Draft::mov_cr4(std::uint64_t value) {
+void Draft::control(OperationKind kind, std::uint64_t value) {
   Operation op;
-  op.kind = OperationKind::mov_cr4;
+  op.kind = kind;
   op.value = value;
   vector.operations.push_back(op);
 }

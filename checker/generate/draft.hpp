@@ -54,7 +54,9 @@ struct Draft {
   void store_entry(std::uint64_t gpa, std::uint64_t value);
   void invlpg(std::uint64_t va);
   void mov_cr3(std::uint64_t value, bool no_flush = false);
-  void mov_cr4(std::uint64_t value);
+  void mov_cr4(std::uint64_t value) { control(model::OperationKind::mov_cr4, value); }
+  // An operation whose one operand is `value`: mov_cr4, mov_cr0, wrmsr_efer, wrpkru.
+  void control(model::OperationKind kind, std::uint64_t value);
   void invpcid(unsigned type, std::uint64_t pcid, std::uint64_t va = 0);
   void entry(const std::string& name, std::uint64_t gpa) { vector.entries.push_back({name, gpa}); }
 };
@@ -82,6 +84,7 @@ std::vector<CorpusFile> large_pages();
 std::vector<CorpusFile> reserved_bits();
 std::vector<CorpusFile> protection_keys();
 std::vector<CorpusFile> tlb_scenarios();
+std::vector<CorpusFile> control_operations();
 
 // Every corpus file, completed and rendered: (relative path, text).
 std::vector<std::pair<std::string, std::string>> generate_corpus();

@@ -56,7 +56,11 @@
 #define VT_SEL_KERNEL_DATA 0x10u
 #define VT_SEL_USER_DATA 0x18u /* used with RPL 3 */
 #define VT_SEL_USER_CODE 0x20u /* used with RPL 3 */
-#define VT_SEL_TSS 0x28u
+#define VT_SEL_TSS 0x28u /* 16 bytes */
+#define VT_SEL_RING1_DATA 0x38u /* used with RPL 1 */
+#define VT_SEL_RING1_CODE 0x40u
+#define VT_SEL_RING2_DATA 0x48u /* used with RPL 2 */
+#define VT_SEL_RING2_CODE 0x50u
 
 /* The harness reports "done" by writing the number of executed operations to this port
  * (32-bit OUT), and a harness failure by writing its code to VT_PORT_FAILED. */
@@ -66,7 +70,7 @@
 #define VT_INFO_MAGIC 0x4f464e4948535456ull /* "VTSHINFO" */
 #define VT_PROGRAM_MAGIC 0x474f525048535456ull /* "VTSHPROG" */
 #define VT_RESULTS_MAGIC 0x534c535248535456ull /* "VTSHRSLS" */
-#define VT_ABI_VERSION 1u
+#define VT_ABI_VERSION 2u
 
 #ifndef __ASSEMBLER__
 /* At image offset 0: what a boot shim and the host need to know about the linked image. */
@@ -94,6 +98,8 @@ enum vt_op_kind {
   VT_OP_MOV_CR4 = 5,
   VT_OP_MOV_CR0 = 6,
   VT_OP_INVPCID = 7,
+  VT_OP_WRMSR_EFER = 8, /* WRMSR, ECX = C0000080H (IA32_EFER), EDX:EAX = value */
+  VT_OP_WRPKRU = 9,     /* WRPKRU, EAX = value, ECX = EDX = 0 */
 };
 enum vt_access_kind { VT_READ = 0, VT_WRITE = 1, VT_FETCH = 2 };
 
@@ -103,7 +109,7 @@ struct vt_program_header {
   uint32_t readback_count; /* entries read back after every operation */
   uint64_t pkru;           /* loaded with WRPKRU when flags & VT_FLAG_WRPKRU */
   uint64_t flags;
-  uint64_t user_rflags;    /* RFLAGS for CPL-3 accesses (AC, bit 1) */
+  uint64_t user_rflags;    /* RFLAGS for CPL-1..3 accesses (AC, bit 1) */
   uint64_t region_gpa;     /* guest-physical base of the harness region */
   uint64_t staging_gpa;    /* guest-physical base of the staging area */
   uint32_t store_count;    /* staged stores to perform before operation 0 */
@@ -117,7 +123,7 @@ struct vt_op {
   uint8_t kind;     /* vt_op_kind */
   uint8_t access;   /* vt_access_kind */
   uint8_t size;     /* 1, 2, 4, 8 */
-  uint8_t cpl;      /* 0 or 3 */
+  uint8_t cpl;      /* 0-3 */
   uint8_t type;     /* INVPCID type */
   uint8_t pad[3];
   uint64_t address; /* linear (access, invlpg, invpcid) or guest-physical (store_entry) */

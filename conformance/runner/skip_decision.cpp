@@ -15,8 +15,10 @@ std::optional<std::string> skip_reason(const model::CpuNeeds& needs, const Capab
     if (!present && !s.can_lack) return fmt::format("needs a CPU without {}: {}", model::to_string(feature), s.why_not_lack);
   }
   for (const auto& ability : needs.abilities)
-    if (caps.abilities && !caps.abilities->count(ability))
-      return fmt::format("cannot execute '{}'{}", ability, caps.abilities_limit.empty() ? "" : ": " + caps.abilities_limit);
+    if (caps.abilities && !caps.abilities->count(ability)) {
+      const auto why = caps.why_not_ability.find(ability);
+      return fmt::format("cannot execute '{}'{}", ability, why == caps.why_not_ability.end() ? "" : ": " + why->second);
+    }
   return std::nullopt;
 }
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "conformance/feature_probes.hpp"
+#include "conformance/harness/operation_encoding.hpp"
 
 namespace vtspec::conformance {
 
@@ -37,17 +38,16 @@ std::uint64_t cr4_bit(Feature f) {
 
 }  // namespace
 
-std::set<std::string> harness_abilities() {
-  // conformance/harness/encoding.cpp: CPL 0 and 3 explicit accesses, and these instructions.
-  return {"read", "write", "fetch", "store_entry", "invlpg", "mov_cr3", "mov_cr4", "mov_cr0", "invpcid"};
-}
-
 Capabilities probe_kvm_capabilities(const KvmCpuConfig& supported, const KvmProbeHooks& hooks) {
   Capabilities caps;
   caps.max_maxphyaddr = supported.maxphyaddr;
   caps.maxphyaddr_limit = fmt::format("KVM_GET_SUPPORTED_CPUID leaf 80000008H reports {}", supported.maxphyaddr);
-  caps.abilities = harness_abilities();
-  caps.abilities_limit = "the guest harness runs CPL 0 and 3 explicit accesses and the instructions its encoder knows";
+  caps.abilities.emplace();
+  for (const auto& [ability, why] : harness::ability_support())
+    if (why.empty())
+      caps.abilities->insert(ability);
+    else
+      caps.why_not_ability[ability] = "the guest harness: " + why;
   KvmCpuConfig base = supported;
   base.maxphyaddr = model::kMinMaxPhyAddr;  // the probes' MAXPHYADDR
 

@@ -25,7 +25,4 @@ struct KvmProbeHooks {
 
 Capabilities probe_kvm_capabilities(const KvmCpuConfig& supported, const KvmProbeHooks& hooks);
 
-// The abilities (model::ability names) the guest harness executes.
-std::set<std::string> harness_abilities();
-
 }  // namespace vtspec::conformance

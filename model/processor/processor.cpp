@@ -75,7 +75,9 @@ spec::InvalidationRequest<Concrete> Processor::invalidation_request(const Operat
       r.vpid_enabled = vmx_.vpid != 0;
       break;
     case OperationKind::access:
-    case OperationKind::store_entry: throw std::invalid_argument("operation invalidates nothing by itself");
+    case OperationKind::store_entry:
+    case OperationKind::wrmsr_efer:
+    case OperationKind::wrpkru: throw std::invalid_argument("operation invalidates nothing by itself");
   }
   return r;
 }
@@ -160,6 +162,14 @@ void Processor::apply(const Operation& op, const AllowedOutcome* chosen) {
       invalidate_for(op);
       state_.regs.cr0 = op.value;
       break;
+    // WRMSR to IA32_EFER and WRPKRU invalidate nothing (they are not among the operations of
+    // SDM Vol. 3A 4.10.4.1). EFER.NXE and PKRU are access-rights inputs (4.6, 4.6.2) that
+    // the model reads at every use of a translation, cached or not. IA32_EFER.LMA is
+    // read-only (Vol. 4 IA32_EFER: "IA-32e Mode Active (R)"): a write keeps the current one.
+    case OperationKind::wrmsr_efer:
+      state_.regs.efer = (op.value & ~efer::lma) | (state_.regs.efer & efer::lma);
+      break;
+    case OperationKind::wrpkru: state_.regs.pkru = op.value & 0xffffffff; break;
     case OperationKind::vm_entry:
       invalidate_for(op);
       if (!vmx_.non_root) switch_registers();

@@ -16,19 +16,11 @@ namespace {
 
 using namespace testing;
 using spec::AccessKind;
-using Set = std::set<std::uint64_t>;
-
 constexpr std::uint64_t kVa = 0x400000;          // PML4[0] PDPT[0] PD[2] PT[0]
 constexpr std::uint64_t kOld = 0x20000, kNew = 0x30000, kOther = 0x50000;
 constexpr std::uint64_t kEptRoot = 0x800000;
 constexpr std::uint64_t kEptD = 0x200;           // EPT dirty flag, bit 9 (29.3.5)
 
-std::set<std::uint64_t> translations(const Processor& m, const AccessRequest& r) {
-  std::set<std::uint64_t> out;
-  for (const auto& a : m.allowed(r))
-    if (a.outcome.kind == OutcomeKind::translated) out.insert(a.outcome.physical);
-  return out;
-}
 bool has_update(const Outcome& o, std::uint64_t physical, std::uint64_t bits, bool ept) {
   return std::any_of(o.required.begin(), o.required.end(), [&](const FlagUpdate& u) {
     return u.physical == physical && u.ept == ept && (u.bits & bits) == bits;

@@ -13,19 +13,6 @@ namespace {
 using namespace testing;
 using spec::AccessKind;
 
-std::set<std::uint64_t> translations(const Processor& m, const AccessRequest& r) {
-  std::set<std::uint64_t> out;
-  for (const auto& a : m.allowed(r))
-    if (a.outcome.kind == OutcomeKind::translated) out.insert(a.outcome.physical);
-  return out;
-}
-std::set<std::uint64_t> page_faults(const Processor& m, const AccessRequest& r) {
-  std::set<std::uint64_t> out;
-  for (const auto& a : m.allowed(r))
-    if (a.outcome.kind == OutcomeKind::page_fault) out.insert(a.outcome.error_code);
-  return out;
-}
-using Set = std::set<std::uint64_t>;
 
 constexpr std::uint64_t kVa = 0x400000;
 constexpr std::uint64_t kOther = 0x7000000;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
 
 #include "model/machine_state.hpp"
 #include "model/processor/processor.hpp"
@@ -63,6 +64,22 @@ struct GuestBuilder {
     return slot;
   }
 };
+
+// The physical addresses of every allowed translated outcome, and the error codes of every
+// allowed #PF.
+inline std::set<std::uint64_t> translations(const Processor& m, const AccessRequest& r) {
+  std::set<std::uint64_t> out;
+  for (const auto& a : m.allowed(r))
+    if (a.outcome.kind == OutcomeKind::translated) out.insert(a.outcome.physical);
+  return out;
+}
+inline std::set<std::uint64_t> page_faults(const Processor& m, const AccessRequest& r) {
+  std::set<std::uint64_t> out;
+  for (const auto& a : m.allowed(r))
+    if (a.outcome.kind == OutcomeKind::page_fault) out.insert(a.outcome.error_code);
+  return out;
+}
+using Set = std::set<std::uint64_t>;
 
 inline AccessRequest request(std::uint64_t va, spec::AccessKind kind = spec::AccessKind::read, unsigned cpl = 0) {
   AccessRequest r;

@@ -1,5 +1,6 @@
 // The optional `history:` list of a state file: operations replayed on the TLB model
-// (model/tlb) before `vtspec walk` translates its access. See vectors/SCHEMA.md, "history".
+// (model/tlb) before `vtspec walk` translates its access, in the grammar of vector operations
+// (operation_yaml.hpp), VMX operations included. See vectors/SCHEMA.md, "history".
 #pragma once
 
 #include <string>

@@ -22,11 +22,13 @@ constexpr std::uint64_t kAccessed = std::uint64_t{1} << 5;  // SDM Vol. 3A Table
 constexpr std::uint64_t kDirty = std::uint64_t{1} << 6;
 constexpr std::uint64_t kNoFlush = std::uint64_t{1} << 63;
 
-ExpectedOutcome general_protection() {
+ExpectedOutcome exception(unsigned vector) {
   ExpectedOutcome o;
-  o.event = model::Event::exception(model::kGeneralProtectionVector);
+  o.event = model::Event::exception(vector);
   return o;
 }
+ExpectedOutcome general_protection() { return exception(model::kGeneralProtectionVector); }
+ExpectedOutcome invalid_opcode() { return exception(model::kInvalidOpcodeVector); }
 
 // Why an outcome other than the fresh walk's is allowed: one flag per way an outcome comes
 // about (model::SourceKind), with the SDM reason; the vector file's notes: carry the text.
@@ -126,11 +128,46 @@ std::optional<ExpectedOutcome> invpcid_fault(const MachineState& s, const Operat
   return std::nullopt;
 }
 
+// MOV to CR0 (SDM Vol. 2B MOV-Move to/from Control Registers, #GP(0) conditions; Vol. 3A
+// 2.5): bits 63:32 are reserved; PG = 1 needs PE = 1; NW = 1 needs CD = 1; and in 64-bit
+// mode, where the harness runs every operation, clearing PG is #GP (Vol. 3A 10.8.5.4: IA-32e
+// mode is left from compatibility mode only).
+std::optional<ExpectedOutcome> mov_cr0_fault(const MachineState&, const Operation& op) {
+  using namespace model::cr0;
+  const std::uint64_t v = op.value;
+  if (v >> 32) return general_protection();
+  if ((v & pg) && !(v & pe)) return general_protection();
+  if ((v & nw) && !(v & cd)) return general_protection();
+  if (!(v & pg)) return general_protection();
+  return std::nullopt;
+}
+
+// WRMSR to IA32_EFER (SDM Vol. 2B WRMSR: #GP(0) for a reserved bit; Vol. 4 IA32_EFER: bits
+// 0 SCE, 8 LME, 10 LMA, 11 NXE are defined, the rest reserved, NXE only with CPUID NX;
+// Vol. 3A 10.8.5: LME cannot change while CR0.PG = 1). LMA is read-only and not checked.
+std::optional<ExpectedOutcome> wrmsr_efer_fault(const MachineState& s, const Operation& op) {
+  using namespace model::efer;
+  const std::uint64_t v = op.value;
+  if (v & ~(sce | lme | lma | nxe)) return general_protection();
+  if ((v & nxe) && !s.features.nx) return general_protection();
+  if (((v ^ s.regs.efer) & lme) && (s.regs.cr0 & model::cr0::pg)) return general_protection();
+  return std::nullopt;
+}
+
+// WRPKRU (SDM Vol. 2B WRPKRU): #UD when CR4.PKE = 0 (ECX = EDX = 0, so never #GP here).
+std::optional<ExpectedOutcome> wrpkru_fault(const MachineState& s, const Operation&) {
+  if (!(s.regs.cr4 & model::cr4::pke)) return invalid_opcode();
+  return std::nullopt;
+}
+
 std::optional<ExpectedOutcome> control_fault(const MachineState& s, const Operation& op) {
   switch (op.kind) {
     case OperationKind::mov_cr3: return mov_cr3_fault(s, op);
     case OperationKind::mov_cr4: return mov_cr4_fault(s, op);
     case OperationKind::invpcid: return invpcid_fault(s, op);
+    case OperationKind::mov_cr0: return mov_cr0_fault(s, op);
+    case OperationKind::wrmsr_efer: return wrmsr_efer_fault(s, op);
+    case OperationKind::wrpkru: return wrpkru_fault(s, op);
     default: return std::nullopt;
   }
 }
@@ -201,7 +238,7 @@ std::vector<ModelStep> evaluate_on_model(const Vector& v) {
     } else {
       const std::optional<ExpectedOutcome> fault = control_fault(m.state(), op);
       if (!fault) m.apply(op);
-      step.trace = describe_operation(op) + (fault ? ": #GP(0)" : "") + "\n";
+      step.trace = describe_operation(op) + (fault ? ": " + model::describe(fault->event) : "") + "\n";
       ExpectedOutcome e = fault ? *fault : ExpectedOutcome{};
       e.entries = entry_flags(v, entry_values(v, m.state()), nullptr);
       step.expectation.outcomes.push_back(std::move(e));

@@ -79,12 +79,9 @@ struct Vector {
   // names: model/virtual_cpu.hpp).
   std::vector<std::string> requires_features;
   model::MachineState initial;     // registers, features, memory (paging structures included)
-  // Executed in order on one CPU. Accesses: `access.linear`, `access.kind`, `access.cpl`,
-  // `size` (1/2/4/8), `value` for writes. A fetch executes at `access.linear`: vectors
-  // place a RET (0xc3) there, so a successful fetch returns to the harness.
-  // store_entry: the guest writes `value` (8 bytes) to guest-physical `address`.
-  // invlpg: `address`; mov_cr3 / mov_cr4: `value` (CR3 bit 63 = no-flush); invpcid: `type`,
-  // `pcid`, `address`.
+  // Executed in order on one CPU; the members each kind uses are its row of the operation
+  // table (model/operation_table.hpp). A fetch executes at `access.linear`: vectors place a
+  // RET (0xc3) there, so a successful fetch returns to the harness. No VMX operations.
   std::vector<model::Operation> operations;
   std::vector<Expectation> expectations;  // one per operation
   std::vector<CheckedEntry> entries;      // entries whose A/D bits expectations name
@@ -99,7 +96,8 @@ struct Vector {
 // (model/cpu_needs.hpp), plus the features a hand-written `requires:` lists.
 model::CpuNeeds needs_of(const Vector& vector);
 
-// An operation and an outcome in words, e.g. "write 8 bytes 0x1 at 0x400000, CPL 3", for reports.
+// An operation and an outcome in words, e.g. "write 8 bytes 0x1 at 0x400000, CPL 3", for
+// reports. The operation's words are its operation-table row's (model::describe).
 std::string describe_operation(const model::Operation& operation);
 std::string describe_outcome(const ExpectedOutcome& outcome);
 

@@ -13,6 +13,7 @@
 
 #include "spec/page_fault_error_code.hpp"
 #include "vectors/format/load_error.hpp"
+#include "vectors/format/operation_yaml.hpp"
 #include "vectors/format/state_file.hpp"
 
 namespace vtspec::vectors {
@@ -63,14 +64,6 @@ struct Reader {
     return out;
   }
 };
-
-// Linear addresses must be canonical for the paging mode (SDM Vol. 3A 3.3.7.1): an access
-// to a non-canonical address is a #GP, not a paging question, so v1 vectors exclude it.
-bool canonical(std::uint64_t va, unsigned levels) {
-  const unsigned bits = levels == 5 ? 57 : 48;
-  const std::uint64_t high = va >> (bits - 1);
-  return high == 0 || high == (~std::uint64_t{0} >> (bits - 1));
-}
 
 FlagExpectation parse_flag_expectation(const Reader& r, const YAML::Node& node, const std::string& field) {
   const std::string s = node.IsScalar() ? node.Scalar() : "";
@@ -161,105 +154,16 @@ ExpectedOutcome parse_outcome(const Reader& r, const YAML::Node& node, const std
   return out;
 }
 
-std::uint64_t entry_address(const Reader& r, const YAML::Node& op, const std::string& field,
-                            const std::vector<CheckedEntry>& entries) {
-  if (op["gpa"] && op["entry"]) r.fail(op, field, "give gpa or entry, not both");
-  if (op["entry"]) {
-    const std::string name = r.text(op["entry"], field + ".entry");
-    for (const auto& e : entries)
-      if (e.name == name) return e.physical;
-    r.fail(op["entry"], field + ".entry", fmt::format("no entry named '{}' under the vector's entries:", name));
-  }
-  return r.number(r.need(op, "gpa", field, "missing (give gpa or entry)"), field + ".gpa");
-}
-
-Operation parse_operation(const Reader& r, const YAML::Node& node, const std::string& field, const Vector& v) {
-  r.keys(node, field, {"op", "va", "size", "cpl", "value", "gpa", "entry", "no_flush", "pcid", "type", "expect", "acceptable"});
-  const std::string name = r.text(r.need(node, "op", field), field + ".op");
-  const unsigned levels = v.initial.paging_levels();
-  const unsigned maxphyaddr = v.initial.features.maxphyaddr;
-  auto allow_only = [&](std::initializer_list<const char*> allowed) {
-    for (const char* key : {"va", "size", "cpl", "value", "gpa", "entry", "no_flush", "pcid", "type"})
-      if (node[key] && std::none_of(allowed.begin(), allowed.end(), [&](const char* a) { return std::string(a) == key; }))
-        r.fail(node[key], field + "." + key, fmt::format("not a field of {}", name));
-  };
-  auto linear = [&]() {
-    const std::uint64_t va = r.number(r.need(node, "va", field), field + ".va");
-    if (!canonical(va, levels)) r.fail(node["va"], field + ".va", fmt::format("{:#x} is not canonical", va));
-    return va;
-  };
-  Operation op;
-  if (name == "read" || name == "write" || name == "fetch") {
-    allow_only({"va", "size", "cpl", "value"});
-    op.kind = OperationKind::access;
-    op.access.kind = name == "read" ? spec::AccessKind::read : name == "write" ? spec::AccessKind::write : spec::AccessKind::fetch;
-    op.access.linear = linear();
-    op.size = name == "fetch" ? 1 : 8;
-    if (node["size"]) {
-      const std::uint64_t s = r.number(node["size"], field + ".size");
-      if (s != 1 && s != 2 && s != 4 && s != 8) r.fail(node["size"], field + ".size", "size is 1, 2, 4 or 8");
-      op.size = static_cast<unsigned>(s);
-    }
-    if (node["cpl"]) {
-      const std::uint64_t cpl = r.number(node["cpl"], field + ".cpl");
-      if (cpl != 0 && cpl != 3) r.fail(node["cpl"], field + ".cpl", "cpl is 0 or 3");
-      op.access.cpl = static_cast<unsigned>(cpl);
-    }
-    if (name == "write") {
-      op.value = r.number(r.need(node, "value", field, "missing (the value written)"), field + ".value");
-      if (op.size < 8 && (op.value >> (8 * op.size))) r.fail(node["value"], field + ".value", fmt::format("does not fit in {} bytes", op.size));
-    } else if (node["value"]) {
-      r.fail(node["value"], field + ".value", "the value read belongs under expect:");
-    }
-  } else if (name == "store_entry") {
-    allow_only({"gpa", "entry", "value"});
-    op.kind = OperationKind::store_entry;
-    op.address = entry_address(r, node, field, v.entries);
-    if (op.address & 7) r.fail(node, field, "paging-structure entries are 8-byte aligned");
-    if (op.address >> maxphyaddr) r.fail(node, field, fmt::format("{:#x} is beyond MAXPHYADDR ({} bits)", op.address, maxphyaddr));
-    op.value = r.number(r.need(node, "value", field), field + ".value");
-  } else if (name == "invlpg") {
-    allow_only({"va"});
-    op.kind = OperationKind::invlpg;
-    op.address = linear();
-  } else if (name == "mov_cr3") {
-    allow_only({"value", "pcid", "no_flush"});
-    op.kind = OperationKind::mov_cr3;
-    op.value = r.number(r.need(node, "value", field), field + ".value");
-    const std::uint64_t frame_bits = op.value & ~(std::uint64_t{1} << 63);
-    if (frame_bits >> maxphyaddr)
-      r.fail(node["value"], field + ".value", fmt::format("{:#x} is beyond MAXPHYADDR ({} bits)", op.value, maxphyaddr));
-    if (node["pcid"]) {
-      const std::uint64_t pcid = r.number(node["pcid"], field + ".pcid");
-      if (pcid > 0xfff) r.fail(node["pcid"], field + ".pcid", "a PCID is 12 bits");
-      if (op.value & 0xfff) r.fail(node["pcid"], field + ".pcid", "give the PCID in value or in pcid, not both");
-      op.value |= pcid;
-    }
-    if (node["no_flush"] && r.boolean(node["no_flush"], field + ".no_flush")) op.value |= std::uint64_t{1} << 63;
-  } else if (name == "mov_cr4") {
-    allow_only({"value"});
-    op.kind = OperationKind::mov_cr4;
-    const YAML::Node value = r.need(node, "value", field);
-    try {
-      op.value = parse_register_value(value, r.file, "cr4");
-    } catch (const LoadError& e) {
-      r.fail(value, field + ".value", e.message());
-    }
-  } else if (name == "invpcid") {
-    allow_only({"type", "pcid", "va"});
-    op.kind = OperationKind::invpcid;
-    const std::uint64_t type = r.number(r.need(node, "type", field), field + ".type");
-    if (type > 3) r.fail(node["type"], field + ".type", "INVPCID types are 0..3 (SDM Vol. 2B INVPCID)");
-    op.type = static_cast<unsigned>(type);
-    if (node["pcid"]) op.pcid = r.number(node["pcid"], field + ".pcid");
-    if (op.pcid > 0xfff) r.fail(node["pcid"], field + ".pcid", "a PCID is 12 bits");
-    if (type == 0) op.address = linear();
-    else if (node["va"]) r.fail(node["va"], field + ".va", "only type 0 (individual address) takes va");
-  } else {
-    r.fail(node["op"], field + ".op",
-           fmt::format("unknown operation '{}' (read, write, fetch, store_entry, invlpg, mov_cr3, mov_cr4, invpcid)", name));
-  }
-  return op;
+// The vector's operations use the grammar of histories too (operation_yaml.hpp), without
+// the VMX operations: v1 vectors have no VMX state.
+Operation parse_vector_operation(const Reader& r, const YAML::Node& node, const std::string& field, const Vector& v) {
+  OperationContext context;
+  context.paging_levels = v.initial.paging_levels();
+  context.maxphyaddr = v.initial.features.maxphyaddr;
+  context.entries = &v.entries;
+  context.vmx_refused = "VMX operations need VMX state, which vtspec/vector/1 vectors do not have (use a state file's history:)";
+  context.other_keys = {"expect", "acceptable"};
+  return parse_operation(node, r.file, field, context);
 }
 
 // What a group of vectors shares (Wycheproof's test groups): a state, checked entries, and the
@@ -317,7 +221,7 @@ Vector parse_vector(const Reader& r, const YAML::Node& node, const std::string& 
   std::size_t i = 0;
   for (const auto& item : ops) {
     const std::string where = fmt::format("{}.operations[{}]", field, i++);
-    Operation op = parse_operation(r, item, where, v);
+    Operation op = parse_vector_operation(r, item, where, v);
     Expectation expectation;
     expectation.outcomes.push_back(parse_outcome(r, r.need(item, "expect", where, "missing expectation"), where + ".expect", op, v));
     if (item["acceptable"]) {

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "spec/page_fault_error_code.hpp"
+#include "vectors/format/operation_yaml.hpp"
 
 namespace vtspec::vectors {
 
@@ -84,33 +85,7 @@ std::string render_outcome(const ExpectedOutcome& o) {
 }
 
 std::string render_operation(const model::Operation& op, const Expectation* expectation) {
-  using model::OperationKind;
-  std::vector<std::string> parts;
-  switch (op.kind) {
-    case OperationKind::access: {
-      const auto kind = op.access.kind;
-      parts.push_back(kind == spec::AccessKind::read ? "op: read" : kind == spec::AccessKind::write ? "op: write" : "op: fetch");
-      parts.push_back("va: " + hex(op.access.linear));
-      if (kind != spec::AccessKind::fetch) parts.push_back(fmt::format("size: {}", op.size));
-      parts.push_back(fmt::format("cpl: {}", op.access.cpl));
-      if (kind == spec::AccessKind::write) parts.push_back("value: " + hex(op.value));
-      break;
-    }
-    case OperationKind::store_entry:
-      parts = {"op: store_entry", "gpa: " + hex(op.address), "value: " + hex(op.value)};
-      break;
-    case OperationKind::invlpg: parts = {"op: invlpg", "va: " + hex(op.address)}; break;
-    case OperationKind::mov_cr3:
-      parts = {"op: mov_cr3", "value: " + hex(op.value & ~(std::uint64_t{1} << 63))};
-      if (op.value >> 63) parts.push_back("no_flush: true");
-      break;
-    case OperationKind::mov_cr4: parts = {"op: mov_cr4", "value: " + hex(op.value)}; break;
-    case OperationKind::invpcid:
-      parts = {"op: invpcid", fmt::format("type: {}", op.type), "pcid: " + hex(op.pcid)};
-      if (op.type == 0) parts.push_back("va: " + hex(op.address));
-      break;
-    default: parts = {std::string("op: ") + model::to_string(op.kind)}; break;
-  }
+  std::vector<std::string> parts = render_operation_fields(op);
   if (expectation && !expectation->outcomes.empty()) {
     parts.push_back("expect: " + render_outcome(expectation->outcomes[0]));
     if (expectation->outcomes.size() > 1) {

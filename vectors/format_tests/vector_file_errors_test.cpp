@@ -83,7 +83,7 @@ TEST(VectorFileErrors, MappingBeyondMaxPhyAddr) {
 TEST(VectorFileErrors, StoreEntryBeyondMaxPhyAddr) {
   const auto e = load_error(document(kMap, "      - { op: store_entry, gpa: 0x10000000000, value: 0, expect: ok }\n"));
   EXPECT_EQ(e.line(), 11);
-  EXPECT_EQ(e.field(), "vectors[0].operations[0]");
+  EXPECT_EQ(e.field(), "vectors[0].operations[0].gpa");
   EXPECT_NE(e.message().find("beyond MAXPHYADDR"), std::string::npos) << e.what();
 }
 
@@ -133,7 +133,7 @@ TEST(VectorFileErrors, BadOperands) {
   EXPECT_NE(e.message().find("not canonical"), std::string::npos);
   e = load_error(document(kMap, "      - { op: read, va: 0x400000, size: 3, expect: ok }\n"));
   EXPECT_EQ(e.field(), "vectors[0].operations[0].size");
-  e = load_error(document(kMap, "      - { op: read, va: 0x400000, cpl: 1, expect: ok }\n"));
+  e = load_error(document(kMap, "      - { op: read, va: 0x400000, cpl: 4, expect: ok }\n"));
   EXPECT_EQ(e.field(), "vectors[0].operations[0].cpl");
   e = load_error(document(kMap, "      - { op: invpcid, type: 4, expect: ok }\n"));
   EXPECT_EQ(e.field(), "vectors[0].operations[0].type");

@@ -21,7 +21,7 @@ struct __attribute__((packed)) vt_gate {
   uint32_t offset_high, reserved;
 };
 
-uint64_t vt_gdt[8] __attribute__((aligned(16)));
+uint64_t vt_gdt[VT_SEL_RING2_CODE / 8 + 1] __attribute__((aligned(16)));
 struct vt_tss vt_tss __attribute__((aligned(16)));
 struct vt_gate vt_idt[32] __attribute__((aligned(16)));
 
@@ -36,12 +36,16 @@ void vt_setup_descriptors(void) {
   vt_gdt[VT_SEL_TSS / 8] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x89ull << 40) |
                            (((limit >> 16) & 0xf) << 48) | (((base >> 24) & 0xff) << 56);
   vt_gdt[VT_SEL_TSS / 8 + 1] = base >> 32;
-  vt_gdt[7] = 0;
+  /* Rings 1 and 2, for CPL-1 and CPL-2 accesses (SDM Vol. 3A 3.4.5: DPL in bits 46:45). */
+  vt_gdt[VT_SEL_RING1_DATA / 8] = 0x00cfb3000000ffffull; /* data, DPL 1 */
+  vt_gdt[VT_SEL_RING1_CODE / 8] = 0x00afbb000000ffffull; /* 64-bit code, DPL 1 */
+  vt_gdt[VT_SEL_RING2_DATA / 8] = 0x00cfd3000000ffffull; /* data, DPL 2 */
+  vt_gdt[VT_SEL_RING2_CODE / 8] = 0x00afdb000000ffffull; /* 64-bit code, DPL 2 */
 
   memset(&vt_tss, 0, sizeof(vt_tss));
-  vt_tss.rsp[0] = (uint64_t)__rsp0_top;   /* exceptions from CPL 3 land here */
+  vt_tss.rsp[0] = (uint64_t)__rsp0_top;   /* exceptions from CPL 1-3 land here */
   vt_tss.ist[0] = (uint64_t)__ist1_top;   /* #DF on its own stack */
-  vt_tss.iomap_base = sizeof(vt_tss);     /* no I/O bitmap: CPL 3 has no port access */
+  vt_tss.iomap_base = sizeof(vt_tss);     /* no I/O bitmap: CPL 1-3 have no port access (IOPL 0) */
 
   for (unsigned v = 0; v < 32; ++v) {
     uint64_t handler = vt_exception_stubs[v];

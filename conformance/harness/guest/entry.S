@@ -68,19 +68,21 @@ vt_k_write4: movl %esi, (%rdi); xor %eax, %eax; ret
 vt_k_write8: movq %rsi, (%rdi); xor %eax, %eax; ret
 vt_k_fetch:  movabs NONCANONICAL, %rax; call *%rdi; xor %eax, %eax; ret
 
-/* void vt_enter_user(stub, address, value, rflags, rsp): IRETQ to CPL 3 at `stub` with
- * RDI = address, RSI = value. The stub ends in UD2 at vt_u_done; the #UD handler records
- * the completion and resumes the interpreter (SDM Vol. 3A 6.14: IRET/exception ring
- * transitions; INT n is not usable on this KVM, so an exception is the way back). */
-        .globl vt_enter_user
-vt_enter_user:
+/* void vt_enter_ring(stub, address, value, rflags, rsp, cs): IRETQ to the ring of `cs`
+ * (its RPL; the stack segment is the data descriptor just below it, same RPL) at `stub` with
+ * RDI = address, RSI = value. The stub ends in UD2 at its ring's done label; the #UD handler
+ * records the completion and resumes the interpreter (SDM Vol. 3A 6.14: IRET/exception
+ * ring transitions; INT n is not usable on this KVM, so an exception is the way back). */
+        .globl vt_enter_ring
+vt_enter_ring:
         mov %rdi, %rax
         mov %rsi, %rdi
         mov %rdx, %rsi
-        pushq $(VT_SEL_USER_DATA | 3)
+        lea -8(%r9), %r10          /* SS: VT_SEL_*_DATA = VT_SEL_*_CODE - 8, same RPL */
+        push %r10
         push %r8
         push %rcx
-        pushq $(VT_SEL_USER_CODE | 3)
+        push %r9
         push %rax
         xor %eax, %eax
         xor %ebx, %ebx
@@ -88,21 +90,31 @@ vt_enter_user:
         xor %edx, %edx
         iretq
 
+/* One access stub per kind and size for code running outside ring 0: the one access, then
+ * a jump to `done` (UD2). A fetch jumps to the target with the stack top holding `done`, so
+ * a RET there comes back. */
+.macro RING_STUBS p, done
+        .globl \p\()read1, \p\()read2, \p\()read4, \p\()read8
+        .globl \p\()write1, \p\()write2, \p\()write4, \p\()write8, \p\()fetch, \done
+\p\()read1:  movzbq (%rdi), %rax; jmp \done
+\p\()read2:  movzwq (%rdi), %rax; jmp \done
+\p\()read4:  movl (%rdi), %eax; jmp \done
+\p\()read8:  movq (%rdi), %rax; jmp \done
+\p\()write1: movb %sil, (%rdi); jmp \done
+\p\()write2: movw %si, (%rdi); jmp \done
+\p\()write4: movl %esi, (%rdi); jmp \done
+\p\()write8: movq %rsi, (%rdi); jmp \done
+\p\()fetch:  movabs NONCANONICAL, %rax; jmp *%rdi
+\done:       ud2
+.endm
+
+/* CPL 1 and 2 make supervisor-mode accesses (SDM Vol. 3A 4.6): their stubs live on
+ * supervisor pages, so SMEP does not stop them. */
+RING_STUBS vt_s_, vt_s_done
+
 /* ---- CPL-3 stubs (their own page, mapped U/S = 1) ------------------------------------- */
         .section .user_text, "ax"
-        .globl vt_u_read1, vt_u_read2, vt_u_read4, vt_u_read8
-        .globl vt_u_write1, vt_u_write2, vt_u_write4, vt_u_write8, vt_u_fetch, vt_u_done
-vt_u_read1:  movzbq (%rdi), %rax; jmp vt_u_done
-vt_u_read2:  movzwq (%rdi), %rax; jmp vt_u_done
-vt_u_read4:  movl (%rdi), %eax; jmp vt_u_done
-vt_u_read8:  movq (%rdi), %rax; jmp vt_u_done
-vt_u_write1: movb %sil, (%rdi); jmp vt_u_done
-vt_u_write2: movw %si, (%rdi); jmp vt_u_done
-vt_u_write4: movl %esi, (%rdi); jmp vt_u_done
-vt_u_write8: movq %rsi, (%rdi); jmp vt_u_done
-/* The user stack top holds vt_u_done, so a RET at the target comes back here. */
-vt_u_fetch:  movabs NONCANONICAL, %rax; jmp *%rdi
-vt_u_done:   ud2
+RING_STUBS vt_u_, vt_u_done
         .text
 
 /* ---- Exception entry ---------------------------------------------------------------- */

@@ -18,14 +18,16 @@ struct vt_checkpoint { uint64_t rbx, rbp, r12, r13, r14, r15, rsp, rip, rflags; 
 
 int vt_checkpoint(struct vt_checkpoint* c) __attribute__((returns_twice));
 void vt_resume(const struct vt_checkpoint* c) __attribute__((noreturn));
-void vt_enter_user(uint64_t stub, uint64_t address, uint64_t value, uint64_t rflags,
-                   uint64_t rsp) __attribute__((noreturn));
+void vt_enter_ring(uint64_t stub, uint64_t address, uint64_t value, uint64_t rflags, uint64_t rsp,
+                   uint64_t cs) __attribute__((noreturn));
 
 typedef uint64_t (*vt_kernel_stub)(uint64_t address, uint64_t value);
 extern char vt_k_read1[], vt_k_read2[], vt_k_read4[], vt_k_read8[];
 extern char vt_k_write1[], vt_k_write2[], vt_k_write4[], vt_k_write8[], vt_k_fetch[];
 extern char vt_u_read1[], vt_u_read2[], vt_u_read4[], vt_u_read8[];
 extern char vt_u_write1[], vt_u_write2[], vt_u_write4[], vt_u_write8[], vt_u_fetch[], vt_u_done[];
+extern char vt_s_read1[], vt_s_read2[], vt_s_read4[], vt_s_read8[];
+extern char vt_s_write1[], vt_s_write2[], vt_s_write4[], vt_s_write8[], vt_s_fetch[], vt_s_done[];
 extern const uint64_t vt_exception_stubs[32];
 
 extern char __image_start[], __image_end[], __image_size[], __bss_start[], __bss_end[];

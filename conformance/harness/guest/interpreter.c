@@ -44,15 +44,36 @@ static volatile uint64_t* readback_slot(uint32_t op, uint32_t k) {
 /* The supervisor alias of a guest-physical address. */
 static volatile uint64_t* direct(uint64_t gpa) { return (volatile uint64_t*)(VT_DIRECT_MAP_BASE + gpa); }
 
-static uint64_t pick_stub(int user, unsigned access, unsigned size) {
-  static char* const kernel[3][4] = {{vt_k_read1, vt_k_read2, vt_k_read4, vt_k_read8},
-                                     {vt_k_write1, vt_k_write2, vt_k_write4, vt_k_write8},
-                                     {vt_k_fetch, vt_k_fetch, vt_k_fetch, vt_k_fetch}};
-  static char* const user_stubs[3][4] = {{vt_u_read1, vt_u_read2, vt_u_read4, vt_u_read8},
-                                         {vt_u_write1, vt_u_write2, vt_u_write4, vt_u_write8},
-                                         {vt_u_fetch, vt_u_fetch, vt_u_fetch, vt_u_fetch}};
+/* The access stubs of each ring class: CPL 0 (return to the interpreter), CPL 1 and 2
+ * (supervisor pages), CPL 3 (the user page). */
+enum { RING0_STUBS, SUPERVISOR_STUBS, USER_STUBS };
+static uint64_t pick_stub(unsigned ring_class, unsigned access, unsigned size) {
+  static char* const stubs[3][3][4] = {
+      {{vt_k_read1, vt_k_read2, vt_k_read4, vt_k_read8},
+       {vt_k_write1, vt_k_write2, vt_k_write4, vt_k_write8},
+       {vt_k_fetch, vt_k_fetch, vt_k_fetch, vt_k_fetch}},
+      {{vt_s_read1, vt_s_read2, vt_s_read4, vt_s_read8},
+       {vt_s_write1, vt_s_write2, vt_s_write4, vt_s_write8},
+       {vt_s_fetch, vt_s_fetch, vt_s_fetch, vt_s_fetch}},
+      {{vt_u_read1, vt_u_read2, vt_u_read4, vt_u_read8},
+       {vt_u_write1, vt_u_write2, vt_u_write4, vt_u_write8},
+       {vt_u_fetch, vt_u_fetch, vt_u_fetch, vt_u_fetch}}};
   unsigned s = size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : 3;
-  return (uint64_t)(user ? user_stubs : kernel)[access][s];
+  return (uint64_t)stubs[ring_class][access][s];
+}
+
+/* The stack for CPL-1 and CPL-2 stubs: on a supervisor page (their accesses are
+ * supervisor-mode, SDM Vol. 3A 4.6, so a user-page stack would meet SMAP). Its top word
+ * holds vt_s_done, so a RET fetched at CPL 1 or 2 returns. */
+static uint64_t ring_stack[64] __attribute__((aligned(16)));
+#define RING_STACK_RSP ((uint64_t)&ring_stack[56])
+#define USER_STACK_RSP ((uint64_t)__user_stack_top - 64)
+
+static void enter_ring(const volatile struct vt_op* op) {
+  static const uint64_t code[4] = {0, VT_SEL_RING1_CODE | 1, VT_SEL_RING2_CODE | 2, VT_SEL_USER_CODE | 3};
+  const int user = op->cpl == 3;
+  vt_enter_ring(pick_stub(user ? USER_STUBS : SUPERVISOR_STUBS, op->access, op->size), op->address, op->value,
+                PROGRAM->user_rflags, user ? USER_STACK_RSP : RING_STACK_RSP, code[op->cpl & 3]);
 }
 
 /* Runs one operation; returns normally only when it completed at CPL 0. */
@@ -60,11 +81,8 @@ static void run_operation(const volatile struct vt_op* op, volatile struct vt_re
   uint64_t address = op->address, value = op->value;
   switch (op->kind) {
     case VT_OP_ACCESS: {
-      if (op->cpl == 3) {
-        uint64_t rsp = (uint64_t)__user_stack_top - 64;
-        vt_enter_user(pick_stub(1, op->access, op->size), address, value, PROGRAM->user_rflags, rsp);
-      }
-      vt_kernel_stub stub = (vt_kernel_stub)pick_stub(0, op->access, op->size);
+      if (op->cpl != 0) enter_ring(op); /* returns through vt_exception */
+      vt_kernel_stub stub = (vt_kernel_stub)pick_stub(RING0_STUBS, op->access, op->size);
       r->value = stub(address, value);
       break;
     }
@@ -82,6 +100,12 @@ static void run_operation(const volatile struct vt_op* op, volatile struct vt_re
       break;
     case VT_OP_MOV_CR0:
       __asm__ volatile("mov %0, %%cr0" : : "r"(value) : "memory");
+      break;
+    case VT_OP_WRMSR_EFER: /* SDM Vol. 2B WRMSR; Vol. 4 IA32_EFER is MSR C0000080H */
+      __asm__ volatile("wrmsr" : : "c"(0xc0000080u), "a"((uint32_t)value), "d"((uint32_t)(value >> 32)) : "memory");
+      break;
+    case VT_OP_WRPKRU: /* SDM Vol. 2B WRPKRU: ECX and EDX must be 0 */
+      __asm__ volatile("wrpkru" : : "a"((uint32_t)value), "c"(0), "d"(0) : "memory");
       break;
     case VT_OP_INVPCID: {
       /* SDM Vol. 2A INVPCID: 128-bit descriptor {PCID (bits 11:0), linear address}. */
@@ -130,8 +154,8 @@ void harness_main(uint64_t first_op) {
 
   /* The CPL-3 return address for a RET fetched at CPL 3, written through the direct map
    * (a CPL-0 write to the U/S = 1 stack page itself would be subject to SMAP). */
-  uint64_t user_rsp = (uint64_t)__user_stack_top - 64;
-  *direct(program->region_gpa + (user_rsp - VT_HARNESS_LINEAR)) = (uint64_t)vt_u_done;
+  *direct(program->region_gpa + (USER_STACK_RSP - VT_HARNESS_LINEAR)) = (uint64_t)vt_u_done;
+  *(volatile uint64_t*)RING_STACK_RSP = (uint64_t)vt_s_done;
 
   if (first_op == 0) load_memory(program);
   if (program->flags & VT_FLAG_CPUID) {
@@ -178,8 +202,8 @@ void vt_exception(struct vt_frame* frame) {
   volatile struct vt_result* r = current_result;
   uint64_t cr2 = frame->vector == 14 ? vt_read_cr2() : 0;
   int fetch = op->kind == VT_OP_ACCESS && op->access == VT_FETCH;
-  if (frame->vector == 6 && frame->rip == (uint64_t)vt_u_done) {
-    /* The CPL-3 stub finished its access and trapped back. */
+  if (frame->vector == 6 && (frame->rip == (uint64_t)vt_u_done || frame->rip == (uint64_t)vt_s_done)) {
+    /* The CPL-1..3 stub finished its access and trapped back. */
     r->status = VT_COMPLETED;
     r->value = (op->kind == VT_OP_ACCESS && op->access == VT_READ) ? frame->rax : 0;
   } else if (fetch && frame->rip == op->address && !(frame->vector == 14 && cr2 - op->address < 16)) {

@@ -5,6 +5,8 @@
 
 #include "conformance/harness/encoding.hpp"
 #include "conformance/harness/harness_image.hpp"
+#include "conformance/harness/operation_encoding.hpp"
+#include "model/operation_table.hpp"
 #include "conformance/targets/tests/vector_builder.hpp"
 
 namespace vtspec::conformance {
@@ -51,6 +53,91 @@ TEST(HarnessEncoding, HarnessRegionMapsUserStubPageOnlyAsUser) {
   EXPECT_EQ(pte(info.user_begin) & (P | US), P | US);
   EXPECT_EQ(pte(info.entry) & (P | US), P);  // harness code is supervisor-only (SMEP-safe)
   EXPECT_EQ(pte(info.entry) & XD, 0u);       // never XD: reserved when EFER.NXE = 0
+}
+
+// The harness column covers every row of the model's operation table: each kind either has
+// a vt_op code or says why the harness cannot run it.
+TEST(HarnessEncoding, EveryOperationOfTheTableHasAnEncodingOrAReason) {
+  for (const auto& row : model::operation_table()) {
+    SCOPED_TRACE(row.name);
+    const auto* e = harness::operation_encoding(row.kind);
+    ASSERT_NE(e, nullptr);
+    if (e->code == 0) {
+      ASSERT_NE(e->unsupported, nullptr);
+      EXPECT_NE(std::string(e->unsupported), "");
+    }
+  }
+  for (const auto& e : harness::operation_encodings()) {
+    SCOPED_TRACE(model::to_string(e.kind));
+    bool in_table = false;
+    for (const auto& row : model::operation_table()) in_table = in_table || row.kind == e.kind;
+    EXPECT_TRUE(in_table);
+  }
+}
+
+// The records of the new operations as harness_abi.h defines them: WRMSR EFER and WRPKRU
+// carry their value; accesses at CPL 1 and 2 carry the CPL.
+TEST(HarnessEncoding, EncodesControlOperationsAndEveryCpl) {
+  auto v = VectorBuilder("new-ops")
+               .simple(model::OperationKind::wrmsr_efer, 0, 0xd00)
+               .simple(model::OperationKind::wrpkru, 0, 0xc)
+               .simple(model::OperationKind::mov_cr0, 0, 0x80010001)
+               .access(VectorBuilder::linear(0), spec::AccessKind::read, 1)
+               .access(VectorBuilder::linear(0), spec::AccessKind::write, 2, 4, 7)
+               .build();
+  auto e = harness::encode(v.initial, v.operations, {});
+  ASSERT_EQ(e.error, "");
+  ASSERT_EQ(e.encoded.program.size(), sizeof(vt_program_header) + 5 * sizeof(vt_op));
+  vt_op ops[5];
+  std::memcpy(ops, e.encoded.program.data() + sizeof(vt_program_header), sizeof ops);
+  EXPECT_EQ(ops[0].kind, VT_OP_WRMSR_EFER);
+  EXPECT_EQ(ops[0].value, 0xd00u);
+  EXPECT_EQ(ops[1].kind, VT_OP_WRPKRU);
+  EXPECT_EQ(ops[1].value, 0xcu);
+  EXPECT_EQ(ops[2].kind, VT_OP_MOV_CR0);
+  EXPECT_EQ(ops[3].kind, VT_OP_ACCESS);
+  EXPECT_EQ(ops[3].cpl, 1u);
+  EXPECT_EQ(ops[3].access, VT_READ);
+  EXPECT_EQ(ops[4].cpl, 2u);
+  EXPECT_EQ(ops[4].access, VT_WRITE);
+  EXPECT_EQ(ops[4].size, 4u);
+  EXPECT_EQ(ops[4].value, 7u);
+}
+
+// Implicit supervisor-mode accesses and VMX operations are refused with the reason.
+TEST(HarnessEncoding, RejectsImplicitAccessesAndVmxOperationsWithAReason) {
+  auto v = VectorBuilder("implicit").access(VectorBuilder::linear(0), spec::AccessKind::read, 3).build();
+  v.operations[0].access.implicit_supervisor = true;
+  const auto implicit = harness::encode(v.initial, v.operations, {});
+  EXPECT_NE(implicit.error.find("operation 0: implicit supervisor-mode accesses are not generated"), std::string::npos)
+      << implicit.error;
+  auto vmx = VectorBuilder("vmx").simple(model::OperationKind::invept, 0).build();
+  const auto refused = harness::encode(vmx.initial, vmx.operations, {});
+  EXPECT_NE(refused.error.find("invept is not supported by the guest harness: VMX operations"), std::string::npos)
+      << refused.error;
+}
+
+// The guest's GDT has ring-1 and ring-2 code and data descriptors whose DPL is their ring
+// (SDM Vol. 3A 3.4.5: DPL in bits 46:45, type in 43:40) for the IRETQ into those rings.
+TEST(HarnessEncoding, GdtHasDescriptorsForEveryRing) {
+  const vt_info& info = harness::guest_info();
+  ASSERT_GE(info.gdt_limit + 1, VT_SEL_RING2_CODE + 8u);
+  // The guest fills its GDT at its first entry (descriptors.c): the image holds the
+  // descriptor values it writes.
+  auto contains = [&](std::uint64_t descriptor) {
+    for (std::size_t i = 0; i + 8 <= harness::guest_image().size(); ++i) {
+      std::uint64_t v;
+      std::memcpy(&v, harness::guest_image().data() + i, 8);
+      if (v == descriptor) return true;
+    }
+    return false;
+  };
+  const std::pair<std::uint64_t, unsigned> descriptors[] = {{0x00afbb000000ffffull, 1}, {0x00cfb3000000ffffull, 1},
+                                                             {0x00afdb000000ffffull, 2}, {0x00cfd3000000ffffull, 2}};
+  for (const auto& [descriptor, ring] : descriptors) {
+    EXPECT_EQ((descriptor >> 45) & 3, ring);
+    EXPECT_TRUE(contains(descriptor)) << std::hex << descriptor;
+  }
 }
 
 }  // namespace

@@ -1,0 +1,230 @@
+#include "model/operation_table.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace vtspec::model {
+
+namespace {
+
+constexpr std::uint64_t kNoFlush = std::uint64_t{1} << 63;  // SDM Vol. 3A 4.10.4.1
+
+// ---- Fields shared by several rows -------------------------------------------------------
+Field va(Presence presence = Presence::required) {
+  return {.key = "va", .member = Member::linear, .syntax = Syntax::linear, .presence = presence};
+}
+Field size(std::uint64_t fallback, Render render) {
+  return {.key = "size", .member = Member::size, .syntax = Syntax::choice, .fallback = fallback, .render = render,
+          .choices = {1, 2, 4, 8}, .range = "size is 1, 2, 4 or 8"};
+}
+// SDM Vol. 3A 4.6: CPL 3 makes user-mode accesses, CPL 0-2 supervisor-mode ones.
+Field cpl() {
+  return {.key = "cpl", .member = Member::cpl, .syntax = Syntax::choice, .choices = {0, 1, 2, 3}, .range = "cpl is 0..3"};
+}
+// SDM Vol. 3A 4.6: accesses to the GDT, LDT, IDT, TSS (and others) are supervisor-mode
+// whatever the CPL ("implicit supervisor-mode accesses").
+Field implicit() {
+  return {.key = "implicit", .member = Member::implicit, .syntax = Syntax::boolean, .render = Render::unless_fallback};
+}
+Field value(Syntax syntax = Syntax::number, const char* reg = nullptr) {
+  return {.key = "value", .member = Member::value, .syntax = syntax, .presence = Presence::required, .reg = reg};
+}
+Field pcid(Member member = Member::pcid, Render render = Render::always) {
+  return {.key = "pcid", .member = member, .syntax = Syntax::number, .render = render, .max = 0xfff,
+          .range = "a PCID is 12 bits"};
+}
+Field vpid() {
+  return {.key = "vpid", .member = Member::vpid, .syntax = Syntax::number, .max = 0xffff, .range = "a VPID is 16 bits"};
+}
+Field eptp() { return {.key = "eptp", .member = Member::eptp, .syntax = Syntax::number}; }
+Field type(std::vector<std::uint64_t> choices, const char* range) {
+  return {.key = "type", .member = Member::type, .syntax = Syntax::choice, .presence = Presence::required,
+          .choices = std::move(choices), .range = range};
+}
+
+// ---- Descriptions --------------------------------------------------------------------------
+std::string access_suffix(const Operation& op) {
+  return fmt::format(", CPL {}{}", op.access.cpl, op.access.implicit_supervisor ? ", implicit supervisor-mode" : "");
+}
+std::string describe_read(const Operation& op) {
+  return fmt::format("read {} bytes at {:#x}", op.size, op.access.linear) + access_suffix(op);
+}
+std::string describe_write(const Operation& op) {
+  return fmt::format("write {} bytes {:#x} at {:#x}", op.size, op.value, op.access.linear) + access_suffix(op);
+}
+std::string describe_fetch(const Operation& op) { return fmt::format("fetch at {:#x}", op.access.linear) + access_suffix(op); }
+std::string describe_store(const Operation& op) {
+  return fmt::format("store {:#x} to the entry at {:#x}", op.value, op.address);
+}
+std::string describe_invlpg(const Operation& op) { return fmt::format("INVLPG {:#x}", op.address); }
+std::string describe_cr3(const Operation& op) {
+  return fmt::format("MOV CR3 <- {:#x}{}", op.value, (op.value & kNoFlush) ? " (no-flush)" : "");
+}
+std::string describe_cr4(const Operation& op) { return fmt::format("MOV CR4 <- {:#x}", op.value); }
+std::string describe_cr0(const Operation& op) { return fmt::format("MOV CR0 <- {:#x}", op.value); }
+std::string describe_efer(const Operation& op) { return fmt::format("WRMSR IA32_EFER <- {:#x}", op.value); }
+std::string describe_pkru(const Operation& op) { return fmt::format("WRPKRU <- {:#x}", op.value); }
+std::string describe_invpcid(const Operation& op) {
+  return op.type == 0 ? fmt::format("INVPCID type 0, PCID {:#x}, address {:#x}", op.pcid, op.address)
+                      : fmt::format("INVPCID type {}, PCID {:#x}", op.type, op.pcid);
+}
+std::string describe_invvpid(const Operation& op) {
+  return op.type == 0 ? fmt::format("INVVPID type 0, VPID {}, address {:#x}", op.vpid, op.address)
+                      : fmt::format("INVVPID type {}, VPID {}", op.type, op.vpid);
+}
+std::string describe_invept(const Operation& op) { return fmt::format("INVEPT type {}, EPTP {:#x}", op.type, op.eptp); }
+std::string describe_vm_entry(const Operation& op) { return fmt::format("VM entry, VPID {}, EPTP {:#x}", op.vpid, op.eptp); }
+std::string describe_vm_exit(const Operation&) { return "VM exit"; }
+
+// ---- CPU needs -----------------------------------------------------------------------------
+void cr4_needs(const Operation& op, const CpuFeatures& cpu, CpuNeeds& needs) { touch_cr4_features(op.value, cpu, needs); }
+void invpcid_needs(const Operation&, const CpuFeatures& cpu, CpuNeeds& needs) { needs.touch(Feature::invpcid, cpu); }
+// SDM Vol. 4 IA32_EFER: NXE exists only with CPUID.80000001H:EDX.NX [bit 20].
+void efer_needs(const Operation& op, const CpuFeatures& cpu, CpuNeeds& needs) {
+  if (op.value & efer::nxe) needs.touch(Feature::nx, cpu);
+}
+// SDM Vol. 2B WRPKRU: needs CPUID.(EAX=07H,ECX=0H):ECX.PKU [bit 3] (and CR4.PKE = 1).
+void pkru_needs(const Operation&, const CpuFeatures& cpu, CpuNeeds& needs) { needs.touch(Feature::pku, cpu); }
+
+// ---- Rules between fields ------------------------------------------------------------------
+std::string write_fits(const Operation& op, std::string& key) {
+  if (op.size < 8 && (op.value >> (8 * op.size))) {
+    key = "value";
+    return fmt::format("does not fit in {} bytes", op.size);
+  }
+  return {};
+}
+
+std::vector<OperationRow> build_table() {
+  using K = OperationKind;
+  using A = spec::AccessKind;
+  std::vector<OperationRow> t;
+  t.push_back({.name = "read", .kind = K::access, .access = A::read,
+               .fields = {va(), size(8, Render::always), cpl(), implicit()},
+               .sdm = "Vol. 3A 4.6", .describe = describe_read});
+  t.push_back({.name = "write", .kind = K::access, .access = A::write,
+               .fields = {va(), size(8, Render::always), cpl(), implicit(), value()},
+               .sdm = "Vol. 3A 4.6", .describe = describe_write, .check = write_fits});
+  // A fetch executes the bytes at `va` (vectors place a RET there); its size is one byte.
+  t.push_back({.name = "fetch", .kind = K::access, .access = A::fetch,
+               .fields = {va(), size(1, Render::never), cpl()},
+               .sdm = "Vol. 3A 4.6", .describe = describe_fetch});
+  t.push_back({.name = "store_entry", .kind = K::store_entry,
+               .fields = {{.key = "gpa", .member = Member::gpa, .syntax = Syntax::physical,
+                           .presence = Presence::required, .alternative = "entry"},
+                          value()},
+               .sdm = "Vol. 3A 4.10.4", .describe = describe_store});
+  t.push_back({.name = "invlpg", .kind = K::invlpg, .fields = {va()}, .sdm = "Vol. 3A 4.10.4.1",
+               .describe = describe_invlpg});
+  t.push_back({.name = "mov_cr3", .kind = K::mov_cr3,
+               .fields = {value(Syntax::cr3), pcid(Member::cr3_pcid, Render::never),
+                          {.key = "no_flush", .member = Member::cr3_no_flush, .syntax = Syntax::boolean,
+                           .render = Render::unless_fallback}},
+               .sdm = "Vol. 3A 4.10.4.1", .describe = describe_cr3});
+  t.push_back({.name = "mov_cr4", .kind = K::mov_cr4, .fields = {value(Syntax::reg, "cr4")}, .sdm = "Vol. 3A 2.5",
+               .describe = describe_cr4, .needs = cr4_needs});
+  t.push_back({.name = "mov_cr0", .kind = K::mov_cr0, .fields = {value(Syntax::reg, "cr0")}, .sdm = "Vol. 3A 2.5",
+               .describe = describe_cr0});
+  t.push_back({.name = "wrmsr_efer", .kind = K::wrmsr_efer, .fields = {value(Syntax::reg, "efer")},
+               .sdm = "Vol. 4 IA32_EFER", .describe = describe_efer, .needs = efer_needs});
+  t.push_back({.name = "wrpkru", .kind = K::wrpkru,
+               .fields = {{.key = "value", .member = Member::value, .syntax = Syntax::number,
+                           .presence = Presence::required, .max = 0xffffffff, .range = "PKRU is 32 bits"}},
+               .sdm = "Vol. 2B WRPKRU", .describe = describe_pkru, .needs = pkru_needs});
+  t.push_back({.name = "invpcid", .kind = K::invpcid,
+               .fields = {type({0, 1, 2, 3}, "INVPCID types are 0..3 (SDM Vol. 2B INVPCID)"), pcid(),
+                          va(Presence::individual_address)},
+               .sdm = "Vol. 2B INVPCID", .describe = describe_invpcid, .needs = invpcid_needs});
+  t.push_back({.name = "invvpid", .kind = K::invvpid,
+               .fields = {type({0, 1, 2, 3}, "INVVPID types are 0..3 (SDM Vol. 3C 31.3 INVVPID)"), vpid(),
+                           va(Presence::individual_address)},
+               .vmx = true, .sdm = "Vol. 3C 29.4.3.3", .describe = describe_invvpid});
+  t.push_back({.name = "invept", .kind = K::invept,
+               .fields = {type({1, 2}, "INVEPT types are 1 and 2 (SDM Vol. 3C 31.3 INVEPT)"), eptp()},
+               .vmx = true, .sdm = "Vol. 3C 29.4.3.3", .describe = describe_invept});
+  t.push_back({.name = "vm_entry", .kind = K::vm_entry, .fields = {vpid(), eptp()}, .vmx = true,
+               .sdm = "Vol. 3C 27", .describe = describe_vm_entry});
+  t.push_back({.name = "vm_exit", .kind = K::vm_exit, .vmx = true, .sdm = "Vol. 3C 28",
+               .describe = describe_vm_exit});
+  return t;
+}
+
+}  // namespace
+
+std::span<const OperationRow> operation_table() {
+  static const std::vector<OperationRow> table = build_table();
+  return table;
+}
+
+const OperationRow* find_operation(std::string_view name) {
+  for (const auto& row : operation_table())
+    if (name == row.name) return &row;
+  return nullptr;
+}
+
+const OperationRow& row_of(const Operation& op) {
+  for (const auto& row : operation_table())
+    if (row.kind == op.kind && (op.kind != OperationKind::access || row.access == op.access.kind)) return row;
+  throw std::logic_error("operation kind missing from the operation table");
+}
+
+std::string operation_names(bool with_vmx) {
+  std::string out;
+  for (const auto& row : operation_table())
+    if (with_vmx || !row.vmx) out += std::string(out.empty() ? "" : ", ") + row.name;
+  return out;
+}
+
+Operation make_operation(const OperationRow& row) {
+  Operation op;
+  op.kind = row.kind;
+  op.access.kind = row.access;
+  for (const auto& f : row.fields) set_member(op, f.member, f.fallback);
+  return op;
+}
+
+std::string set_member(Operation& op, Member member, std::uint64_t v) {
+  const bool is_access = op.kind == OperationKind::access;
+  switch (member) {
+    case Member::linear: (is_access ? op.access.linear : op.address) = v; break;
+    case Member::size: op.size = static_cast<unsigned>(v); break;
+    case Member::cpl: op.access.cpl = static_cast<unsigned>(v); break;
+    case Member::implicit: op.access.implicit_supervisor = v != 0; break;
+    case Member::value: op.value = v; break;
+    case Member::cr3_pcid:
+      if (v && (op.value & 0xfff)) return "give the PCID in value or in pcid, not both";
+      op.value |= v;
+      break;
+    case Member::cr3_no_flush:
+      if (v) op.value |= kNoFlush;  // absent or false: bit 63 as the value gives it
+      break;
+    case Member::gpa: op.address = v; break;
+    case Member::pcid: op.pcid = v; break;
+    case Member::type: op.type = static_cast<unsigned>(v); break;
+    case Member::vpid: op.vpid = v; break;
+    case Member::eptp: op.eptp = v; break;
+  }
+  return {};
+}
+
+std::uint64_t get_member(const Operation& op, Member member) {
+  switch (member) {
+    case Member::linear: return op.kind == OperationKind::access ? op.access.linear : op.address;
+    case Member::size: return op.size;
+    case Member::cpl: return op.access.cpl;
+    case Member::implicit: return op.access.implicit_supervisor;
+    case Member::value: return op.value;
+    case Member::cr3_pcid: return op.value & 0xfff;
+    case Member::cr3_no_flush: return (op.value & kNoFlush) != 0;
+    case Member::gpa: return op.address;
+    case Member::pcid: return op.pcid;
+    case Member::type: return op.type;
+    case Member::vpid: return op.vpid;
+    case Member::eptp: return op.eptp;
+  }
+  return 0;
+}
+
+}  // namespace vtspec::model

@@ -1,0 +1,104 @@
+// The JSON Schema of vector files (vectors/schema/vector-v1.schema.json) against the
+// operation table (model/operation_table.hpp): every vector operation of the table has its
+// definition in the schema with the same fields, required fields and value sets, and the
+// schema defines no operation the table lacks.
+#include <gtest/gtest.h>
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <set>
+#include <string>
+
+#include "model/operation_table.hpp"
+
+namespace vtspec::vectors {
+namespace {
+
+using model::Presence;
+
+YAML::Node schema() {
+  static const YAML::Node s = YAML::LoadFile(std::string(VTSPEC_SOURCE_DIR) + "/vectors/schema/vector-v1.schema.json");
+  return s;
+}
+
+std::set<std::string> strings(const YAML::Node& list) {
+  std::set<std::string> out;
+  for (const auto& item : list) out.insert(item.as<std::string>());
+  return out;
+}
+
+TEST(OperationTableSchema, OperationNamesAreTheTableRowsWithoutVmx) {
+  std::set<std::string> rows;
+  for (const auto& row : model::operation_table())
+    if (!row.vmx) rows.insert(row.name);
+  const YAML::Node defs = schema()["$defs"];
+  ASSERT_TRUE(defs["operation"]["properties"]["op"]["enum"].IsSequence());
+  EXPECT_EQ(strings(defs["operation"]["properties"]["op"]["enum"]), rows);
+  std::set<std::string> defined;
+  for (const auto& kv : defs) {
+    const std::string key = kv.first.as<std::string>();
+    if (key.rfind("op_", 0) == 0) defined.insert(key.substr(3));
+  }
+  EXPECT_EQ(defined, rows);
+  // One if/then per row dispatches to its definition.
+  std::set<std::string> dispatched;
+  for (const auto& branch : defs["operation"]["allOf"]) {
+    const std::string name = branch["if"]["properties"]["op"]["const"].as<std::string>();
+    EXPECT_EQ(branch["then"]["$ref"].as<std::string>(), "#/$defs/op_" + name);
+    dispatched.insert(name);
+  }
+  EXPECT_EQ(dispatched, rows);
+}
+
+TEST(OperationTableSchema, EveryRowHasItsFieldsRequiredFieldsAndValueSets) {
+  const YAML::Node defs = schema()["$defs"];
+  for (const auto& row : model::operation_table()) {
+    if (row.vmx) continue;
+    SCOPED_TRACE(row.name);
+    const YAML::Node def = defs[std::string("op_") + row.name];
+    ASSERT_TRUE(def.IsDefined() && def.IsMap()) << "schema lacks op_" << row.name;
+    std::set<std::string> keys, required;
+    for (const auto& f : row.fields) {
+      keys.insert(f.key);
+      if (f.alternative) keys.insert(f.alternative);
+      if (f.presence == Presence::required && !f.alternative) required.insert(f.key);
+      const YAML::Node property = def["properties"][f.key];
+      ASSERT_TRUE(property.IsDefined() && property.IsMap()) << "schema lacks field " << f.key;
+      if (f.syntax == model::Syntax::choice) {
+        ASSERT_TRUE(property["enum"].IsSequence()) << f.key;
+        std::set<std::uint64_t> allowed;
+        for (const auto& v : property["enum"]) allowed.insert(v.as<std::uint64_t>());
+        EXPECT_EQ(allowed, std::set<std::uint64_t>(f.choices.begin(), f.choices.end())) << f.key;
+      }
+      if (f.syntax == model::Syntax::boolean) {
+        EXPECT_EQ(property["type"].as<std::string>(), "boolean") << f.key;
+      }
+      if (f.syntax == model::Syntax::reg) {
+        EXPECT_EQ(property["$ref"].as<std::string>(), "#/$defs/register") << f.key;
+      }
+      if (f.alternative) {  // exactly one of the key and its alternative
+        ASSERT_TRUE(def["oneOf"].IsSequence()) << f.key;
+        std::set<std::string> one;
+        for (const auto& branch : def["oneOf"]) {
+          const auto names = strings(branch["required"]);
+          ASSERT_EQ(names.size(), 1u);
+          one.insert(*names.begin());
+        }
+        EXPECT_EQ(one, (std::set<std::string>{f.key, f.alternative}));
+      }
+      if (f.presence == Presence::individual_address) {  // required for type 0, refused otherwise
+        EXPECT_EQ(def["if"]["properties"]["type"]["const"].as<int>(), 0);
+        EXPECT_EQ(strings(def["then"]["required"]), std::set<std::string>{f.key});
+        EXPECT_EQ(strings(def["else"]["not"]["required"]), std::set<std::string>{f.key});
+      }
+    }
+    std::set<std::string> schema_keys;
+    for (const auto& kv : def["properties"]) schema_keys.insert(kv.first.as<std::string>());
+    EXPECT_EQ(schema_keys, keys);
+    EXPECT_EQ(def["required"] ? strings(def["required"]) : std::set<std::string>{}, required);
+  }
+}
+
+}  // namespace
+}  // namespace vtspec::vectors
