@@ -68,6 +68,23 @@ class CountingTarget final : public Target {
   ModelTarget model;
 };
 
+// A real target with given capabilities that must never be asked to run a vector (the
+// runner's skip decision excludes every one).
+class FixedCapabilitiesTarget final : public Target {
+ public:
+  FixedCapabilitiesTarget(std::string name, Capabilities caps) : name_(std::move(name)), caps_(std::move(caps)) {}
+  std::string name() const override { return name_; }
+  const Capabilities& capabilities() override { return caps_; }
+  VectorResult run(const vectors::Vector&) override {
+    ADD_FAILURE() << "the runner ran a vector the capabilities exclude";
+    return {};
+  }
+
+ private:
+  std::string name_;
+  Capabilities caps_;
+};
+
 TEST(Runner, PassesAgreeingVectorsAndReportsADivergence) {
   TempDir dir;
   const std::string good = dir.write("good.yaml", corpus(false));
@@ -149,17 +166,9 @@ TEST(Runner, ResumeAfterAKillRunsOnlyWhatIsMissing) {
 }
 
 TEST(Runner, UnavailableTargetSkipsWithReasonAndExit3) {
-  class Missing final : public Target {
-   public:
-    Missing() { caps.unavailable = "/dev/kvm: No such file or directory"; }
-    std::string name() const override { return "kvm"; }
-    const Capabilities& capabilities() override { return caps; }
-    VectorResult run(const vectors::Vector&) override {
-      ADD_FAILURE() << "the runner ran a vector on an unavailable target";
-      return {};
-    }
-    Capabilities caps;
-  } target;
+  Capabilities caps;
+  caps.unavailable = "/dev/kvm: No such file or directory";
+  FixedCapabilitiesTarget target("kvm", caps);
   TempDir dir;
   const std::string file = dir.write("c.yaml", corpus(false));
   std::ostringstream out;
@@ -174,17 +183,9 @@ TEST(Runner, UnavailableTargetSkipsWithReasonAndExit3) {
 // A real target that can build none of the vectors' CPUs executes nothing: that is exit 3,
 // not a success, and the skips are grouped by reason with their counts.
 TEST(Runner, RealTargetThatExecutesNothingFailsWithGroupedReasons) {
-  class Small final : public Target {
-   public:
-    Small() { caps.max_maxphyaddr = 35; }  // below every vector's MAXPHYADDR
-    std::string name() const override { return "small"; }
-    const Capabilities& capabilities() override { return caps; }
-    VectorResult run(const vectors::Vector&) override {
-      ADD_FAILURE() << "the runner ran a vector the capabilities exclude";
-      return {};
-    }
-    Capabilities caps;
-  } target;
+  Capabilities caps;
+  caps.max_maxphyaddr = 35;  // below every vector's MAXPHYADDR
+  FixedCapabilitiesTarget target("small", caps);
   TempDir dir;
   const std::string file = dir.write("c.yaml", corpus(false));
   std::ostringstream out;
