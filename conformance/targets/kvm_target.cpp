@@ -249,7 +249,7 @@ kvm_sregs KvmTarget::initial_sregs(const model::GuestRegisters& regs) const {
   s.gdt.limit = static_cast<std::uint16_t>(info.gdt_limit);
   s.idt.base = info.idt;
   s.idt.limit = static_cast<std::uint16_t>(info.idt_limit);
-  s.cr0 = regs.cr0 | model::cr0::pe | model::cr0::pg | 0x10;  // ET
+  s.cr0 = regs.cr0 | model::cr0::pe | model::cr0::pg | model::cr0::et;
   s.cr2 = 0;
   s.cr3 = regs.cr3;
   s.cr4 = regs.cr4;
