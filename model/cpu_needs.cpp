@@ -9,7 +9,7 @@ namespace vtspec::model {
 
 namespace {
 
-constexpr std::uint64_t kPresent = 1, kPageSize = std::uint64_t{1} << 7;  // SDM Vol. 3A Table 4-16
+constexpr std::uint64_t kPresent = spec::bit_at(spec::pte::present), kPageSize = spec::bit_at(spec::pte::page_size);
 constexpr std::uint64_t kPage = 4096;
 
 // The PDPT pages reachable from `root` (present entries only) and whether one of them maps a

@@ -10,21 +10,18 @@
 #include "model/address_space/guest_physical_view.hpp"
 #include "model/address_space/host_physical_memory.hpp"
 #include "model/virtual_cpu.hpp"
+#include "spec/control_registers.hpp"
 #include "spec/ept_walk.hpp"
 #include "spec/paging_walk.hpp"
 
 namespace vtspec::model {
 
-// Architectural bit positions of the registers the model reads (SDM Vol. 3A 2.5, 2.2.1).
-namespace cr0 {
-inline constexpr std::uint64_t pe = 1u << 0, wp = 1u << 16, nw = 1u << 29, cd = 1u << 30, pg = 1u << 31;
-}
-namespace cr4 {
-inline constexpr std::uint64_t pae = 1u << 5, pge = 1u << 7, la57 = 1u << 12, pcide = 1u << 17,
-                               smep = 1u << 20, smap = 1u << 21, pke = 1u << 22, pks = std::uint64_t{1} << 24;
-}
-namespace efer { inline constexpr std::uint64_t sce = 1u << 0, lme = 1u << 8, lma = 1u << 10, nxe = 1u << 11; }
-namespace rflags { inline constexpr std::uint64_t ac = 1u << 18; }
+// The register bits the model reads, defined once in spec/control_registers.hpp.
+namespace cr0 = spec::cr0;
+namespace cr3 = spec::cr3;
+namespace cr4 = spec::cr4;
+namespace efer = spec::efer;
+namespace rflags = spec::rflags;
 
 struct GuestRegisters {
   std::uint64_t cr0 = cr0::pe | cr0::pg | cr0::wp;

@@ -1,6 +1,11 @@
 // Guest-physical-address translation through EPT, SDM Vol. 3C 29.3.2 (translation),
-// 29.3.3.1 (misconfigurations), 29.3.3.2 (violations), 29.3.5 (accessed and dirty flags)
-// and Table 28-7 (exit qualification for EPT violations).
+// 29.3.3.1 (misconfigurations), 29.3.3.2 (violations) and 29.3.5 (accessed and dirty flags).
+//
+// The walk is a pure translation: it returns either the translation or what failed - a
+// misconfiguration with its cause, or a violation with the access and the rights the entries
+// grant - and nothing about how a VMM is told. The VM-exit qualification of a violation
+// (Table 28-7) is a separate rule, spec/ept_violation_qualification.hpp, so a walk of
+// EPT-format tables serves wherever such tables are walked.
 #pragma once
 
 #include "spec/ept_entry.hpp"
@@ -14,32 +19,48 @@ struct EptShape {
   EptCapabilities caps;
 };
 
-// One guest-physical access as EPT sees it.
+// One guest-physical access as EPT sees it: the kind of access the rights are checked
+// against (29.3.3.2).
 template <class D>
 struct EptAccess {
   using B = typename D::Bool;
-  using W = typename D::Word;
   B read = D::truth(true);
   B write = D::truth(false);
   B fetch = D::truth(false);
-  // A locked read-modify-write (an accessed/dirty update of a guest paging-structure entry
-  // without EPT A/D): Table 28-7 says bit 1 is set and bit 0 is implementation-specific.
-  B read_modify_write = D::truth(false);
-  B linear_valid = D::truth(true);      // qualification bit 7
-  B to_final_translation = D::truth(true);  // bit 8: the access is to the linear translation, not to a paging structure
-  // Facts about the guest linear translation, for MBEC (29.3.3.2) and bits 11:9.
+  // With mode-based execute control a fetch is checked against bit 10 when the linear
+  // address is user-mode and bit 2 when it is supervisor-mode (29.3.3.2).
   B linear_user = D::truth(false);
-  B linear_writable = D::truth(false);
-  B linear_exec_disabled = D::truth(false);
 };
 
-namespace ept_qualification {
-inline constexpr unsigned read = 0, write = 1, fetch = 2;
-inline constexpr unsigned readable = 3, writable = 4, executable = 5, user_executable = 6;
-inline constexpr unsigned linear_valid = 7, final_translation = 8;
-inline constexpr unsigned linear_user = 9, linear_writable = 10, linear_exec_disabled = 11;
-}  // namespace ept_qualification
+// What the entries a walk read allow: the AND of bits 0, 1, 2 and 10 over every entry
+// read, a not-present one included (it contributes zeros).
+template <class D>
+struct EptRights {
+  using B = typename D::Bool;
+  B readable = D::truth(true);
+  B writable = D::truth(true);
+  B executable = D::truth(true);
+  B user_executable = D::truth(true);
+};
 
+// Why a walk ended in an EPT misconfiguration (29.3.3.1), of the misconfigured entry - the
+// last one read. Several causes may hold in the one entry.
+template <class D>
+struct EptMisconfiguration {
+  using B = typename D::Bool;
+  using W = typename D::Word;
+  B reserved_bit = D::truth(false);              // a reserved bit is set
+  B write_without_read = D::truth(false);        // bit 1 set, bit 0 clear
+  B execute_only_unsupported = D::truth(false);  // bit 0 clear, execute set, no capability
+  B memory_type = D::truth(false);               // a leaf with memory type 2, 3 or 7
+  W level = D::word(0);
+};
+
+// The result of a walk, a tagged union: exactly one of `translated`, `violation` and
+// `misconfig` holds. A translation has `physical` and `leaf_level`; a violation has the
+// `access` it refused, the `rights` it was checked against and `not_present`; a
+// misconfiguration has `misconfiguration`. The per-level records say which entries were
+// read and what the accessed/dirty rules of 29.3.5 do with them.
 template <class D>
 struct EptWalk {
   using W = typename D::Word;
@@ -48,10 +69,11 @@ struct EptWalk {
   B violation;
   B misconfig;
   W physical;
-  W qualification;            // valid for a violation
-  W qualification_undefined;  // bits whose value the SDM leaves to the implementation
   W leaf_level;
-  B readable, writable, executable, user_executable;  // AND over the entries used
+  EptAccess<D> access;
+  EptRights<D> rights;
+  B not_present;              // violation: an entry was not present (else the rights refused the access)
+  EptMisconfiguration<D> misconfiguration;
   PerLevel<W> entry_address;
   PerLevel<W> entry;
   PerLevel<B> read;
@@ -59,13 +81,12 @@ struct EptWalk {
   B sets_dirty;
   PerLevel<B> may_set_accessed;
 
-  EptWalk()
+  explicit EptWalk(const EptAccess<D>& a)
       : translated(D::truth(false)), violation(D::truth(false)), misconfig(D::truth(false)),
-        physical(D::word(0)), qualification(D::word(0)), qualification_undefined(D::word(0)),
-        leaf_level(D::word(0)), readable(D::truth(true)), writable(D::truth(true)),
-        executable(D::truth(true)), user_executable(D::truth(true)), entry_address(D::word(0)),
-        entry(D::word(0)), read(D::truth(false)), sets_accessed(D::truth(false)),
+        physical(D::word(0)), leaf_level(D::word(0)), access(a), not_present(D::truth(false)),
+        entry_address(D::word(0)), entry(D::word(0)), read(D::truth(false)), sets_accessed(D::truth(false)),
         sets_dirty(D::truth(false)), may_set_accessed(D::truth(false)) {}
+  EptWalk() : EptWalk(EptAccess<D>{}) {}
 };
 
 // EPT memory is host-physical and is read directly: `read_host(address, level, active)`.
@@ -75,7 +96,7 @@ EptWalk<D> walk_ept(const EptShape& shape, const typename D::Word& eptp_value,
                     HostMemory& memory) {
   using W = typename D::Word;
   using B = typename D::Bool;
-  EptWalk<D> w;
+  EptWalk<D> w(access);
   const unsigned maxphyaddr = shape.caps.maxphyaddr;
   const std::uint64_t frame = frame_mask(maxphyaddr);
   const bool mbec = shape.caps.mode_based_execute;
@@ -84,6 +105,9 @@ EptWalk<D> walk_ept(const EptShape& shape, const typename D::Word& eptp_value,
   B active = D::truth(true);
   B not_present = D::truth(false);
   B misconfig = D::truth(false);
+  // Per level: was this entry read and misconfigured, and which conditions of 29.3.3.1 hold.
+  PerLevel<B> misconfigured_here(D::truth(false));
+  PerLevel<EptMisconfiguration<D>> conditions{EptMisconfiguration<D>{}};
   B leaf_seen = D::truth(false);
 
   for (unsigned level = shape.levels; level >= 1; --level) {
@@ -119,14 +143,20 @@ EptWalk<D> walk_ept(const EptShape& shape, const typename D::Word& eptp_value,
 
     not_present = not_present || (active && !present);
     misconfig = misconfig || (active && bad);
+    misconfigured_here[level] = active && bad;
+    conditions[level].reserved_bit = has_reserved;
+    conditions[level].write_without_read = write_without_read;
+    conditions[level].execute_only_unsupported = unsupported_execute_only;
+    conditions[level].memory_type = bad_type;
     const B used = active && present && !bad;
     w.may_set_accessed[level] = used;
     // Access rights are the AND over every entry the translation reads, including a
-    // not-present one (which contributes zeros) - Table 28-7 bits 3-6.
-    w.readable = w.readable && (!active || r);
-    w.writable = w.writable && (!active || wr);
-    w.executable = w.executable && (!active || x);
-    w.user_executable = w.user_executable && (!active || xu);
+    // not-present one (which contributes zeros).
+    EptRights<D>& rights = w.rights;
+    rights.readable = rights.readable && (!active || r);
+    rights.writable = rights.writable && (!active || wr);
+    rights.executable = rights.executable && (!active || x);
+    rights.user_executable = rights.user_executable && (!active || xu);
 
     const B is_leaf = used && leaf;
     const std::uint64_t offset = (std::uint64_t{1} << index_shift(level)) - 1;
@@ -140,31 +170,27 @@ EptWalk<D> walk_ept(const EptShape& shape, const typename D::Word& eptp_value,
 
   // 29.3.3.2: with MBEC a fetch needs bit 2 for a supervisor-mode linear address and
   // bit 10 for a user-mode one; without it, bit 2.
-  const B may_execute = mbec ? D::ite(access.linear_user, w.user_executable, w.executable) : w.executable;
-  const B rights_ok = (!access.read || w.readable) && (!access.write || w.writable) && (!access.fetch || may_execute);
+  const EptRights<D>& rights = w.rights;
+  const B may_execute = mbec ? D::ite(access.linear_user, rights.user_executable, rights.executable) : rights.executable;
+  const B rights_ok = (!access.read || rights.readable) && (!access.write || rights.writable) && (!access.fetch || may_execute);
   w.misconfig = misconfig;
   w.violation = !misconfig && (not_present || (leaf_seen && !rights_ok));
+  w.not_present = !misconfig && not_present;
   w.translated = leaf_seen && !misconfig && rights_ok;
 
-  namespace q = ept_qualification;
-  const auto flag = [](const B& b, unsigned n) { return D::shift_left(D::from_bool(b), n); };
-  W qual = flag(access.read, q::read) | flag(access.write, q::write) | flag(access.fetch, q::fetch);
-  qual = qual | flag(w.readable, q::readable) | flag(w.writable, q::writable) | flag(w.executable, q::executable);
-  if (mbec) qual = qual | flag(w.user_executable, q::user_executable);
-  qual = qual | flag(access.linear_valid, q::linear_valid);
-  qual = qual | flag(access.linear_valid && access.to_final_translation, q::final_translation);
-  const B advanced = D::truth(shape.caps.advanced_exit_info) && access.linear_valid && access.to_final_translation;
-  qual = qual | flag(advanced && access.linear_user, q::linear_user) |
-         flag(advanced && access.linear_writable, q::linear_writable) |
-         flag(advanced && access.linear_exec_disabled, q::linear_exec_disabled);
-  w.qualification = D::ite(w.violation, qual, D::word(0));
-  // Bit 0 of a read-modify-write is implementation-specific (Table 28-7, note to bit 0);
-  // bits 11:9 are undefined when bit 8 is clear (paging-structure access).
-  const W rmw_read_bit = D::ite(access.read_modify_write, D::word(bit_at(q::read)), D::word(0));
-  const W advanced_undefined =
-      D::ite(access.to_final_translation || !D::truth(shape.caps.advanced_exit_info), D::word(0),
-             D::word(bit_range(11, 9)));
-  w.qualification_undefined = D::ite(w.violation, rmw_read_bit | advanced_undefined, D::word(0));
+  // The cause, of the one entry that was both read and misconfigured (the walk stops there).
+  // Built after the walk so that its terms follow the walk's own.
+  EptMisconfiguration<D>& cause = w.misconfiguration;
+  for (unsigned level = shape.levels; level >= 1; --level) {
+    const B here = misconfigured_here[level];
+    const EptMisconfiguration<D>& found = conditions[level];
+    cause.reserved_bit = cause.reserved_bit || (here && found.reserved_bit);
+    cause.write_without_read = cause.write_without_read || (here && found.write_without_read);
+    cause.execute_only_unsupported = cause.execute_only_unsupported || (here && found.execute_only_unsupported);
+    cause.memory_type = cause.memory_type || (here && found.memory_type);
+    cause.level = D::ite(here, D::word(level), cause.level);
+    if (level == 1) break;
+  }
 
   // 29.3.5: with EPTP[6] = 1 a successful translation marks every entry used accessed,
   // and a write marks the leaf dirty.

@@ -17,6 +17,7 @@
 #include <array>
 #include <optional>
 
+#include "spec/control_registers.hpp"
 #include "spec/tlb_tags.hpp"
 
 namespace vtspec::spec {
@@ -86,11 +87,6 @@ struct InvalidationRequest {
   B pcide = D::truth(false);         // CR4.PCIDE when the operation executes
 };
 
-namespace cr_bits {
-inline constexpr unsigned cr0_pg = 31, cr4_pae = 5, cr4_pge = 7, cr4_pcide = 17, cr4_smep = 20;
-inline constexpr unsigned cr3_no_flush = 63;
-}  // namespace cr_bits
-
 template <class D>
 InvalidationScope<D> required_invalidation(const InvalidationRequest<D>& r) {
   using B = typename D::Bool;
@@ -117,7 +113,7 @@ InvalidationScope<D> required_invalidation(const InvalidationRequest<D>& r) {
     case InvalidationKind::mov_cr3: {
       // 4.10.4.1: PCIDE = 0 - everything of PCID 000H except global pages. PCIDE = 1 - the
       // PCID in bits 11:0 of the *new* value, except global pages, unless bit 63 is set.
-      const B no_flush = r.pcide && D::bit(r.new_value, cr_bits::cr3_no_flush);
+      const B no_flush = r.pcide && D::any(r.new_value, cr3::no_flush);
       guest_instruction(!no_flush);
       s.pcid = D::ite(r.pcide, r.new_value & D::word(0xfff), D::word(0));
       s.keep_global = yes;
@@ -127,18 +123,18 @@ InvalidationScope<D> required_invalidation(const InvalidationRequest<D>& r) {
       // 4.10.4.1: all PCIDs and globals when PGE changes or PCIDE goes 1 -> 0; the current
       // PCID (globals included) when PAE changes or SMEP goes 0 -> 1. SMAP, PKE, PKS, WP
       // need nothing: rights are checked at use against the current control bits.
-      const auto bit = [](const typename D::Word& w, unsigned n) { return D::bit(w, n); };
-      const B all = (bit(r.old_value, cr_bits::cr4_pge) != bit(r.new_value, cr_bits::cr4_pge)) ||
-                    (bit(r.old_value, cr_bits::cr4_pcide) && !bit(r.new_value, cr_bits::cr4_pcide));
-      const B current = (bit(r.old_value, cr_bits::cr4_pae) != bit(r.new_value, cr_bits::cr4_pae)) ||
-                        (!bit(r.old_value, cr_bits::cr4_smep) && bit(r.new_value, cr_bits::cr4_smep));
+      const auto bit = [](const typename D::Word& w, std::uint64_t mask) { return D::any(w, mask); };
+      const B all = (bit(r.old_value, cr4::pge) != bit(r.new_value, cr4::pge)) ||
+                    (bit(r.old_value, cr4::pcide) && !bit(r.new_value, cr4::pcide));
+      const B current = (bit(r.old_value, cr4::pae) != bit(r.new_value, cr4::pae)) ||
+                        (!bit(r.old_value, cr4::smep) && bit(r.new_value, cr4::smep));
       guest_instruction(all || current);
       s.any_pcid = all;
       break;
     }
     case InvalidationKind::mov_cr0: {
       // 4.10.4.1: everything, all PCIDs and globals, when CR0.PG goes 1 -> 0.
-      const B paging_off = D::bit(r.old_value, cr_bits::cr0_pg) && !D::bit(r.new_value, cr_bits::cr0_pg);
+      const B paging_off = D::any(r.old_value, cr0::pg) && !D::any(r.new_value, cr0::pg);
       guest_instruction(paging_off);
       s.any_pcid = yes;
       break;

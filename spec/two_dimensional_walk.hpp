@@ -8,9 +8,11 @@
 // would find below it; a guest #PF (not-present, reserved bit or access rights) is detected
 // before the final guest-physical address is used, so it preempts an EPT violation on that
 // address. Accessed-flag updates that may happen early are an allowed-outcome choice (see
-// AccessedFlagPolicy).
+// AccessedFlagPolicy). The first EPT fault is reported with the Table 28-7 qualification
+// (ept_violation_qualification.hpp) of the access that caused it.
 #pragma once
 
+#include "spec/ept_violation_qualification.hpp"
 #include "spec/ept_walk.hpp"
 #include "spec/paging_walk.hpp"
 
@@ -27,12 +29,13 @@ struct EptFaultRecord {
       : any(D::truth(false)), misconfig(D::truth(false)), guest_physical(D::word(0)),
         qualification(D::word(0)), qualification_undefined(D::word(0)) {}
 
-  void record_first(const EptWalk<D>& w, const typename D::Word& gpa, const typename D::Bool& happened) {
+  void record_first(const EptWalk<D>& w, const ExitQualification<D>& q, const typename D::Word& gpa,
+                    const typename D::Bool& happened) {
     const typename D::Bool first = happened && (w.violation || w.misconfig) && !any;
     misconfig = D::ite(first, w.misconfig, misconfig);
     guest_physical = D::ite(first, gpa, guest_physical);
-    qualification = D::ite(first, w.qualification, qualification);
-    qualification_undefined = D::ite(first, w.qualification_undefined, qualification_undefined);
+    qualification = D::ite(first, q.value, qualification);
+    qualification_undefined = D::ite(first, q.undefined, qualification_undefined);
     any = any || first;
   }
 };
@@ -49,6 +52,14 @@ struct FreshEptTranslation {
                        HostMemory& memory) {
     return walk_ept<D>(shape, eptp, gpa, access, memory);
   }
+};
+
+// One guest-physical reference of a two-dimensional walk: the access EPT checks and how it
+// arose (for the qualification of a violation).
+template <class D>
+struct EptReference {
+  EptAccess<D> access;
+  EptAccessOrigin<D> origin;
 };
 
 template <class D, class HostMemory, class Observer = NoObserver, class Source = FreshEptTranslation>
@@ -79,27 +90,28 @@ struct EptTranslatingPort {
     }
   }
 
-  EptWalk<D> translate(const W& gpa, const EptAccess<D>& access, unsigned guest_level, const B& active) {
-    EptWalk<D> w = source.template translate<D>(shape, eptp, gpa, access, guest_level, active, memory);
+  EptWalk<D> translate(const W& gpa, const EptReference<D>& reference, unsigned guest_level, const B& active) {
+    EptWalk<D> w = source.template translate<D>(shape, eptp, gpa, reference.access, guest_level, active, memory);
     if (D::may_be_true(active)) {
       report(w, guest_level, gpa);
       count(w);
       if constexpr (requires { observer.on_ept_walk(w); }) observer.on_ept_walk(w);
     }
-    fault.record_first(w, gpa, active);
+    fault.record_first(w, ept_violation_qualification<D>(shape.caps, w, reference.origin), gpa, active);
     return w;
   }
 
   // 29.3.5: with EPT A/D enabled, guest paging-structure accesses are treated as writes,
   // and a violation on one sets both bits 0 and 1 of the qualification (Table 28-7).
-  EptAccess<D> paging_structure_access(bool update) const {
-    EptAccess<D> a;
+  // Without it an A/D update is a locked read-modify-write (bit 1; bit 0 left open).
+  EptReference<D> paging_structure_access(bool update) const {
+    EptReference<D> r;
     const B ad = D::bit(eptp, eptp::accessed_dirty);
-    a.read = update ? ad : D::truth(true);
-    a.write = update ? D::truth(true) : ad;
-    a.read_modify_write = update ? !ad : D::truth(false);
-    a.to_final_translation = D::truth(false);
-    return a;
+    r.access.read = update ? ad : D::truth(true);
+    r.access.write = update ? D::truth(true) : ad;
+    r.origin.read_modify_write = update ? !ad : D::truth(false);
+    r.origin.to_final_translation = D::truth(false);
+    return r;
   }
 
   PortRead<D> read_entry(const W& gpa, unsigned level, const B& active) {
@@ -140,6 +152,21 @@ struct TwoDimensionalWalk {
   unsigned references = 0;   // concrete only
 };
 
+// The access to the final guest-physical address: the guest access's kind (a read unless a
+// write or fetch), from the final translation of a valid linear address whose rights give
+// Table 28-7 bits 11:9.
+template <class D>
+EptReference<D> final_translation_reference(const Access<D>& access, const CombinedRights<D>& linear) {
+  EptReference<D> r;
+  r.access.read = !access.write && !access.fetch;
+  r.access.write = access.write;
+  r.access.fetch = access.fetch;
+  r.access.linear_user = linear.user;
+  r.origin.linear_writable = linear.writable;
+  r.origin.linear_exec_disabled = linear.exec_disabled;
+  return r;
+}
+
 // The composition itself: a guest walk through `guest_port` (usually `ept_port`; a TLB model
 // may wrap it to start from a cached paging-structure entry), then the final guest-physical
 // access through `ept_port`, whose fault record decides the outcome.
@@ -151,13 +178,7 @@ TwoDimensionalWalk<D> compose_two_dimensional(const PagingShape& guest_shape, co
   using B = typename D::Bool;
   PagingWalk<D> guest = walk_paging<D>(guest_shape, ctl, cr3, linear, access, guest_port, policy);
 
-  EptAccess<D> final_access;
-  final_access.read = !access.write && !access.fetch;
-  final_access.write = access.write;
-  final_access.fetch = access.fetch;
-  final_access.linear_user = guest.rights.user;
-  final_access.linear_writable = guest.rights.writable;
-  final_access.linear_exec_disabled = guest.rights.exec_disabled;
+  const EptReference<D> final_access = final_translation_reference<D>(access, guest.rights);
   const B reaches_final = guest.translated;
   EptWalk<D> fin = port.translate(guest.physical, final_access, 0, reaches_final);
 

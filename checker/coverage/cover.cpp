@@ -76,10 +76,8 @@ struct Witness {
 
 // A violation's qualification is in class `c`: the pattern without the bits the SDM leaves
 // open, and exactly those bits open (how Outcome::same_result compares qualifications).
-template <class Walk>
-z3::expr in_violation_class(const OutcomeClass& c, const Walk& w) {
-  return (w.qualification & ~w.qualification_undefined) == S::word(c.value) &&
-         w.qualification_undefined == S::word(c.undefined);
+z3::expr in_violation_class(const OutcomeClass& c, const z3::expr& qualification, const z3::expr& undefined) {
+  return (qualification & ~undefined) == S::word(c.value) && undefined == S::word(c.undefined);
 }
 
 // Ask Z3 for a state in class `c`.
@@ -126,14 +124,15 @@ Verdict find_witness(const OutcomeClass& c, unsigned timeout_ms, Witness& out, s
         spec::EptTranslatingPort<S, SymbolicMemory> port{setup.ept_shape, alone.eptp, ept_memory, none, {}, 0};
         z3::expr some = S::truth(false);
         for (bool update : {false, true}) {
-          const auto one = spec::walk_ept<S>(setup.ept_shape, alone.eptp, alone.gpa, port.paging_structure_access(update),
-                                             ept_memory);
-          some = some || (one.violation && in_violation_class(c, one));
+          const auto reference = port.paging_structure_access(update);
+          const auto one = spec::walk_ept<S>(setup.ept_shape, alone.eptp, alone.gpa, reference.access, ept_memory);
+          const auto q = spec::ept_violation_qualification<S>(setup.ept_shape.caps, one, reference.origin);
+          some = some || (one.violation && in_violation_class(c, q.value, q.undefined));
         }
         const Verdict single = discharge(alone.well_formed(setup.ept_shape), !some, timeout_ms, m, reason);
         if (single != Verdict::counterexample) return single;
         const spec::TwoDimensionalWalk<S> w = setup.walk(Mutation::none);
-        const z3::expr goal = w.ept_violation && in_violation_class(c, w);
+        const z3::expr goal = w.ept_violation && in_violation_class(c, w.qualification, w.qualification_undefined);
         const Verdict v = discharge(setup.well_formed() && guest_frames_apart(setup.memory), !goal, timeout_ms, m, reason);
         if (v != Verdict::counterexample) return v;
         const Counterexample found = setup.counterexample(*m, c.id);
@@ -153,7 +152,8 @@ Verdict find_witness(const OutcomeClass& c, unsigned timeout_ms, Witness& out, s
       }
       const auto w = spec::walk_ept<S>(shape, u.eptp, u.gpa, u.access, memory);
       z3::expr goal = S::truth(false);
-      if (c.family == OutcomeClass::ept_violation) goal = w.violation && in_violation_class(c, w);
+      const auto q = spec::ept_violation_qualification<S>(shape.caps, w, u.origin);
+      if (c.family == OutcomeClass::ept_violation) goal = w.violation && in_violation_class(c, q.value, q.undefined);
       if (c.family == OutcomeClass::ept_accessed) goal = w.translated && w.sets_accessed[static_cast<unsigned>(c.value)];
       if (c.family == OutcomeClass::ept_dirty) goal = w.translated && w.sets_dirty;
       if (c.family == OutcomeClass::ept_misconfig) {

@@ -12,6 +12,7 @@
 #include "checker/declarative/linear_translation.hpp"
 #include "spec/domain.hpp"
 #include "spec/ept_pointer.hpp"  // EptCapabilities: a plain record of IA32_VMX_EPT_VPID_CAP bits
+#include "spec/ept_violation_qualification.hpp"  // EptAccessOrigin: a plain record of how it arose
 #include "spec/ept_walk.hpp"     // EptAccess: a plain record describing the access
 
 namespace vtspec::checker::declarative {
@@ -49,7 +50,8 @@ struct EptVerdict {
 template <class D, class Read>
 EptVerdict<D> translate_guest_physical(unsigned levels, const spec::EptCapabilities& caps,
                                        const typename D::Word& eptp, const typename D::Word& gpa,
-                                       const spec::EptAccess<D>& access, Read read) {
+                                       const spec::EptAccess<D>& access, const spec::EptAccessOrigin<D>& origin,
+                                       Read read) {
   using B = typename D::Bool;
   using W = typename D::Word;
   const unsigned m = caps.maxphyaddr;
@@ -118,16 +120,16 @@ EptVerdict<D> translate_guest_physical(unsigned levels, const spec::EptCapabilit
 
   // Table 28-7.
   const auto set_if = [](const B& b, unsigned n) { return D::ite(b, D::word(std::uint64_t{1} << n), D::word(0)); };
-  const B advanced = D::truth(caps.advanced_exit_info) && access.linear_valid && access.to_final_translation;
+  const B advanced = D::truth(caps.advanced_exit_info) && origin.linear_valid && origin.to_final_translation;
   W q = set_if(access.read, 0) | set_if(access.write, 1) | set_if(access.fetch, 2) |
         set_if(all_r, 3) | set_if(all_w, 4) | set_if(all_x, 5) | set_if(D::truth(mbec) && all_xu, 6) |
-        set_if(access.linear_valid, 7) | set_if(access.linear_valid && access.to_final_translation, 8) |
-        set_if(advanced && access.linear_user, 9) | set_if(advanced && access.linear_writable, 10) |
-        set_if(advanced && access.linear_exec_disabled, 11);
+        set_if(origin.linear_valid, 7) | set_if(origin.linear_valid && origin.to_final_translation, 8) |
+        set_if(advanced && access.linear_user, 9) | set_if(advanced && origin.linear_writable, 10) |
+        set_if(advanced && origin.linear_exec_disabled, 11);
   // Bit 0 for the locked read-modify-write of an A/D update without EPT A/D is
   // implementation-specific; bits 11:9 are undefined for an access to a paging structure.
-  W undefined = set_if(access.read_modify_write, 0) |
-                D::ite(D::truth(caps.advanced_exit_info) && access.linear_valid && !access.to_final_translation,
+  W undefined = set_if(origin.read_modify_write, 0) |
+                D::ite(D::truth(caps.advanced_exit_info) && origin.linear_valid && !origin.to_final_translation,
                        D::word(0xe00), D::word(0));
   v.qualification = D::ite(v.violation, q, D::word(0));
   v.qualification_undefined = D::ite(v.violation, undefined, D::word(0));

@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 
 #include "checker/generate/draft.hpp"
+#include "spec/control_registers.hpp"
+#include "spec/paging_entry.hpp"
 
 namespace vtspec::generate {
 
@@ -16,8 +18,8 @@ constexpr std::uint64_t kPageA = 0x8000000000ull;  // PML4 slot 1
 constexpr std::uint64_t kPageB = 0x8000001000ull;
 constexpr std::uint64_t kOld = kDataAt, kNew = kDataAt + 0x1000, kOldB = kDataAt + 0x2000, kNewB = kDataAt + 0x3000;
 constexpr std::uint64_t kLeaf = 0x67;        // P, RW, US, A, D
-constexpr std::uint64_t kGlobal = 1u << 8;   // G
-constexpr std::uint64_t kPcidCr4 = (1u << 5) | (1u << 17);  // PAE, PCIDE
+constexpr std::uint64_t kGlobal = spec::bit_at(spec::pte::global);
+constexpr std::uint64_t kPcidCr4 = spec::cr4::pae | spec::cr4::pcide;
 
 struct Setup {
   bool global_a = false;   // page A is global (G = 1, CR4.PGE = 1)

@@ -1,7 +1,7 @@
 // Obligation "ept-classification": for every EPT entry pattern at every level, every valid
 // EPTP (memory type, A/D enable, root) and every access (read/write/fetch, locked
 // read-modify-write, paging-structure or final, the linear facts of Table 28-7 bits 9-11),
-// spec/ept_walk.hpp classifies exactly as the declarative transcription of SDM 29.3.3.1
+// spec/ept_walk.hpp with spec/ept_violation_qualification.hpp classifies exactly as the declarative transcription of SDM 29.3.3.1
 // (misconfiguration) and 29.3.3.2 (violation) does, with the same qualification in every
 // defined bit and the same set of implementation-specific bits, the same host-physical
 // address, and the same accessed/dirty effects (29.3.5).
@@ -49,14 +49,15 @@ ObligationResult prove_ept_classification(const ProveOptions& o) {
       SymbolicMemory memory("memory");
       spec::EptWalk<S> w = spec::walk_ept<S>(shape, u.eptp, u.gpa, u.access, memory);
       mutants::apply_ept_mutation<S>(o.mutation, w, levels);
+      const spec::ExitQualification<S> q = spec::ept_violation_qualification<S>(shape.caps, w, u.origin);
       SymbolicMemory declared_memory(memory.contents);
-      const auto d = declarative::translate_guest_physical<S>(levels, shape.caps, u.eptp, u.gpa, u.access,
+      const auto d = declarative::translate_guest_physical<S>(levels, shape.caps, u.eptp, u.gpa, u.access, u.origin,
                                                               [&](const z3::expr& a) { return declared_memory.read(a); });
-      const z3::expr undefined = w.qualification_undefined | d.qualification_undefined;
+      const z3::expr undefined = q.undefined | d.qualification_undefined;
       z3::expr claim = w.misconfig == d.misconfig && w.violation == d.violation && w.translated == d.translated &&
                        z3::implies(w.translated, w.physical == d.physical) &&
-                       ((w.qualification ^ d.qualification) & ~undefined) == S::word(0) &&
-                       w.qualification_undefined == d.qualification_undefined && w.sets_dirty == d.sets_dirty;
+                       ((q.value ^ d.qualification) & ~undefined) == S::word(0) &&
+                       q.undefined == d.qualification_undefined && w.sets_dirty == d.sets_dirty;
       for (unsigned level = 1; level <= levels; ++level) claim = claim && w.sets_accessed[level] == d.sets_accessed[level];
       // All accesses; on a counterexample, prefer one among the accesses the final step of a
       // two-dimensional walk makes, which the model can replay.
@@ -74,7 +75,7 @@ ObligationResult prove_ept_classification(const ProveOptions& o) {
         const bool replayable = ept_counterexample_state(*m, u, shape, memory, c.state, c.access);
         fill_memory(*m, declared_memory, c.state);
         c.explanation = fmt::format("GPA {:#x}: {}; {}{}", eval_u64(*m, u.gpa),
-                                    describe(*m, "walker", w.misconfig, w.violation, w.qualification),
+                                    describe(*m, "walker", w.misconfig, w.violation, q.value),
                                     describe(*m, "SDM", d.misconfig, d.violation, d.qualification),
                                     replayable ? "" : " (a paging-structure access: replay is approximate)");
         r.counterexample = c;

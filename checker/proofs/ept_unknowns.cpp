@@ -10,12 +10,12 @@ EptUnknowns::EptUnknowns(const std::string& p)
   access.read = b("access.read");
   access.write = b("access.write");
   access.fetch = b("access.fetch");
-  access.read_modify_write = b("access.rmw");
-  access.linear_valid = b("access.linear_valid");
-  access.to_final_translation = b("access.final");
+  origin.read_modify_write = b("access.rmw");
+  origin.linear_valid = b("access.linear_valid");
+  origin.to_final_translation = b("access.final");
   access.linear_user = b("access.linear_user");
-  access.linear_writable = b("access.linear_writable");
-  access.linear_exec_disabled = b("access.linear_xd");
+  origin.linear_writable = b("access.linear_writable");
+  origin.linear_exec_disabled = b("access.linear_xd");
 }
 
 z3::expr EptUnknowns::well_formed(const spec::EptShape& shape) const {
@@ -26,13 +26,13 @@ z3::expr EptUnknowns::well_formed(const spec::EptShape& shape) const {
                 (eptp & S::word(~(frame | 0xffull))) == S::word(0);
   if (!shape.caps.accessed_dirty) ok = ok && !S::bit(eptp, 6);
   ok = ok && (gpa & S::word(~((std::uint64_t{1} << shape.caps.maxphyaddr) - 1))) == S::word(0);
-  return ok && z3::implies(!access.linear_valid, access.to_final_translation) && (access.read || access.write || access.fetch);
+  return ok && z3::implies(!origin.linear_valid, origin.to_final_translation) && (access.read || access.write || access.fetch);
 }
 
 z3::expr EptUnknowns::final_translation() const {
-  return access.linear_valid && access.to_final_translation && !access.read_modify_write &&
+  return origin.linear_valid && origin.to_final_translation && !origin.read_modify_write &&
          (access.read == (!access.write && !access.fetch)) && !(access.write && access.fetch) &&
-         !(access.fetch && access.linear_exec_disabled);
+         !(access.fetch && origin.linear_exec_disabled);
 }
 
 bool ept_counterexample_state(const z3::model& m, const EptUnknowns& u, const spec::EptShape& shape,
@@ -75,8 +75,8 @@ bool ept_counterexample_state(const z3::model& m, const EptUnknowns& u, const sp
   // address (gpa & 0xfff) uses index 0 at every level.
   const std::uint64_t upper = 0x27;  // P, RW, US, A
   for (unsigned k = 0; k < 3; ++k) state.memory.write64(guest_frames[k], (guest_base + (k + 1) * 0x1000) | upper);
-  const bool user = eval_bool(m, u.access.linear_user), writable = eval_bool(m, u.access.linear_writable);
-  const bool xd = eval_bool(m, u.access.linear_exec_disabled);
+  const bool user = eval_bool(m, u.access.linear_user), writable = eval_bool(m, u.origin.linear_writable);
+  const bool xd = eval_bool(m, u.origin.linear_exec_disabled);
   state.memory.write64(guest_frames[3], (gpa & ~0xfffull & spec::frame_mask(shape.caps.maxphyaddr)) | 0x61 | (writable ? 2u : 0u) |
                                             (user ? 4u : 0u) | (xd ? std::uint64_t{1} << 63 : 0));
   state.regs.cr3 = guest_base;

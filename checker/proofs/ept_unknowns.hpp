@@ -7,6 +7,7 @@
 #include <string>
 
 #include "checker/proofs/guest_unknowns.hpp"
+#include "spec/ept_violation_qualification.hpp"
 #include "spec/ept_walk.hpp"
 
 namespace vtspec::checker {
@@ -15,6 +16,7 @@ struct EptUnknowns {
   z3::expr eptp;
   z3::expr gpa;
   spec::EptAccess<S> access;
+  spec::EptAccessOrigin<S> origin;  // how the access arose (Table 28-7 bits 0 and 7-11)
   EptUnknowns(const std::string& prefix);
   // SDM 27.2.1.1 (VM entry checks on the EPTP): memory type UC or WB, the walk length
   // `levels`, A/D only when supported, bits 11:8 and 63:M zero. The access: bit 8 of the

@@ -48,11 +48,10 @@ ObligationResult prove_two_dimensional_composition(const ProveOptions& o) {
     final_access.write = s.guest.access.write;
     final_access.fetch = s.guest.access.fetch;
     final_access.linear_user = guest.rights.user;
-    final_access.linear_writable = guest.rights.writable;
-    final_access.linear_exec_disabled = guest.rights.exec_disabled;
     const spec::EptWalk<S> fin = spec::walk_ept<S>(s.ept_shape, s.ept.eptp, guest.physical, final_access, s.memory);
-    const z3::expr ept_permits = (!final_access.read || fin.readable) && (!final_access.write || fin.writable) &&
-                                 (!final_access.fetch || fin.executable);
+    const z3::expr ept_permits = (!final_access.read || fin.rights.readable) &&
+                                 (!final_access.write || fin.rights.writable) &&
+                                 (!final_access.fetch || fin.rights.executable);
 
     const z3::expr success_agrees =
         z3::implies(two.translated, guest.translated && fin.translated && ept_permits && two.physical == fin.physical &&

@@ -83,12 +83,16 @@ class Bindings {
     s.read = truth("ept.read", a.read);
     s.write = truth("ept.write", a.write);
     s.fetch = truth("ept.fetch", a.fetch);
-    s.read_modify_write = truth("ept.rmw", a.read_modify_write);
-    s.linear_valid = truth("ept.linear_valid", a.linear_valid);
-    s.to_final_translation = truth("ept.final", a.to_final_translation);
     s.linear_user = truth("ept.linear_user", a.linear_user);
-    s.linear_writable = truth("ept.linear_writable", a.linear_writable);
-    s.linear_exec_disabled = truth("ept.linear_xd", a.linear_exec_disabled);
+    return s;
+  }
+  spec::EptAccessOrigin<Symbolic> ept_origin(const spec::EptAccessOrigin<Concrete>& o) {
+    spec::EptAccessOrigin<Symbolic> s;
+    s.read_modify_write = truth("ept.rmw", o.read_modify_write);
+    s.linear_valid = truth("ept.linear_valid", o.linear_valid);
+    s.to_final_translation = truth("ept.final", o.to_final_translation);
+    s.linear_writable = truth("ept.linear_writable", o.linear_writable);
+    s.linear_exec_disabled = truth("ept.linear_xd", o.linear_exec_disabled);
     return s;
   }
 
@@ -182,13 +186,19 @@ void expect_same_ept_walk(Comparison& cmp, const spec::EptWalk<Symbolic>& s, con
   cmp.truth("s.violation", s.violation, c.violation);
   cmp.truth("s.misconfig", s.misconfig, c.misconfig);
   cmp.word("s.physical", s.physical, c.physical);
-  cmp.word("s.qualification", s.qualification, c.qualification);
-  cmp.word("s.qualification_undefined", s.qualification_undefined, c.qualification_undefined);
   cmp.word("s.leaf_level", s.leaf_level, c.leaf_level);
-  cmp.truth("s.readable", s.readable, c.readable);
-  cmp.truth("s.writable", s.writable, c.writable);
-  cmp.truth("s.executable", s.executable, c.executable);
-  cmp.truth("s.user_executable", s.user_executable, c.user_executable);
+  cmp.truth("s.rights.readable", s.rights.readable, c.rights.readable);
+  cmp.truth("s.rights.writable", s.rights.writable, c.rights.writable);
+  cmp.truth("s.rights.executable", s.rights.executable, c.rights.executable);
+  cmp.truth("s.rights.user_executable", s.rights.user_executable, c.rights.user_executable);
+  cmp.truth("s.not_present", s.not_present, c.not_present);
+  cmp.truth("s.misconfiguration.reserved_bit", s.misconfiguration.reserved_bit, c.misconfiguration.reserved_bit);
+  cmp.truth("s.misconfiguration.write_without_read", s.misconfiguration.write_without_read,
+            c.misconfiguration.write_without_read);
+  cmp.truth("s.misconfiguration.execute_only_unsupported", s.misconfiguration.execute_only_unsupported,
+            c.misconfiguration.execute_only_unsupported);
+  cmp.truth("s.misconfiguration.memory_type", s.misconfiguration.memory_type, c.misconfiguration.memory_type);
+  cmp.word("s.misconfiguration.level", s.misconfiguration.level, c.misconfiguration.level);
   cmp.truth("s.sets_dirty", s.sets_dirty, c.sets_dirty);
   for (unsigned level = 1; level <= levels; ++level) {
     cmp.truth("s.read[level]", s.read[level], c.read[level], level);
@@ -227,11 +237,12 @@ RC_GTEST_PROP(ConcreteSymbolicAgreement, GuestPagingWalk, ()) {
 RC_GTEST_PROP(ConcreteSymbolicAgreement, EptWalk, ()) {
   const RandomPools pools = *gen_pools();
   const EptInputs ept = *gen_ept_inputs();
-  const auto access = *gen_ept_access();
+  const auto in = *gen_ept_access();
   const std::uint64_t gpa = *gen_guest_physical();
 
   RandomMemory memory{pools, {}, {}};
-  const auto concrete = spec::walk_ept<Concrete>(ept.shape, ept.eptp, gpa, access, memory);
+  const auto concrete = spec::walk_ept<Concrete>(ept.shape, ept.eptp, gpa, in.access, memory);
+  const auto concrete_q = spec::ept_violation_qualification<Concrete>(ept.shape.caps, concrete, in.origin);
   RC_CLASSIFY(concrete.translated, "translated");
   RC_CLASSIFY(concrete.violation, "violation");
   RC_CLASSIFY(concrete.misconfig, "misconfiguration");
@@ -239,9 +250,12 @@ RC_GTEST_PROP(ConcreteSymbolicAgreement, EptWalk, ()) {
   Bindings b;
   SymbolicMemory sym_memory{b.memory(memory)};
   const auto symbolic = spec::walk_ept<Symbolic>(ept.shape, b.word("eptp", ept.eptp), b.word("gpa", gpa),
-                                                 b.ept_access(access), sym_memory);
+                                                 b.ept_access(in.access), sym_memory);
+  const auto symbolic_q = spec::ept_violation_qualification<Symbolic>(ept.shape.caps, symbolic, b.ept_origin(in.origin));
   Comparison cmp;
   expect_same_ept_walk(cmp, symbolic, concrete, ept.shape.levels);
+  cmp.word("qualification", symbolic_q.value, concrete_q.value);
+  cmp.word("qualification undefined", symbolic_q.undefined, concrete_q.undefined);
   cmp.check(b);
 }
 

@@ -81,7 +81,7 @@ RC_GTEST_PROP(PermissionMonotonicity, GuestPagingWalk, ()) {
 RC_GTEST_PROP(PermissionMonotonicity, EptWalk, ()) {
   const RandomPools pools = *gen_pools();
   const EptInputs ept = *gen_ept_inputs();
-  const auto access = *gen_ept_access();
+  const auto access = (*gen_ept_access()).access;
   const std::uint64_t gpa = *gen_guest_physical();
   RandomMemory memory{pools, {}, {}};
   const auto before = spec::walk_ept<Concrete>(ept.shape, ept.eptp, gpa, access, memory);

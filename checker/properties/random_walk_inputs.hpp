@@ -18,6 +18,7 @@
 #include <ostream>
 #include <vector>
 
+#include "spec/ept_violation_qualification.hpp"
 #include "spec/ept_walk.hpp"
 #include "spec/paging_walk.hpp"
 
@@ -266,33 +267,36 @@ inline rc::Gen<EptInputs> gen_ept_inputs() {
   }));
 }
 
-}  // namespace vtspec::checker
+// One guest-physical access as EPT sees it and how it arose (Table 28-7), chosen consistently.
+struct EptAccessInputs {
+  spec::EptAccess<spec::Concrete> access;
+  spec::EptAccessOrigin<spec::Concrete> origin;
+};
 
-namespace vtspec::spec {
-inline std::ostream& operator<<(std::ostream& os, const EptAccess<Concrete>& a) {
-  return os << "read " << a.read << " write " << a.write << " fetch " << a.fetch << " rmw " << a.read_modify_write
-            << " linear_valid " << a.linear_valid << " final " << a.to_final_translation << " linear_user "
+inline std::ostream& operator<<(std::ostream& os, const EptAccessInputs& in) {
+  const auto& a = in.access;
+  const auto& o = in.origin;
+  return os << "read " << a.read << " write " << a.write << " fetch " << a.fetch << " rmw " << o.read_modify_write
+            << " linear_valid " << o.linear_valid << " final " << o.to_final_translation << " linear_user "
             << a.linear_user;
 }
-}  // namespace vtspec::spec
 
-namespace vtspec::checker {
-
-// One guest-physical access as EPT sees it (the flags of EptAccess, chosen consistently).
-inline rc::Gen<spec::EptAccess<spec::Concrete>> gen_ept_access() {
+inline rc::Gen<EptAccessInputs> gen_ept_access() {
   return full_size(rc::gen::exec([] {
-    spec::EptAccess<spec::Concrete> a;
+    EptAccessInputs in;
+    auto& a = in.access;
+    auto& o = in.origin;
     const int kind = *rc::gen::inRange(0, 4);  // read, write, fetch, read-modify-write
     a.read = kind == 0 || kind == 3;
     a.write = kind == 1 || kind == 3;
     a.fetch = kind == 2;
-    a.read_modify_write = kind == 3;
-    a.linear_valid = *rc::gen::inRange(0, 8) != 0;
-    a.to_final_translation = *rc::gen::arbitrary<bool>();
+    o.read_modify_write = kind == 3;
+    o.linear_valid = *rc::gen::inRange(0, 8) != 0;
+    o.to_final_translation = *rc::gen::arbitrary<bool>();
     a.linear_user = *rc::gen::arbitrary<bool>();
-    a.linear_writable = *rc::gen::arbitrary<bool>();
-    a.linear_exec_disabled = *rc::gen::arbitrary<bool>();
-    return a;
+    o.linear_writable = *rc::gen::arbitrary<bool>();
+    o.linear_exec_disabled = *rc::gen::arbitrary<bool>();
+    return in;
   }));
 }
 

@@ -36,7 +36,6 @@ struct GuestPhysicalView {
     spec::EptAccess<Concrete> a;
     a.read = !write;
     a.write = write;
-    a.to_final_translation = false;
     return spec::walk_ept<Concrete>(ept.shape, ept.eptp, gpa, a, host);
   }
   std::uint64_t read_host(std::uint64_t gpa, unsigned /*level*/, bool active) {
@@ -54,6 +53,7 @@ struct GuestPhysicalView {
 struct Composition {
   spec::PagingWalk<Concrete> guest;
   spec::EptWalk<Concrete> final_access;
+  spec::ExitQualification<Concrete> qualification;  // of a violation on the final access
   bool ept_faulted;
   bool all_writable;
 };
@@ -68,10 +68,12 @@ Composition compose(const GuestInputs& in, const EptInputs& ept, RandomMemory& m
   a.write = in.kind == spec::AccessKind::write;
   a.fetch = in.kind == spec::AccessKind::fetch;
   a.linear_user = guest.rights.user;  // selects bit 10 or bit 2 under MBEC
-  a.linear_writable = guest.rights.writable;
-  a.linear_exec_disabled = guest.rights.exec_disabled;
+  spec::EptAccessOrigin<Concrete> origin;  // the final translation of a valid linear address
+  origin.linear_writable = guest.rights.writable;
+  origin.linear_exec_disabled = guest.rights.exec_disabled;
   const auto final_access = spec::walk_ept<Concrete>(ept.shape, ept.eptp, guest.physical, a, memory);
-  return {guest, final_access, view.ept_faulted, view.all_writable};
+  const auto q = spec::ept_violation_qualification<Concrete>(ept.shape.caps, final_access, origin);
+  return {guest, final_access, q, view.ept_faulted, view.all_writable};
 }
 
 struct Inputs {
@@ -131,7 +133,7 @@ RC_GTEST_PROP(TwoDimensionalComposition, WithoutPagingStructureEptFaultsTheResul
   if (two_d.translated) RC_ASSERT(two_d.physical == c.final_access.physical);
   if (two_d.ept_violation) {
     RC_ASSERT(two_d.guest_physical == c.guest.physical);
-    RC_ASSERT(two_d.qualification == c.final_access.qualification);
+    RC_ASSERT(two_d.qualification == c.qualification.value);
   }
 }
 

@@ -8,6 +8,7 @@
 
 #include "conformance/harness/harness_image.hpp"
 #include "conformance/harness/operation_encoding.hpp"
+#include "spec/paging_entry.hpp"
 
 namespace vtspec::conformance::harness {
 namespace {
@@ -15,7 +16,8 @@ namespace {
 // Paging-entry bits the harness's own structures use (SDM Vol. 3A 4.5, Tables 4-14..4-20).
 // No XD bit anywhere: with EFER.NXE = 0 it would be reserved, and the vector decides NXE.
 // No G bit: harness translations may be flushed like any other, they are re-walked.
-constexpr std::uint64_t kPresent = 1, kWritable = 2, kUser = 4, kPageSize = 0x80;
+constexpr std::uint64_t kPresent = spec::bit_at(spec::pte::present), kWritable = spec::bit_at(spec::pte::writable),
+                        kUser = spec::bit_at(spec::pte::user), kPageSize = spec::bit_at(spec::pte::page_size);
 constexpr std::uint64_t kPage = 4096, kLargePage = 2ull << 20, kGiga = 1ull << 30;
 
 // Harness table pages inside the region (VT_TABLES_OFFSET): PDPT, PD, PT, then the

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "spec/paging_entry.hpp"
+
 namespace vtspec::conformance {
 
 namespace {
@@ -11,7 +13,7 @@ namespace {
 using vectors::ExpectedOutcome;
 using vectors::FlagExpectation;
 
-constexpr unsigned kAccessedBit = 5, kDirtyBit = 6;  // SDM Vol. 3A Tables 4-14..4-20
+constexpr unsigned kAccessedBit = spec::pte::accessed, kDirtyBit = spec::pte::dirty;
 
 bool flag_matches(FlagExpectation want, std::uint64_t entry, unsigned bit) {
   const bool set = (entry >> bit) & 1;

@@ -67,8 +67,7 @@ kvm_sregs KvmHarnessVm::boot_sregs(const model::GuestRegisters& regs) const {
   s.gdt.limit = static_cast<std::uint16_t>(info.gdt_limit);
   s.idt.base = info.idt;
   s.idt.limit = static_cast<std::uint16_t>(info.idt_limit);
-  constexpr std::uint64_t kCr0Et = 1u << 4;  // SDM Vol. 3A 2.5: ET is fixed to 1
-  s.cr0 = regs.cr0 | model::cr0::pe | model::cr0::pg | kCr0Et;
+  s.cr0 = regs.cr0 | model::cr0::pe | model::cr0::pg | model::cr0::et;  // ET reads as 1 (Vol. 3A 2.5)
   s.cr2 = 0;
   s.cr3 = regs.cr3;
   s.cr4 = regs.cr4;

@@ -152,7 +152,7 @@ void Processor::apply(const Operation& op, const AllowedOutcome* chosen) {
       break;
     case OperationKind::mov_cr3:
       invalidate_for(op);
-      state_.regs.cr3 = op.value & ~bit_at(spec::cr_bits::cr3_no_flush);  // bit 63 is not stored
+      state_.regs.cr3 = op.value & ~spec::cr3::no_flush;  // bit 63 is not stored
       break;
     case OperationKind::mov_cr4:
       invalidate_for(op);

@@ -39,7 +39,7 @@ spec::CombinedRights<Concrete> rights_through(const spec::PagingWalk<Concrete>& 
 }
 
 EptRights rights_of(const spec::EptWalk<Concrete>& w) {
-  return {w.readable, w.writable, w.executable, w.user_executable};
+  return {w.rights.readable, w.rights.writable, w.rights.executable, w.rights.user_executable};
 }
 
 // Host memory as an EPT walk served by cached EPT information sees it (one mechanism for
@@ -49,8 +49,8 @@ EptRights rights_of(const spec::EptWalk<Concrete>& w) {
 // rights (the AND over the entries it came from) and dirty flag, for a guest-physical
 // paging-structure-cache entry a non-leaf entry with the cached next-table address and
 // accumulated rights; the levels below (only for the latter) come from current memory.
-// spec::walk_ept then decides the access - rights, violation qualification (Table 28-7),
-// accessed/dirty updates of 29.3.5 - exactly as it does for memory.
+// spec::walk_ept then decides the access - rights, violation or not, accessed/dirty updates
+// of 29.3.5 - exactly as it does for memory.
 struct CachedEptMemory {
   const PhysicalMemory* below;  // null: the cached entry is a leaf
   unsigned cached_level;
@@ -96,11 +96,11 @@ spec::EptWalk<Concrete> walk_cached_ept(const MachineState& state, std::uint64_t
 // Do two EPT walks of the same access decide it identically, with the same accessed/dirty
 // effects and the same leaf? Then a cached entry giving `a` adds nothing beside `b`.
 bool same_ept_result(const spec::EptWalk<Concrete>& a, const spec::EptWalk<Concrete>& b) {
+  // Same access, same outcome and rights: the same violation qualification too (Table 28-7
+  // depends on nothing else of the walk).
   if (a.translated != b.translated || a.violation != b.violation || a.misconfig != b.misconfig ||
-      a.physical != b.physical || a.qualification != b.qualification ||
-      a.qualification_undefined != b.qualification_undefined || a.leaf_level != b.leaf_level ||
-      a.readable != b.readable || a.writable != b.writable || a.executable != b.executable ||
-      a.user_executable != b.user_executable || a.sets_dirty != b.sets_dirty)
+      a.physical != b.physical || a.leaf_level != b.leaf_level || rights_of(a) != rights_of(b) ||
+      a.sets_dirty != b.sets_dirty)
     return false;
   const auto visible_accessed = [](const spec::EptWalk<Concrete>& w, unsigned l) {
     return w.sets_accessed[l] || (w.may_set_accessed[l] && w.read[l] && !Concrete::bit(w.entry[l], spec::epte::accessed));

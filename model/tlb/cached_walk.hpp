@@ -59,9 +59,9 @@ CachedWalk run_cached_walk(const CachedWalkInput& in, std::optional<std::size_t>
 
 // The EPT side of an access decided from cached EPT information - a guest-physical mapping,
 // or the EPT part of a combined translation - at `level` mapping `frame`: spec::walk_ept
-// over a memory in which that information is the only leaf, so rights, the violation
-// qualification (Table 28-7) and the dirty-flag update of 29.3.5 follow the same rules as a
-// fresh EPT walk. No entry counts as read; the leaf's address is `leaf_host`.
+// over a memory in which that information is the only leaf, so rights, violation (and with
+// it the Table 28-7 qualification) and the dirty-flag update of 29.3.5 follow the same
+// rules as a fresh EPT walk. No entry counts as read; the leaf's address is `leaf_host`.
 spec::EptWalk<spec::Concrete> ept_walk_from_cache(const MachineState& state, std::uint64_t gpa,
                                                   const spec::EptAccess<spec::Concrete>& access, unsigned level,
                                                   std::uint64_t frame, const EptRights& rights, bool dirty,

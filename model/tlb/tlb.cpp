@@ -208,20 +208,15 @@ AllowedOutcome Tlb::through_tlb(const CachedWalkInput& in, std::size_t index) co
     // 29.4.2: a combined translation holds EPT rights and the EPT dirty state; the final
     // guest-physical access is decided from them as spec::compose_two_dimensional decides it
     // from a fresh EPT walk (same EptAccess), including the qualification of a violation.
-    spec::EptAccess<Concrete> fa;
-    fa.read = !access.write && !access.fetch;
-    fa.write = access.write;
-    fa.fetch = access.fetch;
-    fa.linear_user = e.rights.user;
-    fa.linear_writable = e.rights.writable;
-    fa.linear_exec_disabled = e.rights.exec_disabled;
+    const auto fa = spec::final_translation_reference<Concrete>(access, e.rights);
     const std::uint64_t gpa = e.guest_frame | offset;
-    const auto w = ept_walk_from_cache(state, gpa, fa, e.level, e.frame, e.ept_rights, e.ept_dirty, e.ept_leaf_host);
+    const auto w = ept_walk_from_cache(state, gpa, fa.access, e.level, e.frame, e.ept_rights, e.ept_dirty, e.ept_leaf_host);
     if (!w.translated) {
+      const auto q = spec::ept_violation_qualification<Concrete>(state.ept->caps, w, fa.origin);
       o.kind = OutcomeKind::ept_violation;
       o.guest_physical = gpa;
-      o.qualification = w.qualification;
-      o.qualification_undefined = w.qualification_undefined;
+      o.qualification = q.value;
+      o.qualification_undefined = q.undefined;
       return a;
     }
     // 29.3.5: with EPTP[6] = 1 a write sets the EPT dirty flag of the leaf mapping the page;

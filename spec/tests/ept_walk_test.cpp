@@ -2,6 +2,7 @@
 // values worked out by hand from the SDM.
 #include <gtest/gtest.h>
 
+#include "spec/ept_violation_qualification.hpp"
 #include "spec/ept_walk.hpp"
 #include "spec/paging_control.hpp"
 #include "spec/tests/test_memory.hpp"
@@ -42,17 +43,23 @@ class EptWalkTest : public ::testing::Test {
   }
 };
 
+// The Table 28-7 qualification of an access to the final translation of a valid linear
+// address (bits 7 and 8 set), the accesses these tests make.
+std::uint64_t qualification(const EptShape& shape, const EptWalk<Concrete>& w) {
+  return ept_violation_qualification<Concrete>(shape.caps, w, EptAccessOrigin<Concrete>{}).value;
+}
+
 void expect_misconfig(const EptWalk<Concrete>& w) {
   EXPECT_TRUE(w.misconfig);
   EXPECT_FALSE(w.violation);
   EXPECT_FALSE(w.translated);
 }
 
-void expect_violation(const EptWalk<Concrete>& w, std::uint64_t qualification) {
+void expect_violation(const EptShape& shape, const EptWalk<Concrete>& w, std::uint64_t expected) {
   EXPECT_TRUE(w.violation);
   EXPECT_FALSE(w.misconfig);
   EXPECT_FALSE(w.translated);
-  EXPECT_EQ(w.qualification, qualification);
+  EXPECT_EQ(qualification(shape, w), expected);
 }
 
 TEST_F(EptWalkTest, FourKilobyteTranslation) {
@@ -61,7 +68,7 @@ TEST_F(EptWalkTest, FourKilobyteTranslation) {
   EXPECT_EQ(w.physical, 0x90567u);
   EXPECT_EQ(w.leaf_level, 1u);
   EXPECT_EQ(mem.reads, 4u);
-  EXPECT_EQ(w.qualification, 0u);
+  EXPECT_EQ(qualification(shape, w), 0u);
 }
 
 // ---- misconfigurations (29.3.3.1) -------------------------------------------------------
@@ -91,7 +98,7 @@ TEST_F(EptWalkTest, ExecuteOnlyDependsOnTheCapability) {
   shape.caps.execute_only = true;
   EXPECT_TRUE(walk(AccessKind::fetch).translated);
   // A read needs bit 0: violation; qualification read | executable | linear valid | final.
-  expect_violation(walk(AccessKind::read), qual::read | qual::executable | qual::linear_valid | qual::final_translation);
+  expect_violation(shape, walk(AccessKind::read), qual::read | qual::executable | qual::linear_valid | qual::final_translation);
 }
 
 TEST_F(EptWalkTest, ReservedMemoryTypesInTheLeafAreMisconfigurations) {
@@ -125,7 +132,64 @@ TEST_F(EptWalkTest, AddressBitAboveMaxPhyAddrIsAMisconfiguration) {
 TEST_F(EptWalkTest, NotPresentEntryIsNotAMisconfigurationWhateverElseItHolds) {
   // 29.3.3.1 applies to present entries only (bits 2:0 not 000b).
   mem.set(kPte, (1ull << 50) | (2 << 3) | e::PS);  // bits 2:0 = 000b
-  expect_violation(walk(AccessKind::read), qual::read | qual::linear_valid | qual::final_translation);
+  expect_violation(shape, walk(AccessKind::read), qual::read | qual::linear_valid | qual::final_translation);
+}
+
+TEST_F(EptWalkTest, AMisconfigurationNamesItsCauseAndLevel) {
+  // 29.3.3.1 lists the conditions separately; the walk reports which held, in which entry.
+  mem.set(kPte, 0x90000 | e::W | e::WB);  // write without read, level 1
+  auto w = walk(AccessKind::read);
+  ASSERT_TRUE(w.misconfig);
+  EXPECT_TRUE(w.misconfiguration.write_without_read);
+  EXPECT_FALSE(w.misconfiguration.reserved_bit);
+  EXPECT_FALSE(w.misconfiguration.memory_type);
+  EXPECT_FALSE(w.misconfiguration.execute_only_unsupported);
+  EXPECT_EQ(w.misconfiguration.level, 1u);
+
+  SetUp();
+  mem.set(kPml4e, 0x81000 | kRwx | e::PS);  // Table 29-1: bit 7 of a PML4E is reserved
+  w = walk(AccessKind::read);
+  ASSERT_TRUE(w.misconfig);
+  EXPECT_TRUE(w.misconfiguration.reserved_bit);
+  EXPECT_FALSE(w.misconfiguration.write_without_read);
+  EXPECT_EQ(w.misconfiguration.level, 4u);
+
+  SetUp();
+  mem.set(kPte, 0x90000 | kRwx | (7 << 3));  // memory type 7 in the leaf
+  w = walk(AccessKind::read);
+  ASSERT_TRUE(w.misconfig);
+  EXPECT_TRUE(w.misconfiguration.memory_type);
+  EXPECT_EQ(w.misconfiguration.level, 1u);
+
+  SetUp();
+  shape.caps.execute_only = false;
+  mem.set(kPde, 0x83000 | e::X);  // execute-only without IA32_VMX_EPT_VPID_CAP bit 0
+  w = walk(AccessKind::fetch);
+  ASSERT_TRUE(w.misconfig);
+  EXPECT_TRUE(w.misconfiguration.execute_only_unsupported);
+  EXPECT_EQ(w.misconfiguration.level, 2u);
+}
+
+TEST_F(EptWalkTest, AViolationCarriesTheAccessAndTheRights) {
+  // 29.3.3.2: a write to a page whose PDE grants read and execute only. The rights are the
+  // AND over the four entries: R and X, not W; the entry was present.
+  mem.set(kPde, 0x83000 | e::R | e::X);
+  const auto w = walk(AccessKind::write);
+  ASSERT_TRUE(w.violation);
+  EXPECT_FALSE(w.not_present);
+  EXPECT_TRUE(w.access.write);
+  EXPECT_FALSE(w.access.read);
+  EXPECT_TRUE(w.rights.readable);
+  EXPECT_FALSE(w.rights.writable);
+  EXPECT_TRUE(w.rights.executable);
+
+  mem.set(kPde, 0);  // not present: contributes zeros to every right
+  const auto np = walk(AccessKind::read);
+  ASSERT_TRUE(np.violation);
+  EXPECT_TRUE(np.not_present);
+  EXPECT_FALSE(np.rights.readable);
+  EXPECT_FALSE(np.rights.writable);
+  EXPECT_FALSE(np.rights.executable);
 }
 
 // ---- large pages (Tables 29-2 and 29-4) -------------------------------------------------
@@ -168,18 +232,18 @@ TEST_F(EptWalkTest, NotPresentLeafIsAViolation) {
   mem.set(kPte, 0);
   // Read, nothing readable/writable/executable (the AND includes the not-present entry),
   // guest linear address valid, access to the final translation.
-  expect_violation(walk(AccessKind::read), qual::read | qual::linear_valid | qual::final_translation);  // 0x181
+  expect_violation(shape, walk(AccessKind::read), qual::read | qual::linear_valid | qual::final_translation);  // 0x181
 }
 
 TEST_F(EptWalkTest, WriteToReadOnlyPage) {
   mem.set(kPte, 0x90000 | e::R | e::X | e::WB);
-  expect_violation(walk(AccessKind::write),
+  expect_violation(shape, walk(AccessKind::write),
                    qual::write | qual::readable | qual::executable | qual::linear_valid | qual::final_translation);  // 0x1aa
 }
 
 TEST_F(EptWalkTest, PermissionsInTheQualificationAreTheAndOverAllLevels) {
   mem.set(kPde, 0x83000 | e::R);  // not executable at the PD level
-  expect_violation(walk(AccessKind::fetch),
+  expect_violation(shape, walk(AccessKind::fetch),
                    qual::fetch | qual::readable | qual::linear_valid | qual::final_translation);  // 0x18c
 }
 
@@ -189,7 +253,7 @@ TEST_F(EptWalkTest, ModeBasedExecuteControl) {
   mem.set(kPte, 0x90000 | e::R | e::XU | e::WB);
   for (auto a : {kPml4e, kPdpte, kPde}) mem.set(a, mem.get(a) | e::XU);
   EXPECT_TRUE(walk(AccessKind::fetch, kEptp, /*linear_user=*/true).translated);
-  expect_violation(walk(AccessKind::fetch, kEptp, /*linear_user=*/false),
+  expect_violation(shape, walk(AccessKind::fetch, kEptp, /*linear_user=*/false),
                    qual::fetch | qual::readable | qual::user_exec | qual::linear_valid | qual::final_translation);
 }
 

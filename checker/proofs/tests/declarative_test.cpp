@@ -122,7 +122,7 @@ TEST(EptTranslation, WorkedExamplesOfTable28_7) {
     a.read = read;
     a.write = write;
     a.fetch = fetch;
-    return translate_guest_physical<Concrete>(4, caps, 0x1000 | 6 | (3 << 3), 0x10, a,
+    return translate_guest_physical<Concrete>(4, caps, 0x1000 | 6 | (3 << 3), 0x10, a, spec::EptAccessOrigin<Concrete>{},
                                               [&](std::uint64_t x) { auto it = mem.find(x); return it == mem.end() ? 0 : it->second; });
   };
   EXPECT_TRUE(run(0x2 | (6 << 3), true, false, false).misconfig);   // write-only: 29.3.3.1
