@@ -10,8 +10,6 @@ namespace vtspec::generate {
 
 namespace {
 
-const char* const kLevelNames[] = {"", "pte", "pde", "pdpte", "pml4e"};
-
 struct Scenario {
   const char* id;
   const char* description;
@@ -56,7 +54,7 @@ std::vector<CorpusFile> accessed_dirty() {
     d.state.mappings.push_back(fmt::format("{{ va: {:#x}, pa: {:#x}, size: {}, flags: [{}], upper: [{}] }}", va, pa, sc.size,
                                            sc.leaf, sc.upper));
     d.state.data_page(data);
-    for (unsigned level = 4; level >= leaf; --level) d.entry(kLevelNames[level], entry_address(d.state, va, level));
+    for (unsigned level = 4; level >= leaf; --level) d.entry(entry_key(level), entry_address(d.state, va, level));
     const std::uint64_t at = va + (data - pa);
     std::uint64_t n = 0;
     for (auto [kind, cpl] : sc.ops) {

@@ -2,6 +2,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cctype>
+
 #include <fmt/format.h>
 
 #include "spec/paging_entry.hpp"
@@ -100,6 +102,12 @@ void complete(Draft& d) {
     d.vector.expectations.push_back(std::move(step.expectation));
     d.vector.notes.merge(step.notes);
   }
+}
+
+std::string entry_key(unsigned level) {
+  std::string name = spec::level_name(level);
+  for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return name;
 }
 
 std::uint64_t entry_address(const StateSketch& state, std::uint64_t va, unsigned level) {

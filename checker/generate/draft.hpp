@@ -67,6 +67,10 @@ model::MachineState load_sketch(const StateSketch& state);
 // Load the draft's state and fill its expectations from the model. Throws on a bad draft.
 void complete(Draft& draft);
 
+// The name vectors give the entry at `level` (5 = "pml5e" ... 1 = "pte"): in `entries:` and in
+// a mapping's `set:`/`raw:` (vectors/SCHEMA.md, Entry edits).
+std::string entry_key(unsigned level);
+
 // The guest-physical address of the paging-structure entry at `level` (4 = PML4 ... 1 = PT)
 // that translates `va` in the sketched state (following present entries only).
 std::uint64_t entry_address(const StateSketch& state, std::uint64_t va, unsigned level);

@@ -3,9 +3,11 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <bit>
 #include <cctype>
 #include <functional>
 #include <map>
+#include <optional>
 #include <regex>
 
 #include <fmt/format.h>
@@ -163,6 +165,22 @@ unsigned parse_memory_type(const Context& c, const YAML::Node& node, const std::
   return static_cast<unsigned>(v);
 }
 
+// "PDE", or "EPT PDE" in an EPT mapping (SDM Vol. 3A 4.5, Vol. 3C 29.3.2).
+std::string entry_name(unsigned level, bool ept) {
+  return ept ? fmt::format("EPT {}", spec::level_name(level)) : spec::level_name(level);
+}
+
+// An edit of one entry on a mapping's walk (`set:` or `raw:`), applied once every table is
+// built. Neither may change the entry's address field (vectors/SCHEMA.md, Entry edits).
+struct EntryEdit {
+  bool raw = false;
+  std::uint64_t value = 0;  // set: the bits ORed in; raw: the exact entry
+  YAML::Node where;
+  std::string field;
+  bool same_as(const EntryEdit& o) const { return raw == o.raw && value == o.value; }
+  std::string describe() const { return raw ? fmt::format("raw {:#x}", value) : fmt::format("set (mask {:#x})", value); }
+};
+
 // One mapping, from either the one-line shorthand or the mapping form.
 struct Mapping {
   std::uint64_t from = 0;       // VA or GPA
@@ -171,6 +189,7 @@ struct Mapping {
   std::uint64_t leaf_flags = 0;
   std::uint64_t upper_flags = 0;
   std::map<unsigned, std::uint64_t> level_flags;  // per-level overrides of upper_flags
+  std::map<unsigned, EntryEdit> edits;            // per level: set or raw
   YAML::Node where;
 };
 
@@ -231,11 +250,48 @@ const char* level_key(unsigned level, bool ept) {
   return ept ? eptk[level] : guest[level];
 }
 
+// An entry named as in the SDM, lower case: pml5e, pml4e, pdpte, pde, pte (EPT mappings
+// use the same names, as their per-level flag keys do).
+unsigned entry_level(const Context& c, const YAML::Node& key, const std::string& field) {
+  for (unsigned level = 1; level <= spec::kMaxLevels; ++level)
+    if (upper(key.Scalar()) == spec::level_name(level)) return level;
+  c.fail(key, field, fmt::format("unknown entry '{}' (pml5e, pml4e, pdpte, pde, pte)", key.Scalar()));
+}
+
+// `set: { pte: [51] }` (bit numbers ORed into the entry) or `raw: { pte: 0x... }` (the entry).
+void parse_edits(const Context& c, const YAML::Node& node, const std::string& field, bool raw, bool ept, Mapping& map) {
+  if (!node.IsMap())
+    c.fail(node, field, raw ? "expected entries and values such as { pte: 0x8000000001000067 }"
+                            : "expected entries and bit numbers such as { pte: [51], pde: [7] }");
+  static const char* const page[] = {"", "4-KByte", "2-MByte", "1-GByte"};
+  for (const auto& kv : node) {
+    const std::string at = field + "." + kv.first.Scalar();
+    const unsigned level = entry_level(c, kv.first, at);
+    if (level < map.leaf_level)
+      c.fail(kv.first, at, fmt::format("a {} mapping has no {}: its leaf is the {}", page[map.leaf_level],
+                                       entry_name(level, ept), entry_name(map.leaf_level, ept)));
+    if (map.edits.count(level))
+      c.fail(kv.first, at, fmt::format("the {} has both set and raw: give one", entry_name(level, ept)));
+    EntryEdit e{raw, 0, kv.first, at};
+    if (raw) {
+      e.value = parse_number(kv.second, c.file, at);
+    } else {
+      if (!kv.second.IsSequence()) c.fail(kv.second, at, "expected a list of bit numbers such as [51]");
+      for (const auto& bit : kv.second) {
+        const std::uint64_t b = parse_number(bit, c.file, at);
+        if (b > 63) c.fail(bit, at, fmt::format("there is no bit {}: an entry has bits 0..63", b));
+        e.value |= std::uint64_t{1} << b;
+      }
+    }
+    map.edits[level] = e;
+  }
+}
+
 Mapping parse_mapping(const Context& c, const YAML::Node& node, const std::string& field, bool ept) {
   if (node.IsScalar()) return parse_shorthand(c, node, field, ept);
   const char* from_key = ept ? "gpa" : "va";
   const char* to_key = ept ? "hpa" : "pa";
-  reject_unknown_keys(c, node, field, {from_key, to_key, "size", "flags", "upper", "pkey", "mt", "pml5", "pml4", "pdpt", "pd"});
+  reject_unknown_keys(c, node, field, {from_key, to_key, "size", "flags", "upper", "pkey", "mt", "pml5", "pml4", "pdpt", "pd", "set", "raw"});
   for (const char* required : {from_key, to_key, "size", "flags"})
     if (!node[required]) c.fail(node, field + "." + required, "missing");
   Mapping map;
@@ -263,6 +319,8 @@ Mapping parse_mapping(const Context& c, const YAML::Node& node, const std::strin
       map.level_flags[level] = parse_entry_flags(c, node[key], field + "." + key, ept);
     }
   }
+  if (node["set"]) parse_edits(c, node["set"], field + ".set", false, ept, map);
+  if (node["raw"]) parse_edits(c, node["raw"], field + ".raw", true, ept, map);
   return map;
 }
 
@@ -277,6 +335,13 @@ struct TableBuilder {
   std::uint64_t next_table;
   std::function<std::uint64_t(std::uint64_t)> read;
   std::function<void(std::uint64_t, std::uint64_t)> write;
+  // Every entry a mapping went through, by address: the first such mapping and its edit.
+  // Mappings sharing an entry must agree on its edit, as they must on its flags.
+  struct Claim {
+    std::optional<EntryEdit> edit;
+    std::string owner;
+  };
+  std::map<std::uint64_t, Claim> claims;
 
   bool is_leaf(std::uint64_t entry, unsigned level) const {
     if (level == 1) return true;
@@ -284,7 +349,50 @@ struct TableBuilder {
   }
   bool present(std::uint64_t entry) const { return ept ? (entry & 0x407) != 0 : (entry & 1) != 0; }
 
+  // The entry's address field: the next table's address (non-leaf) or the page frame (leaf),
+  // bits MAXPHYADDR-1:12 resp. MAXPHYADDR-1:page shift (SDM Vol. 3A Tables 4-14..4-20, Vol. 3C 29.3.2).
+  std::uint64_t address_field(unsigned level, bool leaf) const {
+    return spec::frame_mask(maxphyaddr) & ~((std::uint64_t{1} << (leaf ? spec::index_shift(level) : 12)) - 1);
+  }
+
+  // Records that mapping `m` goes through the entry at `slot`, which the loader built as `built`.
+  void claim(const Mapping& m, std::uint64_t slot, unsigned level, bool leaf, std::uint64_t built) {
+    std::optional<EntryEdit> mine;
+    if (auto it = m.edits.find(level); it != m.edits.end()) mine = it->second;
+    if (mine) {
+      const std::uint64_t mask = address_field(level, leaf);
+      const unsigned lo = leaf ? spec::index_shift(level) : 12;
+      const char* holds = leaf ? "the page frame (pa)" : "the next table's address";
+      if (!mine->raw && (mine->value & mask))
+        c.fail(mine->where, mine->field,
+               fmt::format("bit {} is in the {}'s address field (bits {}:{}), which holds {}", std::countr_zero(mine->value & mask),
+                           level_name(level), maxphyaddr - 1, lo, holds));
+      if (mine->raw && (mine->value & mask) != (built & mask))
+        c.fail(mine->where, mine->field,
+               fmt::format("{:#x} has {:#x} in the {}'s address field (bits {}:{}), which holds {}: {:#x}",
+                           mine->value, mine->value & mask, level_name(level), maxphyaddr - 1, lo, holds, built & mask));
+    }
+    auto [at, first] = claims.try_emplace(slot, Claim{mine, field});
+    if (first) return;
+    const Claim& earlier = at->second;
+    if (earlier.edit.has_value() == mine.has_value() && (!mine || mine->same_as(*earlier.edit))) return;
+    c.fail(mine ? mine->where : m.where, mine ? mine->field : field,
+           fmt::format("the {} at {:#x} is shared with {}, which gives it {}, and this mapping gives it {}: mappings "
+                       "through a shared entry must give it the same set or raw",
+                       level_name(level), slot, earlier.owner, earlier.edit ? earlier.edit->describe() : "none",
+                       mine ? mine->describe() : "none"));
+  }
+
+  // Writes every set/raw into its entry; called once every mapping is installed.
+  void apply_edits() {
+    for (const auto& [slot, claim] : claims)
+      if (claim.edit) write(slot, claim.edit->raw ? claim.edit->value : read(slot) | claim.edit->value);
+  }
+
   void install(const Mapping& m, std::uint64_t default_upper) {
+    for (const auto& [level, edit] : m.edits)
+      if (level > levels)
+        c.fail(edit.where, edit.field, fmt::format("{}-level {} has no {}", levels, ept ? "EPT" : "paging", level_name(level)));
     const std::uint64_t size = std::uint64_t{1} << spec::index_shift(m.leaf_level);
     if (m.from % size) c.fail(m.where, field, fmt::format("{:#x} is not aligned to the page size {:#x}", m.from, size));
     if (m.to % size) c.fail(m.where, field, fmt::format("target {:#x} is not aligned to the page size {:#x}", m.to, size));
@@ -315,6 +423,7 @@ struct TableBuilder {
         c.fail(m.where, field, fmt::format("flags of the shared {} conflict with an earlier mapping ({:#x} vs {:#x})",
                                            level_name(level), entry & 0xfff0000000000fffull, want));
       }
+      claim(m, slot, level, false, entry);
       table = entry & spec::frame_mask(maxphyaddr);
     }
     const std::uint64_t slot = table + ((m.from >> spec::index_shift(m.leaf_level)) & 511) * 8;
@@ -322,10 +431,9 @@ struct TableBuilder {
     std::uint64_t leaf = m.to | m.leaf_flags;
     if (m.leaf_level > 1) leaf |= bit_at(7);
     write(slot, leaf);
+    claim(m, slot, m.leaf_level, true, leaf);
   }
-  std::string level_name(unsigned level) const {
-    return ept ? fmt::format("EPT {}", spec::level_name(level)) : spec::level_name(level);
-  }
+  std::string level_name(unsigned level) const { return entry_name(level, ept); }
 };
 
 void load_features(const Context& c, const YAML::Node& node, model::CpuFeatures& f) {
@@ -394,6 +502,7 @@ MachineState load_state(const YAML::Node& doc, const std::string& file) {
       c.fail(r["cr4"], "registers.cr4", "IA-32e paging needs CR4.PAE");
   }
 
+  std::optional<TableBuilder> ept_tables;  // its edits are applied last (below)
   if (doc["ept"]) {
     const auto& e = doc["ept"];
     reject_unknown_keys(c, e, "ept", {"eptp", "caps", "tables_at", "map"});
@@ -423,9 +532,9 @@ MachineState load_state(const YAML::Node& doc, const std::string& file) {
       if (!e["map"].IsSequence()) c.fail(e["map"], "ept.map", "expected a list of mappings");
       std::uint64_t root = ept.eptp & spec::frame_mask(s.features.maxphyaddr);
       std::uint64_t tables_at = e["tables_at"] ? parse_number(e["tables_at"], file, "ept.tables_at") : root + 0x1000;
-      TableBuilder b{c, "ept.map", true, spec::ept_walk_length(ept.eptp), s.features.maxphyaddr, root, tables_at,
-                     [&](std::uint64_t a) { return s.memory.read64(a); },
-                     [&](std::uint64_t a, std::uint64_t v) { s.memory.write64(a, v); }};
+      TableBuilder& b = ept_tables.emplace(TableBuilder{
+          c, "ept.map", true, spec::ept_walk_length(ept.eptp), s.features.maxphyaddr, root, tables_at,
+          [&](std::uint64_t a) { return s.memory.read64(a); }, [&](std::uint64_t a, std::uint64_t v) { s.memory.write64(a, v); }, {}});
       std::size_t i = 0;
       for (const auto& item : e["map"]) {
         b.field = fmt::format("ept.map[{}]", i++);
@@ -459,13 +568,14 @@ MachineState load_state(const YAML::Node& doc, const std::string& file) {
       std::string field = "paging.map";
       TableBuilder b{c, field, false, s.paging_levels(), s.features.maxphyaddr, root, tables_at,
                      [&](std::uint64_t a) { return s.memory.read64(guest_address(where, field, a)); },
-                     [&](std::uint64_t a, std::uint64_t v) { s.memory.write64(guest_address(where, field, a), v); }};
+                     [&](std::uint64_t a, std::uint64_t v) { s.memory.write64(guest_address(where, field, a), v); }, {}};
       std::size_t i = 0;
       for (const auto& item : p["map"]) {
         field = b.field = fmt::format("paging.map[{}]", i++);
         where.reset(item);
         b.install(parse_mapping(c, item, b.field, false), 0x7);
       }
+      b.apply_edits();
     }
   }
 
@@ -489,6 +599,9 @@ MachineState load_state(const YAML::Node& doc, const std::string& file) {
       if (sizes != 1) c.fail(w, field, "give exactly one of u64, u32 or u8");
     }
   }
+  // EPT edits last: the guest tables and the gpa writes above are placed through the EPT as
+  // built, not through an entry a vector poisons.
+  if (ept_tables) ept_tables->apply_edits();
   return s;
 }
 

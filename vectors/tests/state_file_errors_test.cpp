@@ -210,6 +210,55 @@ TEST_F(StateFileErrors, GuestPhysicalDataBehindAUserExecuteOnlyEptEntry) {
   EXPECT_EQ(s.memory.read64(0x201008), 0x5u);
 }
 
+// Entry edits (set/raw, vectors/SCHEMA.md): each error names the entry's key, or the bit.
+struct EditError {
+  const char* name;
+  std::string map;     // the lines under paging.map (or ept.map with `ept`)
+  const char* needle;  // where the error points: the `occurrence`-th appearance in the text
+  int occurrence;
+  const char* field;
+  const char* message;
+  bool ept = false;
+};
+
+TEST_F(StateFileErrors, EntryEdits) {
+  const EditError cases[] = {
+      {"entry below the leaf", "    - { va: 0x400000, pa: 0x200000, size: 2M, flags: [P], set: { pte: [51] } }\n", "pte", 0,
+       "paging.map[0].set.pte", "a 2-MByte mapping has no PTE"},
+      {"level above the root", "    - { va: 0x400000, pa: 0x20000, size: 4K, flags: [P], set: { pml5e: [7] } }\n", "pml5e", 0,
+       "paging.map[0].set.pml5e", "4-level paging has no PML5E"},
+      {"unknown entry", "    - { va: 0x400000, pa: 0x20000, size: 4K, flags: [P], set: { pt: [7] } }\n", "pt:", 0,
+       "paging.map[0].set.pt", "unknown entry 'pt'"},
+      {"bit 64", "    - { va: 0x400000, pa: 0x20000, size: 4K, flags: [P], set: { pte: [51, 64] } }\n", "64", 0,
+       "paging.map[0].set.pte", "no bit 64"},
+      // Bit 13 of a PDE that references a page table is an address bit (SDM Vol. 3A Table 4-19).
+      {"set in the address field", "    - { va: 0x400000, pa: 0x20000, size: 4K, flags: [P], set: { pde: [13] } }\n", "pde",
+       0, "paging.map[0].set.pde", "bit 13 is in the PDE's address field (bits 35:12)"},
+      {"raw with another frame", "    - { va: 0x400000, pa: 0x20000, size: 4K, flags: [P], raw: { pte: 0x21067 } }\n", "pte",
+       0, "paging.map[0].raw.pte", "address field (bits 35:12), which holds the page frame (pa): 0x20000"},
+      {"set and raw on one entry",
+       "    - { va: 0x400000, pa: 0x20000, size: 4K, flags: [P], set: { pte: [51] }, raw: { pte: 0x20001 } }\n", "pte", 1,
+       "paging.map[0].raw.pte", "both set and raw"},
+      // Both mappings go through PML4E[0] and PDPTE[0] (at 0x2000, the first table taken).
+      {"shared entry edited by one mapping",
+       "    - { va: 0x400000, pa: 0x20000, size: 4K, flags: [P], set: { pml4e: [7] } }\n"
+       "    - { va: 0x600000, pa: 0x21000, size: 4K, flags: [P] }\n",
+       "{ va", 1, "paging.map[1]", "shared with paging.map[0]"},
+      {"shared entry edited differently",
+       "    - { va: 0x400000, pa: 0x20000, size: 4K, flags: [P], set: { pdpte: [7] } }\n"
+       "    - { va: 0x600000, pa: 0x21000, size: 4K, flags: [P], set: { pdpte: [8] } }\n",
+       "pdpte", 1, "paging.map[1].set.pdpte", "the PDPTE at 0x2000 is shared"},
+      {"EPT entry below the leaf", "    - { gpa: 0x0, hpa: 0x200000, size: 2M, flags: [R], set: { pte: [3] } }\n", "pte", 0,
+       "ept.map[0].set.pte", "a 2-MByte mapping has no EPT PTE", true},
+  };
+  for (const auto& e : cases) {
+    SCOPED_TRACE(e.name);
+    const std::string text =
+        kHeader + (e.ept ? "ept:\n  eptp: { root: 0x8000000 }\n  map:\n" : "paging:\n  root: 0x1000\n  map:\n") + e.map;
+    expect_at(load_error(text), position_of(text, e.needle, e.occurrence), e.field, e.message);
+  }
+}
+
 // Shapes of input that a careless loader would crash on; each must be a LoadError.
 TEST_F(StateFileErrors, WrongNodeShapesAreErrorsNotCrashes) {
   const std::string cases[] = {
@@ -232,6 +281,11 @@ TEST_F(StateFileErrors, WrongNodeShapesAreErrorsNotCrashes) {
       kHeader + "memory: [ { hpa: 0x10, gpa: 0x10, u64: 1 } ]\n",
       "schema: vtspec/state/1\nregisters: { cr3: [1] }\n",
       "schema: vtspec/state/1\nfeatures: { maxphyaddr: 99 }\n",
+      kHeader + "paging: { root: 0x1000, map: [ { va: 0, pa: 0, size: 4K, flags: [P], set: [51] } ] }\n",
+      kHeader + "paging: { root: 0x1000, map: [ { va: 0, pa: 0, size: 4K, flags: [P], set: { pte: 51 } } ] }\n",
+      kHeader + "paging: { root: 0x1000, map: [ { va: 0, pa: 0, size: 4K, flags: [P], set: { pte: [x] } } ] }\n",
+      kHeader + "paging: { root: 0x1000, map: [ { va: 0, pa: 0, size: 4K, flags: [P], raw: { pte: [1] } } ] }\n",
+      kHeader + "paging: { root: 0x1000, map: [ { va: 0, pa: 0, size: 4K, flags: [P], raw: { [pte]: 1 } } ] }\n",
   };
   for (const auto& text : cases) {
     SCOPED_TRACE(text);
