@@ -6,7 +6,6 @@
 // 0x7 -> 0x5 for a write to a present read-only page at CPL 3.
 #include <gtest/gtest.h>
 
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -16,6 +15,7 @@
 
 #include "conformance/runner/model_target.hpp"
 #include "conformance/runner/runner.hpp"
+#include "conformance/runner/tests/temp_dir.hpp"
 
 namespace vtspec::conformance {
 namespace {
@@ -46,17 +46,6 @@ std::string vector(const std::string& id, unsigned long va, bool user_read_only)
                       : "      - { op: write, va: " + hex + ", value: 1, expect: { fault: PF, error_code: [W], cr2: " + hex + " } }\n";
   return s;
 }
-
-struct TempDir {
-  fs::path path = fs::temp_directory_path() / ("vtspec_divergence_test_" + std::to_string(::getpid()) + "_" +
-                                                ::testing::UnitTest::GetInstance()->current_test_info()->name());
-  TempDir() { fs::create_directories(path); }
-  ~TempDir() { fs::remove_all(path); }
-  std::string write(const std::string& name, const std::string& text) const {
-    std::ofstream(path / name) << text;
-    return (path / name).string();
-  }
-};
 
 std::size_t count(const std::string& text, const std::string& what) {
   std::size_t n = 0;
