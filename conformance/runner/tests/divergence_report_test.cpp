@@ -126,6 +126,24 @@ TEST_F(KnownList, ListedDivergencesAreKnownAndDoNotFail) {
   EXPECT_EQ(text.find("CLASS"), std::string::npos) << text;
 }
 
+// TAP's expected-failure directive is "not ok ... # TODO"; JUnit shows a known vector as
+// passing, with the reference in its output.
+TEST_F(KnownList, TapAndJunitShowKnownDivergencesAsExpectedFailures) {
+  RunOptions o;
+  o.tap = true;
+  o.junit_path = (dir.path / "junit.xml").string();
+  o.known_path = dir.write("known.yaml", "schema: vtspec/known-divergences/1\nknown:\n"
+                                         "  - { target: buggy, vector: np-a, reference: \"bug 1\", verdict: v }\n");
+  EXPECT_EQ(run_vectors(target, {corpus}, o, out, &summary), 1) << out.str();  // ro-user still fails
+  EXPECT_NE(out.str().find("not ok 1 - np-a # TODO known divergence: bug 1\n"), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find("not ok 2 - ro-user\n"), std::string::npos) << out.str();
+  std::ifstream junit(o.junit_path);
+  std::stringstream xml;
+  xml << junit.rdbuf();
+  EXPECT_NE(xml.str().find("tests=\"2\" failures=\"1\""), std::string::npos) << xml.str();
+  EXPECT_NE(xml.str().find("<system-out>known divergence: bug 1"), std::string::npos) << xml.str();
+}
+
 TEST_F(KnownList, AnEntryWithAnotherClassDoesNotHideADifferentDivergence) {
   EXPECT_EQ(run("  - { target: buggy, vector: ro-user, class: \"" + kNotPresent + "\", reference: r, verdict: v }\n"
                 "  - { target: buggy, vector: np-a, reference: r, verdict: v }\n"),
