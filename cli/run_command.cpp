@@ -1,4 +1,5 @@
-// `vtspec run --target model|kvm|auto [--results FILE [--resume]] [--tap] [--junit FILE] PATH...`
+// `vtspec run --target model|kvm|auto [--results FILE [--resume]] [--tap] [--junit FILE]
+//  [--format text|json] [--known FILE] PATH...`
 #include <iostream>
 
 #include "cli/commands.hpp"
@@ -12,6 +13,7 @@ namespace {
 struct RunCommandOptions {
   std::string target = "model";
   std::vector<std::string> paths;
+  std::string format = "text";
   conformance::RunOptions run;
 };
 }  // namespace
@@ -28,11 +30,20 @@ Action add_run_command(CLI::App& app) {
   cmd->add_flag("--tap", opts->run.tap, "Print TAP instead of the plain report");
   cmd->add_option("--junit", opts->run.junit_path, "Write a JUnit XML report to FILE");
   cmd->add_flag("-v,--verbose", opts->run.verbose, "Also list passing and skipped vectors");
+  cmd->add_option("--format", opts->format, "text (the plain report) or json (one JSON document on stdout)")
+      ->check(CLI::IsMember({"text", "json"}));
+  cmd->add_option("--known", opts->run.known_path,
+                  "Known-divergences list (YAML, vectors/SCHEMA.md): listed divergences are KNOWN, not FAIL");
   return [opts]() -> int {
     if (opts->run.resume && opts->run.results_path.empty()) {
       std::cerr << "vtspec run: --resume needs --results FILE\n";
       return kBadInput;
     }
+    if (opts->format == "json" && opts->run.tap) {
+      std::cerr << "vtspec run: --tap and --format json both choose the output; pick one\n";
+      return kBadInput;
+    }
+    opts->run.format = opts->format == "json" ? conformance::RunOptions::Format::json : conformance::RunOptions::Format::text;
     auto target = conformance::make_target(opts->target == "auto" ? "kvm" : opts->target);
     if (opts->target == "auto") {
       const std::string why = target->capabilities().unavailable;

@@ -74,15 +74,12 @@ std::string describe(const Event& e) {
   switch (e.kind) {
     case EventKind::completed: return e.value ? fmt::format("completed, value {:#x}", *e.value) : "completed";
     case EventKind::exception: {
-      const char* name = exception_name(e.vector);
-      std::string s = name ? std::string(name) : fmt::format("exception {}", e.vector);
-      s += fmt::format(" error code {:#x}", e.error_code);
+      std::string s = event_name(e) + fmt::format(" error code {:#x}", e.error_code);
       if (e.cr2) s += fmt::format(" CR2 {:#x}", *e.cr2);
       return s;
     }
     case EventKind::vm_exit:
-      return fmt::format("VM exit {}{} qualification {:#x}{} GPA {} GLA {}", e.exit_reason, exit_name(e.exit_reason),
-                         e.qualification,
+      return fmt::format("{} qualification {:#x}{} GPA {} GLA {}", event_name(e), e.qualification,
                          e.qualification_undefined ? fmt::format(" (bits {:#x} either)", e.qualification_undefined) : "",
                          hex(e.guest_physical), hex(e.guest_linear));
     case EventKind::vm_entry_failure:
@@ -94,44 +91,63 @@ std::string describe(const Event& e) {
   return "?";
 }
 
-std::string difference(const Event& want, const Event& got) {
-  if (want.kind != got.kind) return fmt::format("expected {}, observed {}", describe(want), describe(got));
-  auto field = [](const char* name, auto expected, auto observed) -> std::string {
-    if (expected == observed) return {};
-    return fmt::format("{} {:#x}, expected {:#x}", name, observed, expected);
+std::string event_name(const Event& e) {
+  switch (e.kind) {
+    case EventKind::exception: {
+      const char* name = exception_name(e.vector);
+      return name ? std::string(name) : fmt::format("exception {}", e.vector);
+    }
+    case EventKind::vm_exit: return fmt::format("VM exit {}{}", e.exit_reason, exit_name(e.exit_reason));
+    default: return to_string(e.kind);
+  }
+}
+
+std::optional<EventDifference> first_difference(const Event& want, const Event& got) {
+  if (want.kind != got.kind) return EventDifference{"kind", describe(want), describe(got)};
+  std::optional<EventDifference> d;
+  // Each check sets `d` at the first differing field and then holds: later ones do nothing.
+  auto field = [&](const char* name, std::uint64_t expected, std::uint64_t observed) {
+    if (!d && expected != observed) d = EventDifference{name, fmt::format("{:#x}", expected), fmt::format("{:#x}", observed)};
   };
-  auto optional_field = [](const char* name, const std::optional<std::uint64_t>& expected,
-                           const std::optional<std::uint64_t>& observed) -> std::string {
-    if (expected == observed) return {};
-    return fmt::format("{} {}, expected {}", name, hex(observed), hex(expected));
+  auto located = [&](const char* name, const std::optional<std::uint64_t>& expected,
+                     const std::optional<std::uint64_t>& observed) {
+    if (!d && expected != observed) d = EventDifference{name, hex(expected), hex(observed), true};
   };
-  std::string d;
   switch (want.kind) {
     case EventKind::completed:
-      if (want.value) d = optional_field("value", want.value, got.value);
+      if (want.value) located("value", want.value, got.value);
       break;
     case EventKind::exception:
-      if ((d = field("vector", want.vector, got.vector)).empty() &&
-          (d = field("error code", want.error_code, got.error_code)).empty())
-        d = optional_field("CR2", want.cr2, got.cr2);
+      field("vector", want.vector, got.vector);
+      field("error code", want.error_code, got.error_code);
+      located("CR2", want.cr2, got.cr2);
       break;
     case EventKind::vm_exit:
     case EventKind::vm_entry_failure: {
       const std::uint64_t care = ~want.qualification_undefined;
-      if ((d = field("exit reason", want.exit_reason, got.exit_reason)).empty() &&
-          (d = field("exit qualification", want.qualification & care, got.qualification & care)).empty() &&
-          want.kind == EventKind::vm_exit && (d = optional_field("guest-physical address", want.guest_physical, got.guest_physical)).empty())
-        d = optional_field("guest-linear address", want.guest_linear, got.guest_linear);
+      field("exit reason", want.exit_reason, got.exit_reason);
+      field("exit qualification", want.qualification & care, got.qualification & care);
+      if (want.kind == EventKind::vm_exit) {
+        located("guest-physical address", want.guest_physical, got.guest_physical);
+        located("guest-linear address", want.guest_linear, got.guest_linear);
+      }
       break;
     }
-    case EventKind::vm_instruction_error: d = field("VM-instruction error", want.instruction_error, got.instruction_error); break;
+    case EventKind::vm_instruction_error: field("VM-instruction error", want.instruction_error, got.instruction_error); break;
     case EventKind::dma_fault:
-      if ((d = field("fault reason", want.fault_reason, got.fault_reason)).empty() &&
-          (d = field("source id", want.source_id, got.source_id)).empty())
-        d = field("fault address", want.fault_address, got.fault_address);
+      field("fault reason", want.fault_reason, got.fault_reason);
+      field("source id", want.source_id, got.source_id);
+      located("fault address", want.fault_address, got.fault_address);
       break;
   }
   return d;
+}
+
+std::string difference(const Event& want, const Event& got) {
+  const auto d = first_difference(want, got);
+  if (!d) return {};
+  if (d->field == "kind") return fmt::format("expected {}, observed {}", d->expected, d->observed);
+  return fmt::format("{} {}, expected {}", d->field, d->observed, d->expected);
 }
 
 }  // namespace vtspec::model

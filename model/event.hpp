@@ -68,6 +68,22 @@ struct Event {
 
 // "#PF error code 0x5 CR2 0x400000", "completed, value 0x1", "VM exit 48 (EPT violation) ...".
 std::string describe(const Event& event);
+// The event's kind in one name, without its fields: "#PF", "completed", "VM exit 48 (EPT
+// violation)", "VM-instruction error".
+std::string event_name(const Event& event);
+
+// The first field in which an observed event differs from an expected one. `field` is
+// "kind" when the kinds differ (then expected/observed are whole descriptions), otherwise the
+// field's name ("error code", "CR2"); the values are in hex, "-" for an absent one.
+// `locates` says the field holds an address or a data value (CR2, guest-physical address, a
+// read's value) rather than a bit pattern (error code, exit qualification): the same bug
+// shows different values there at different addresses.
+struct EventDifference {
+  std::string field;
+  std::string expected, observed;
+  bool locates = false;
+};
+std::optional<EventDifference> first_difference(const Event& expected, const Event& observed);
 
 // Empty when `observed` is an instance of `expected`; otherwise the first difference, in
 // words. Fields an expectation leaves open (no value, undefined qualification bits) match

@@ -20,19 +20,23 @@ bool flag_matches(FlagExpectation want, std::uint64_t entry, unsigned bit) {
   return want == FlagExpectation::either || (want == FlagExpectation::set) == set;
 }
 
-// The first checked entry whose A/D bits differ from the expectation, in words.
-std::string entries_mismatch(const vectors::Vector& v, const ExpectedOutcome& e, const Observation& o) {
+// The first checked entry whose A/D bits differ from the expectation.
+std::optional<Mismatch> entries_mismatch(const vectors::Vector& v, const ExpectedOutcome& e, const Observation& o) {
   for (const auto& flags : e.entries) {
     std::uint64_t physical = 0;
     for (const auto& c : v.entries)
       if (c.name == flags.name) physical = c.physical;
     const auto it = std::find_if(o.entries_after.begin(), o.entries_after.end(), [&](const auto& p) { return p.first == physical; });
-    if (it == o.entries_after.end()) return fmt::format("entry {} was not read back", flags.name);
+    if (it == o.entries_after.end())
+      return Mismatch{{flags.name, "read back", "not read back"}, fmt::format("entry {} was not read back", flags.name)};
     for (const auto& [bit, want, letter] : {std::tuple{kAccessedBit, flags.accessed, "A"}, std::tuple{kDirtyBit, flags.dirty, "D"}})
-      if (!flag_matches(want, it->second, bit))
-        return fmt::format("{}.{} is {}, expected {}", flags.name, letter, (it->second >> bit) & 1, want == FlagExpectation::set ? 1 : 0);
+      if (!flag_matches(want, it->second, bit)) {
+        const unsigned observed = (it->second >> bit) & 1, expected = want == FlagExpectation::set ? 1 : 0;
+        return Mismatch{{fmt::format("{}.{}", flags.name, letter), std::to_string(expected), std::to_string(observed)},
+                        fmt::format("{}.{} is {}, expected {}", flags.name, letter, observed, expected)};
+      }
   }
-  return {};
+  return std::nullopt;
 }
 
 }  // namespace
@@ -50,10 +54,15 @@ std::string describe_observation(const vectors::Vector& v, const Observation& o)
   return s;
 }
 
-std::string mismatch(const vectors::Vector& v, const ExpectedOutcome& e, const Observation& o) {
-  if (!o.ran) return "the target did not run the operation";
-  if (std::string d = model::difference(e.event, o.event); !d.empty()) return d;
+std::optional<Mismatch> first_mismatch(const vectors::Vector& v, const ExpectedOutcome& e, const Observation& o) {
+  if (!o.ran) return Mismatch{{"run", "run", "not run"}, "the target did not run the operation"};
+  if (auto d = model::first_difference(e.event, o.event)) return Mismatch{*d, model::difference(e.event, o.event)};
   return entries_mismatch(v, e, o);
+}
+
+std::string mismatch(const vectors::Vector& v, const ExpectedOutcome& e, const Observation& o) {
+  const auto m = first_mismatch(v, e, o);
+  return m ? m->text : std::string();
 }
 
 int matching_outcome(const vectors::Vector& v, std::size_t op, const Observation& o) {

@@ -1,12 +1,23 @@
 // Does what a target observed for one operation match one of the vector's allowed outcomes?
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "conformance/target.hpp"
 #include "vectors/format/vector.hpp"
 
 namespace vtspec::conformance {
+
+// The first way in which an observation differs from an allowed outcome: the event's first
+// differing field (model::first_difference), an entry's A/D bit after the operation (field
+// "pte.A"), or field "run" when the target did not run the operation. `text` says it in words.
+struct Mismatch {
+  model::EventDifference difference;
+  std::string text;
+};
+std::optional<Mismatch> first_mismatch(const vectors::Vector& vector, const vectors::ExpectedOutcome& expected,
+                                       const Observation& observed);
 
 // Empty when `observed` matches `expected`; otherwise the first difference, in words.
 std::string mismatch(const vectors::Vector& vector, const vectors::ExpectedOutcome& expected, const Observation& observed);

@@ -1,14 +1,18 @@
 #include "conformance/runner/runner.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
-#include <algorithm>
 #include <map>
 #include <memory>
+#include <set>
 
 #include <fmt/format.h>
 
 #include "conformance/runner/comparison.hpp"
+#include "conformance/runner/divergence_report.hpp"
+#include "conformance/runner/json_report.hpp"
+#include "conformance/runner/known_divergences.hpp"
 #include "conformance/runner/reports.hpp"
 #include "conformance/runner/results_file.hpp"
 #include "conformance/runner/skip_decision.hpp"
@@ -21,44 +25,87 @@ namespace vtspec::conformance {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-using vectors::ExpectedOutcome;
 
-std::string indent(const std::string& text, const std::string& prefix) {
-  std::string out;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    std::size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    out += prefix + text.substr(start, end - start) + "\n";
-    start = end + 1;
-  }
-  return out;
+const Observation& observation(const VectorResult& result, std::size_t i) {
+  static const Observation missing;
+  return i < result.observations.size() ? result.observations[i] : missing;
 }
 
-// Compares a target's observations with the vector's expectations; fills the record.
+const vectors::SourceLocation& source_of(const vectors::Vector& v, std::size_t i) {
+  return i < v.operation_sources.size() ? v.operation_sources[i] : v.source;
+}
+
+// Compares a target's observations with the vector's expectations; fills the record: one
+// details line and one divergence class per divergent operation.
 void judge(const vectors::Vector& v, const VectorResult& result, VectorRecord& record) {
-  std::vector<vectors::ModelStep> model;  // computed only if something diverges
-  std::string details;
   for (std::size_t i = 0; i < v.operations.size(); ++i) {
-    Observation missing;
-    const Observation& o = i < result.observations.size() ? result.observations[i] : missing;
+    const Observation& o = observation(result, i);
     if (matching_outcome(v, i, o) >= 0) continue;
     ++record.divergences;
-    if (record.divergences > 20) continue;  // the first 20 in full; the count says the rest
-    if (model.empty()) model = vectors::evaluate_on_model(v);
-    const auto& where = i < v.operation_sources.size() ? v.operation_sources[i] : v.source;
-    details += fmt::format("operation {} ({}:{}): {}\n", i, where.file, where.line, vectors::describe_operation(v.operations[i]));
-    details += "  allowed:\n";
-    for (const auto& e : v.expectations[i].outcomes)
-      details += fmt::format("    {:<11} {}\n", e.result == ExpectedOutcome::Result::valid ? "valid:" : "acceptable:",
-                             vectors::describe_outcome(e));
-    details += "  observed: " + describe_observation(v, o) + "\n";
-    details += "  differs from the valid outcome: " + mismatch(v, v.expectations[i].outcomes.front(), o) + "\n";
-    details += "  model walk trace:\n" + indent(model[i].trace, "    ");
+    const auto& where = source_of(v, i);
+    record.details += fmt::format("operation {} ({}:{}): {}: {}\n", i, where.file, where.line,
+                                  vectors::describe_operation(v.operations[i]),
+                                  mismatch(v, v.expectations[i].outcomes.front(), o));
+    record.divergent.push_back({i, divergence_class(v, i, o)});
   }
-  if (record.divergences > 20) details += fmt::format("... and {} more divergent operations\n", record.divergences - 20);
-  record.details = details;
   if (record.divergences) record.status = VectorRecord::Status::fail;
+}
+
+// One vector's divergences, after the run's known list: each is KNOWN or joins its class.
+// `result` is null for a resumed record (then no example: the observations are gone).
+void sort_divergences(const vectors::Vector& v, const std::string& file, const VectorResult* result,
+                      KnownDivergences& known, DivergenceClasses& classes, VectorRecord& record, RunReport& report) {
+  if (record.status != VectorRecord::Status::fail) return;
+  std::vector<vectors::ModelStep> model;  // computed only for a class's first example
+  std::vector<std::string> references;
+  std::size_t unknown = 0;
+  for (const auto& d : record.divergent) {
+    const DivergenceInstance instance{v.id, file, source_of(v, d.operation).line, d.operation};
+    if (const KnownDivergence* k = known.match(v.id, d.operation, d.class_key)) {
+      report.known.push_back({instance, d.class_key, k->describe(), k->reference, k->verdict});
+      if (std::find(references.begin(), references.end(), k->reference) == references.end()) references.push_back(k->reference);
+      continue;
+    }
+    ++unknown;
+    std::optional<DivergenceExample> example;
+    if (result && !classes.has_example(d.class_key)) {
+      if (model.empty()) model = vectors::evaluate_on_model(v);
+      example = divergence_example(v, d.operation, observation(*result, d.operation), model[d.operation].trace);
+    }
+    classes.add(d.class_key, instance, std::move(example));
+  }
+  if (unknown == 0) {
+    record.status = VectorRecord::Status::known;
+    record.reason = fmt::format("known divergence: {}", fmt::join(references, "; "));
+  }
+}
+
+std::string prefix(const RunOptions& o) { return o.tap ? "# " : ""; }
+
+void write_summary_line(std::ostream& out, const RunReport& r, const RunOptions& options) {
+  const RunSummary& s = r.summary;
+  std::string known;
+  if (!options.known_path.empty() || s.known)
+    known = fmt::format(", {} known divergence{} ({} vector{} with only known ones)", s.known, s.known == 1 ? "" : "s",
+                        s.known_vectors, s.known_vectors == 1 ? "" : "s");
+  if (s.fixed) known += fmt::format(", {} FIXED?", s.fixed);
+  out << prefix(options)
+      << fmt::format("vtspec run --target {}: {} files, {} vectors, {} operations: {} passed, {} failed, {} skipped, "
+                     "{} errors{}{}{} in {:.2f} s\n",
+                     r.target, s.files, s.vectors, s.operations, s.passed, s.failed, s.skipped, s.errors, known,
+                     s.load_errors ? fmt::format(", {} files failed to load", s.load_errors) : "",
+                     s.resumed ? fmt::format(" ({} resumed from {})", s.resumed, options.results_path) : "", s.seconds);
+}
+
+// Finishes a run that stopped before any vector ran (nothing to load, a bad known list).
+int stop(std::ostream& out, const RunOptions& options, RunReport& report, const std::string& message, int code) {
+  if (options.format == RunOptions::Format::json) {
+    report.errors.push_back({"", "", message});
+    write_json_report(out, report);
+  } else {
+    out << prefix(options) << "error: " << message << "\n";
+  }
+  return code;
 }
 
 }  // namespace
@@ -66,26 +113,37 @@ void judge(const vectors::Vector& v, const VectorResult& result, VectorRecord& r
 int run_vectors(Target& target, const std::vector<std::string>& paths, const RunOptions& options, std::ostream& out,
                 RunSummary* summary_out) {
   const auto start = Clock::now();
-  RunSummary summary;
-  std::vector<VectorRecord> records;
+  const bool json = options.format == RunOptions::Format::json, text = !json && !options.tap;
+  RunReport report;
+  report.target = target.name();
+  RunSummary& summary = report.summary;
   struct Loaded {
     std::string file;
     std::vector<vectors::Vector> vectors;
   };
   std::vector<Loaded> loaded;
+  std::map<std::string, std::size_t> operations_of;  // vector id -> operations, for the known list
   for (const auto& file : vectors::find_vector_files(paths)) {
     ++summary.files;
+    report.files.push_back(file);
     try {
       loaded.push_back({file, vectors::load_vector_file(file)});
       summary.vectors += loaded.back().vectors.size();
+      for (const auto& v : loaded.back().vectors) operations_of[v.id] = v.operations.size();
     } catch (const vectors::LoadError& e) {
       ++summary.load_errors;
-      out << (options.tap ? "# " : "") << "error: " << e.what() << "\n";
+      report.errors.push_back({file, "", e.what()});
+      if (!json) out << prefix(options) << "error: " << e.what() << "\n";
     }
   }
-  if (summary.files == 0) {
-    out << (options.tap ? "# " : "") << "error: no vector files found\n";
-    return 2;
+  if (summary.files == 0) return stop(out, options, report, "no vector files found", 2);
+  KnownDivergences known;
+  if (!options.known_path.empty()) {
+    try {
+      known = KnownDivergences::load(options.known_path, target.name(), operations_of);
+    } catch (const vectors::LoadError& e) {
+      return stop(out, options, report, e.what(), 2);
+    }
   }
 
   std::unique_ptr<ResultsFile> results;
@@ -94,6 +152,8 @@ int run_vectors(Target& target, const std::vector<std::string>& paths, const Run
   const Capabilities& capabilities = target.capabilities();
   const std::string& unavailable = capabilities.unavailable;
   std::map<std::string, std::size_t> skip_reasons;  // reason -> vectors
+  DivergenceClasses classes;
+  std::set<std::string> compared;  // vectors that ran to the end: a known entry for one must match
   if (options.tap) out << "1.." << summary.vectors << "\n";
   std::size_t number = 0;
   for (const auto& [file, vectors_in_file] : loaded) {
@@ -101,6 +161,8 @@ int run_vectors(Target& target, const std::vector<std::string>& paths, const Run
       ++number;
       summary.operations += v.operations.size();
       VectorRecord record;
+      VectorResult result;
+      bool ran = false;
       const std::string key = ResultsFile::key(file, v.id);
       if (results && results->previous().count(key)) {
         record = results->previous().at(key);
@@ -114,7 +176,6 @@ int run_vectors(Target& target, const std::vector<std::string>& paths, const Run
           record.status = VectorRecord::Status::skipped;
           record.reason = *skip;
         } else {
-          VectorResult result;
           try {
             result = target.run(v);
           } catch (const std::exception& e) {
@@ -125,6 +186,7 @@ int run_vectors(Target& target, const std::vector<std::string>& paths, const Run
             record.status = VectorRecord::Status::skipped;
             record.reason = result.reason;
           } else {
+            ran = true;
             judge(v, result, record);
             if (result.status == VectorResult::Status::target_error) {
               record.status = VectorRecord::Status::error;
@@ -133,60 +195,77 @@ int run_vectors(Target& target, const std::vector<std::string>& paths, const Run
           }
         }
         record.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-        if (results) results->append(record);
+        if (results) results->append(record);  // the judgement before the known list
       }
+      const std::size_t known_before = report.known.size();
+      sort_divergences(v, file, ran ? &result : nullptr, known, classes, record, report);
+      summary.known += report.known.size() - known_before;
       switch (record.status) {
         case VectorRecord::Status::pass: ++summary.passed; break;
         case VectorRecord::Status::fail: ++summary.failed; break;
+        case VectorRecord::Status::known: ++summary.known_vectors; break;
         case VectorRecord::Status::skipped:
           ++summary.skipped;
           ++skip_reasons[record.reason];
           break;
-        case VectorRecord::Status::error: ++summary.errors; break;
+        case VectorRecord::Status::error:
+          ++summary.errors;
+          report.errors.push_back({file, v.id, record.reason});
+          break;
       }
+      if (record.status != VectorRecord::Status::skipped && record.status != VectorRecord::Status::error) compared.insert(v.id);
       if (options.tap) {
         write_tap_line(out, number, record);
-      } else if (record.status == VectorRecord::Status::fail || record.status == VectorRecord::Status::error) {
-        out << fmt::format("{} {} ({}:{}){}\n", record.status == VectorRecord::Status::fail ? "FAIL" : "ERROR", v.id, file,
-                           v.source.line, record.reason.empty() ? "" : ": " + record.reason);
-        out << indent(record.details, "  ");
-      } else if (options.verbose) {
-        out << fmt::format("{} {}{}\n", record.status == VectorRecord::Status::pass ? "PASS" : "SKIPPED", v.id,
-                           record.reason.empty() ? "" : ": " + record.reason);
+      } else if (text) {
+        if (record.status == VectorRecord::Status::fail)
+          out << fmt::format("FAIL {} ({}:{}): {} of {} operations diverge\n", v.id, file, v.source.line,
+                             record.divergences, record.operations);
+        else if (record.status == VectorRecord::Status::error)
+          out << fmt::format("ERROR {} ({}:{}): {}\n", v.id, file, v.source.line, record.reason);
+        else if (options.verbose && record.status != VectorRecord::Status::known)
+          out << fmt::format("{} {}{}\n", record.status == VectorRecord::Status::pass ? "PASS" : "SKIPPED", v.id,
+                             record.reason.empty() ? "" : ": " + record.reason);
+        for (std::size_t k = known_before; k < report.known.size(); ++k) {
+          const KnownInstance& i = report.known[k];
+          out << fmt::format("KNOWN {} operation {} ({}:{}): {}: {}\n", v.id, i.instance.operation, file, i.instance.line,
+                             i.class_key, i.reference);
+        }
       }
       out.flush();
-      records.push_back(std::move(record));
+      report.records.push_back(std::move(record));
     }
   }
+  for (const KnownDivergence* k : known.fixed(compared)) report.fixed.push_back(k->describe());
+  summary.fixed = report.fixed.size();
   summary.seconds = std::chrono::duration<double>(Clock::now() - start).count();
 
   if (!options.junit_path.empty()) {
     std::ofstream junit(options.junit_path);
-    write_junit(junit, target.name(), records);
+    write_junit(junit, target.name(), report.records);
   }
+  report.classes = classes.by_count();
   // Skips grouped by reason, most frequent first: what this host's target lacks.
-  std::vector<std::pair<std::string, std::size_t>> by_count(skip_reasons.begin(), skip_reasons.end());
-  std::stable_sort(by_count.begin(), by_count.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
-  for (const auto& [reason, count] : by_count)
-    out << (options.tap ? "# " : "") << fmt::format("SKIPPED {:>4}: {}\n", count, reason);
-  const std::size_t executed = summary.passed + summary.failed + summary.errors;
-  const bool executed_nothing = capabilities.real && summary.vectors > 0 && executed == 0;
+  report.skips.assign(skip_reasons.begin(), skip_reasons.end());
+  std::stable_sort(report.skips.begin(), report.skips.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  const bool executed_nothing = capabilities.real && summary.vectors > 0 && compared.empty() && summary.errors == 0;
   if (executed_nothing)
-    out << (options.tap ? "# " : "")
-        << fmt::format("error: the {} target executed no vector{}\n", target.name(),
-                       unavailable.empty() ? " (every one was skipped; see the reasons above)" : ": it is unavailable here");
-  out << (options.tap ? "# " : "")
-      << fmt::format("vtspec run --target {}: {} files, {} vectors, {} operations: {} passed, {} failed, {} skipped, "
-                     "{} errors{}{} in {:.2f} s\n",
-                     target.name(), summary.files, summary.vectors, summary.operations, summary.passed, summary.failed,
-                     summary.skipped, summary.errors,
-                     summary.load_errors ? fmt::format(", {} files failed to load", summary.load_errors) : "",
-                     summary.resumed ? fmt::format(" ({} resumed from {})", summary.resumed, options.results_path) : "",
-                     summary.seconds);
+    report.errors.push_back({"", "", fmt::format("the {} target executed no vector{}", target.name(),
+                                                 unavailable.empty() ? " (every one was skipped; see the reasons above)"
+                                                                     : ": it is unavailable here")});
+  if (json) {
+    write_json_report(out, report);
+  } else {
+    if (text) write_divergence_classes(out, report.classes);
+    for (const auto& f : report.fixed)
+      out << prefix(options) << "FIXED? " << f << ": the target no longer diverges as listed; update the list\n";
+    for (const auto& [reason, count] : report.skips) out << prefix(options) << fmt::format("SKIPPED {:>4}: {}\n", count, reason);
+    if (executed_nothing) out << prefix(options) << "error: " << report.errors.back().message << "\n";
+    write_summary_line(out, report, options);
+  }
   if (summary_out) *summary_out = summary;
   if (executed_nothing) return 3;
   if (summary.load_errors) return 2;
-  return summary.failed || summary.errors ? 1 : 0;
+  return summary.failed || summary.errors || summary.fixed ? 1 : 0;
 }
 
 }  // namespace vtspec::conformance

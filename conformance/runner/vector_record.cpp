@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "conformance/runner/json_text.hpp"
+
 namespace vtspec::conformance {
 
 const char* to_string(VectorRecord::Status s) {
@@ -13,28 +15,12 @@ const char* to_string(VectorRecord::Status s) {
     case VectorRecord::Status::fail: return "fail";
     case VectorRecord::Status::skipped: return "skipped";
     case VectorRecord::Status::error: return "error";
+    case VectorRecord::Status::known: return "known";
   }
   return "?";
 }
 
 namespace {
-
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      default:
-        if (c < 0x20) out += fmt::format("\\u{:04x}", c);
-        else out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
-}
 
 // A flat JSON object whose values are strings or numbers: exactly what to_json writes.
 bool parse_flat_object(const std::string& line, std::map<std::string, std::string>& out) {
@@ -87,12 +73,41 @@ bool parse_flat_object(const std::string& line, std::map<std::string, std::strin
   }
 }
 
+// The divergent operations as the flat record holds them: "index<TAB>class" lines.
+std::string divergent_text(const std::vector<DivergentOperation>& divergent) {
+  std::string out;
+  for (const auto& d : divergent) out += fmt::format("{}\t{}\n", d.operation, d.class_key);
+  return out;
+}
+
+std::optional<std::vector<DivergentOperation>> parse_divergent(const std::string& text) {
+  std::vector<DivergentOperation> out;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    const std::size_t end = text.find('\n', start), tab = text.find('\t', start);
+    if (end == std::string::npos || tab == std::string::npos || tab > end || tab == start) return std::nullopt;
+    const std::string index = text.substr(start, tab - start);
+    if (index.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+    out.push_back({std::stoul(index), text.substr(tab + 1, end - tab - 1)});
+    start = end + 1;
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string to_json(const VectorRecord& r) {
-  return fmt::format(R"({{"file":{},"id":{},"status":"{}","reason":{},"operations":{},"divergences":{},"seconds":{:.6f},"details":{}}})",
-                     json_string(r.file), json_string(r.id), to_string(r.status), json_string(r.reason), r.operations,
-                     r.divergences, r.seconds, json_string(r.details));
+  return JsonObject()
+      .string("file", r.file)
+      .string("id", r.id)
+      .string("status", to_string(r.status))
+      .string("reason", r.reason)
+      .number("operations", r.operations)
+      .number("divergences", r.divergences)
+      .number("seconds", r.seconds)
+      .string("details", r.details)
+      .string("divergent", divergent_text(r.divergent))
+      .text();
 }
 
 std::optional<VectorRecord> parse_record(const std::string& line) {
@@ -108,9 +123,13 @@ std::optional<VectorRecord> parse_record(const std::string& line) {
   else if (s == "fail") r.status = VectorRecord::Status::fail;
   else if (s == "skipped") r.status = VectorRecord::Status::skipped;
   else if (s == "error") r.status = VectorRecord::Status::error;
+  else if (s == "known") r.status = VectorRecord::Status::known;
   else return std::nullopt;
   r.reason = f["reason"];
   r.details = f["details"];
+  auto divergent = parse_divergent(f["divergent"]);
+  if (!divergent) return std::nullopt;
+  r.divergent = std::move(*divergent);
   try {
     r.operations = std::stoul(f["operations"]);
     r.divergences = std::stoul(f["divergences"]);

@@ -5,18 +5,30 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace vtspec::conformance {
 
+// One divergent operation of a vector: its index and its divergence class
+// (divergence_class.hpp).
+struct DivergentOperation {
+  std::size_t operation = 0;
+  std::string class_key;
+  friend bool operator==(const DivergentOperation&, const DivergentOperation&) = default;
+};
+
 struct VectorRecord {
-  enum class Status { pass, fail, skipped, error };
+  // known: every divergence is on the run's known-divergences list (known_divergences.hpp);
+  // decided per run, so the results file stores the judgement before the list (fail).
+  enum class Status { pass, fail, skipped, error, known };
   std::string file;
   std::string id;
   Status status = Status::pass;
   std::string reason;            // skipped / error: why
   std::size_t operations = 0;
   std::size_t divergences = 0;
-  std::string details;           // the divergence report (operation, allowed set, observed, trace)
+  std::string details;           // one line per divergent operation: where, what, the difference
+  std::vector<DivergentOperation> divergent;  // every divergent operation, in order
   double seconds = 0;
 };
 

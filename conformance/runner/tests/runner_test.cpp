@@ -11,6 +11,7 @@
 #include "conformance/runner/results_file.hpp"
 #include "conformance/runner/runner.hpp"
 #include "conformance/runner/skip_decision.hpp"
+#include "conformance/runner/tests/temp_dir.hpp"
 #include "vectors/format/vector.hpp"
 
 namespace vtspec::conformance {
@@ -37,17 +38,6 @@ std::string corpus(bool wrong) {
   }
   return out;
 }
-
-struct TempDir {
-  fs::path path = fs::temp_directory_path() / ("vtspec_runner_test_" + std::to_string(::getpid()) + "_" +
-                                                ::testing::UnitTest::GetInstance()->current_test_info()->name());
-  TempDir() { fs::create_directories(path); }
-  ~TempDir() { fs::remove_all(path); }
-  std::string write(const std::string& name, const std::string& text) const {
-    std::ofstream(path / name) << text;
-    return (path / name).string();
-  }
-};
 
 std::vector<std::string> lines(const std::string& file) {
   std::ifstream in(file);

@@ -1,0 +1,100 @@
+#include "conformance/runner/known_divergences.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "vectors/format/load_error.hpp"
+#include "vectors/format/state_file.hpp"
+
+namespace vtspec::conformance {
+
+namespace {
+
+constexpr const char* kKnownSchema = "vtspec/known-divergences/1";
+
+std::string text(const std::string& file, const YAML::Node& node, const std::string& field) {
+  if (!node.IsScalar()) throw vectors::LoadError(file, node, field, "expected text");
+  return node.Scalar();
+}
+
+KnownDivergence entry(const std::string& file, const YAML::Node& node, const std::string& where) {
+  if (!node.IsMap()) throw vectors::LoadError(file, node, where, "expected a mapping");
+  static const char* const fields[] = {"target", "vector", "operation", "class", "reference", "verdict"};
+  for (const auto& kv : node) {
+    const std::string key = kv.first.Scalar();
+    if (std::none_of(std::begin(fields), std::end(fields), [&](const char* f) { return key == f; }))
+      throw vectors::LoadError(file, kv.first, where + "." + key, "unknown field");
+  }
+  auto required = [&](const char* key) {
+    if (!node[key]) throw vectors::LoadError(file, node, where + "." + key, "missing");
+    return text(file, node[key], where + "." + key);
+  };
+  KnownDivergence k;
+  k.target = required("target");
+  k.vector = required("vector");
+  k.reference = required("reference");
+  k.verdict = required("verdict");
+  if (node["operation"]) k.operation = vectors::parse_number(node["operation"], file, where + ".operation");
+  if (node["class"]) k.class_key = text(file, node["class"], where + ".class");
+  k.source = {file, node.Mark().line + 1, node.Mark().column + 1};
+  return k;
+}
+
+}  // namespace
+
+std::string KnownDivergence::describe() const {
+  return fmt::format("{} {}{} ({}:{}): {}", target, vector, operation ? fmt::format(" operation {}", *operation) : "",
+                     source.file, source.line, reference);
+}
+
+KnownDivergences KnownDivergences::load(const std::string& file, const std::string& target,
+                                        const std::map<std::string, std::size_t>& operations_of) {
+  const YAML::Node doc = vectors::load_yaml_file(file);
+  if (!doc.IsMap()) throw vectors::LoadError(file, doc, "", "expected a mapping with schema and known");
+  for (const auto& kv : doc)
+    if (kv.first.Scalar() != "schema" && kv.first.Scalar() != "known")
+      throw vectors::LoadError(file, kv.first, kv.first.Scalar(), "unknown field");
+  if (!doc["schema"] || text(file, doc["schema"], "schema") != kKnownSchema)
+    throw vectors::LoadError(file, doc["schema"] ? doc["schema"] : doc, "schema", fmt::format("expected {}", kKnownSchema));
+  const YAML::Node list = doc["known"];
+  if (!list || !list.IsSequence()) throw vectors::LoadError(file, list ? list : doc, "known", "expected a list");
+  KnownDivergences out;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const std::string where = fmt::format("known[{}]", i);
+    KnownDivergence k = entry(file, list[i], where);
+    if (k.target != target) continue;  // another target's list: not this run's business
+    const auto it = operations_of.find(k.vector);
+    if (it == operations_of.end())
+      throw vectors::LoadError(file, list[i]["vector"], where + ".vector",
+                               fmt::format("no vector '{}' among the vectors this run loaded", k.vector));
+    if (k.operation && *k.operation >= it->second)
+      throw vectors::LoadError(file, list[i]["operation"], where + ".operation",
+                               fmt::format("vector '{}' has operations 0..{}", k.vector, it->second - 1));
+    out.entries_.push_back(std::move(k));
+  }
+  out.matched_.assign(out.entries_.size(), false);
+  return out;
+}
+
+const KnownDivergence* KnownDivergences::match(const std::string& vector, std::size_t operation, const std::string& class_key) {
+  for (std::size_t i = 0; i < entries_.size(); ++i) {
+    const KnownDivergence& k = entries_[i];
+    if (k.vector != vector || (k.operation && *k.operation != operation) || (k.class_key && *k.class_key != class_key))
+      continue;
+    matched_[i] = true;
+    return &k;
+  }
+  return nullptr;
+}
+
+std::vector<const KnownDivergence*> KnownDivergences::fixed(const std::set<std::string>& compared) const {
+  std::vector<const KnownDivergence*> out;
+  for (std::size_t i = 0; i < entries_.size(); ++i)
+    if (!matched_[i] && compared.count(entries_[i].vector)) out.push_back(&entries_[i]);
+  return out;
+}
+
+}  // namespace vtspec::conformance
