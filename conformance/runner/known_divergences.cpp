@@ -67,9 +67,10 @@ KnownDivergences KnownDivergences::load(const std::string& file, const std::stri
     KnownDivergence k = entry(file, list[i], where);
     if (k.target != target) continue;  // another target's list: not this run's business
     const auto it = operations_of.find(k.vector);
-    if (it == operations_of.end())
-      throw vectors::LoadError(file, list[i]["vector"], where + ".vector",
-                               fmt::format("no vector '{}' among the vectors this run loaded", k.vector));
+    if (it == operations_of.end()) {
+      out.not_loaded_.push_back(std::move(k));
+      continue;
+    }
     if (k.operation && *k.operation >= it->second)
       throw vectors::LoadError(file, list[i]["operation"], where + ".operation",
                                fmt::format("vector '{}' has operations 0..{}", k.vector, it->second - 1));

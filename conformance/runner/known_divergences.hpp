@@ -32,9 +32,11 @@ struct KnownDivergence {
 class KnownDivergences {
  public:
   KnownDivergences() = default;
-  // Reads `file`, keeping the entries for `target`. Every entry must name a vector the run
-  // loaded (`operations_of`: vector id -> its number of operations) and an operation it has;
-  // anything else is a vectors::LoadError naming file, line, column and field.
+  // Reads `file`, keeping the entries for `target`. An entry for a vector the run loaded
+  // (`operations_of`: vector id -> its number of operations) must name an operation it has;
+  // an entry for a vector this run did not load (a subset of the corpus, or a typo) is set
+  // aside in not_loaded(), which the runner reports; anything malformed is a
+  // vectors::LoadError naming file, line, column and field.
   static KnownDivergences load(const std::string& file, const std::string& target,
                                const std::map<std::string, std::size_t>& operations_of);
 
@@ -44,9 +46,11 @@ class KnownDivergences {
   // ids of vectors that ran to the end, passing, failing or known): the target now agrees.
   std::vector<const KnownDivergence*> fixed(const std::set<std::string>& compared) const;
   bool empty() const { return entries_.empty(); }
+  const std::vector<KnownDivergence>& not_loaded() const { return not_loaded_; }
 
  private:
   std::vector<KnownDivergence> entries_;
+  std::vector<KnownDivergence> not_loaded_;
   std::vector<bool> matched_;
 };
 

@@ -144,6 +144,10 @@ int run_vectors(Target& target, const std::vector<std::string>& paths, const Run
     } catch (const vectors::LoadError& e) {
       return stop(out, options, report, e.what(), 2);
     }
+    // Not an error (a run may take part of the corpus), but never silent: a typo shows here.
+    if (!json)
+      for (const KnownDivergence& k : known.not_loaded())
+        out << prefix(options) << "note: known divergence names no vector of this run: " << k.describe() << "\n";
   }
 
   std::unique_ptr<ResultsFile> results;
