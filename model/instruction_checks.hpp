@@ -1,5 +1,6 @@
 // The architectural checks an operation makes before it takes effect, on the model's state:
-// spec/control_register_checks.hpp's rules for MOV to CR0/CR3/CR4 and INVPCID, given the
+// spec/control_register_checks.hpp's rules for MOV to CR0/CR3/CR4, INVPCID, WRMSR to
+// IA32_EFER and WRPKRU, given the
 // registers and the CPU's features. Operations without such checks pass.
 #pragma once
 

@@ -1,7 +1,7 @@
-// The checks MOV to CR0, MOV to CR3, MOV to CR4 and INVPCID make before they change anything:
-// SDM Vol. 2B "MOV-Move to/from Control Registers" and "INVPCID-Invalidate Process-Context
-// Identifier" (their Protected Mode and 64-Bit Mode Exceptions), Vol. 3A 2.5 (control
-// registers), 4.1.2 (paging-mode enabling) and 4.10.1 (PCIDs).
+// The checks MOV to CR0, MOV to CR3, MOV to CR4, INVPCID, WRMSR to IA32_EFER and WRPKRU make
+// before they change anything: SDM Vol. 2B "MOV-Move to/from Control Registers", "INVPCID",
+// "WRMSR" and "WRPKRU" (their Protected Mode and 64-Bit Mode Exceptions), Vol. 3A 2.5
+// (control registers), 4.1.2 (paging-mode enabling), 4.10.1 (PCIDs), Vol. 4 (IA32_EFER).
 //
 // Two steps, in the manner of tlb_invalidation.hpp:
 //   mov_to_cr0_check(...) etc. -> which check failed (a ControlRegisterCheck, in a Word)
@@ -47,12 +47,21 @@ enum class ControlRegisterCheck : std::uint8_t {
   invpcid_descriptor_reserved,  // INVPCID: "bits 63:12 of INVPCID_DESC are not all zero"
   invpcid_pcid_without_pcide,  // INVPCID: PCIDE = 0, type 0 or 1, INVPCID_DESC[11:0] != 0
   invpcid_noncanonical_address,  // INVPCID: type 0 and INVPCID_DESC[127:64] not canonical
+  invpcid_unsupported,         // INVPCID #UD: CPUID.(EAX=07H,ECX=0):EBX.INVPCID[bit 10] = 0
+  // WRMSR to IA32_EFER (MSR C0000080H)
+  efer_reserved_bits_set,      // WRMSR: "a reserved bit is set"; Vol. 4: bits 0, 8, 10, 11 defined
+  efer_nxe_without_nx,         // Vol. 4 IA32_EFER: NXE exists only with CPUID.80000001H:EDX.NX
+  efer_lme_changes_while_paging,  // Vol. 3A 10.8.5: LME cannot change while CR0.PG = 1
+  // WRPKRU
+  wrpkru_without_pke,          // WRPKRU #UD: CR4.PKE = 0
 };
 
 // The processor facts the checks depend on.
 struct ControlRegisterSupport {
   std::uint64_t cr4_reserved = 0;  // CR4 bits reserved on this processor (features it lacks)
   unsigned maxphyaddr = 46;
+  bool nx = true;                  // CPUID.80000001H:EDX.NX
+  bool invpcid = true;             // CPUID.(EAX=07H,ECX=0):EBX.INVPCID
 };
 
 // The registers as the instruction finds them.
@@ -155,16 +164,39 @@ typename D::Word invpcid_check(const ControlRegisterState<D>& s, const typename 
   });
 }
 
-// Every check above raises #GP(0) (the instruction pages' exception lists).
+// WRMSR to IA32_EFER with `value`. LMA (bit 10) is read-only: written values are ignored
+// there (Vol. 4 IA32_EFER "IA-32e Mode Active (R)"), so it is not checked.
+template <class D>
+typename D::Word wrmsr_efer_check(const ControlRegisterState<D>& s, const typename D::Word& value,
+                                  const ControlRegisterSupport& support) {
+  using control_checks::set;
+  using C = ControlRegisterCheck;
+  return control_checks::first_failing<D>({
+      {C::efer_reserved_bits_set, set<D>(value, ~(efer::sce | efer::lme | efer::lma | efer::nxe))},
+      {C::efer_nxe_without_nx, set<D>(value, efer::nxe) && D::truth(!support.nx)},
+      {C::efer_lme_changes_while_paging, set<D>(value ^ s.efer, efer::lme) && set<D>(s.cr0, cr0::pg)},
+  });
+}
+
+// WRPKRU (ECX = EDX = 0 as the model issues it, so never its #GP).
+template <class D>
+typename D::Word wrpkru_check(const ControlRegisterState<D>& s) {
+  return control_checks::first_failing<D>({{ControlRegisterCheck::wrpkru_without_pke, !control_checks::set<D>(s.cr4, cr4::pke)}});
+}
+
+// Every check above raises #GP(0) (the instruction pages' exception lists), except the #UD
+// ones: an instruction the processor does not enumerate, or WRPKRU with CR4.PKE = 0.
 struct ArchitecturalException {
   std::uint8_t vector;
   std::uint32_t error_code;
   friend bool operator==(const ArchitecturalException&, const ArchitecturalException&) = default;
 };
-inline constexpr std::uint8_t kGeneralProtectionVector = 13;
+inline constexpr std::uint8_t kGeneralProtectionVector = 13, kInvalidOpcodeVector = 6;
 
 constexpr std::optional<ArchitecturalException> exception_for(ControlRegisterCheck check) {
   if (check == ControlRegisterCheck::passed) return std::nullopt;
+  if (check == ControlRegisterCheck::invpcid_unsupported || check == ControlRegisterCheck::wrpkru_without_pke)
+    return ArchitecturalException{kInvalidOpcodeVector, 0};
   return ArchitecturalException{kGeneralProtectionVector, 0};
 }
 
@@ -190,6 +222,11 @@ inline const char* to_string(ControlRegisterCheck check) {
     case C::invpcid_descriptor_reserved: return "INVPCID: descriptor bits 63:12 set (Vol. 2B INVPCID)";
     case C::invpcid_pcid_without_pcide: return "INVPCID: PCID != 0 in type 0/1 with CR4.PCIDE = 0 (Vol. 2B INVPCID)";
     case C::invpcid_noncanonical_address: return "INVPCID: non-canonical address in type 0 (Vol. 2B INVPCID)";
+    case C::invpcid_unsupported: return "INVPCID: CPUID.INVPCID = 0, #UD (Vol. 2B INVPCID)";
+    case C::efer_reserved_bits_set: return "WRMSR IA32_EFER: reserved bit set (Vol. 2B WRMSR, Vol. 4)";
+    case C::efer_nxe_without_nx: return "WRMSR IA32_EFER: NXE without CPUID NX (Vol. 4)";
+    case C::efer_lme_changes_while_paging: return "WRMSR IA32_EFER: LME changes while CR0.PG = 1 (Vol. 3A 10.8.5)";
+    case C::wrpkru_without_pke: return "WRPKRU: CR4.PKE = 0, #UD (Vol. 2B WRPKRU)";
   }
   return "?";
 }

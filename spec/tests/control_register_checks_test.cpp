@@ -182,6 +182,47 @@ TEST(Invpcid, IndividualAddressMustBeCanonical) {
   EXPECT_EQ(invpcid(s, 0, 0, 0x0100'0000'0000'0000), C::invpcid_noncanonical_address);
 }
 
+// ---- WRMSR to IA32_EFER, WRPKRU -----------------------------------------------------------------
+
+C efer_check(const ControlRegisterState<Concrete>& s, std::uint64_t v, ControlRegisterSupport support = {}) {
+  return static_cast<C>(wrmsr_efer_check<Concrete>(s, v, support));
+}
+
+TEST(WrmsrEfer, DefinedBitsOnly) {
+  // Vol. 4 IA32_EFER defines SCE (0), LME (8), LMA (10), NXE (11); WRMSR: "#GP(0) if ... a
+  // reserved bit is set". LMA is read-only, so writing it is not a fault.
+  const auto s = long_mode();
+  EXPECT_EQ(efer_check(s, 0xd01), C::passed);  // SCE|LME|LMA|NXE
+  EXPECT_EQ(efer_check(s, 0xd00 | (1u << 1)), C::efer_reserved_bits_set);
+  EXPECT_EQ(efer_check(s, 0xd00 | (std::uint64_t{1} << 63)), C::efer_reserved_bits_set);
+}
+
+TEST(WrmsrEfer, NxeNeedsCpuidNxAndLmeIsFixedWhilePaging) {
+  const auto s = long_mode();
+  ControlRegisterSupport no_nx;
+  no_nx.nx = false;
+  EXPECT_EQ(efer_check(s, 0xd00, no_nx), C::efer_nxe_without_nx);  // Vol. 4: NXE with CPUID NX only
+  EXPECT_EQ(efer_check(s, 0x500, no_nx), C::passed);
+  // Vol. 3A 10.8.5: IA-32e mode is entered and left with paging off; LME cannot change while
+  // CR0.PG = 1.
+  EXPECT_EQ(efer_check(s, 0xc00), C::efer_lme_changes_while_paging);
+  EXPECT_EQ(efer_check(protected_mode(), efer::lme), C::passed);
+}
+
+TEST(Wrpkru, NeedsPke) {
+  // Vol. 2B WRPKRU: #UD if CR4.PKE = 0.
+  auto s = long_mode();
+  EXPECT_EQ(static_cast<C>(wrpkru_check<Concrete>(s)), C::wrpkru_without_pke);
+  s.cr4 |= cr4::pke;
+  EXPECT_EQ(static_cast<C>(wrpkru_check<Concrete>(s)), C::passed);
+  const auto e = exception_for(C::wrpkru_without_pke);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->vector, 6u);  // #UD
+  const auto u = exception_for(C::invpcid_unsupported);  // Vol. 2B INVPCID: #UD without CPUID.INVPCID
+  ASSERT_TRUE(u.has_value());
+  EXPECT_EQ(u->vector, 6u);
+}
+
 // ---- the exception ----------------------------------------------------------------------------
 
 TEST(ControlRegisterChecks, EveryFailedCheckIsGeneralProtectionZero) {
@@ -189,7 +230,7 @@ TEST(ControlRegisterChecks, EveryFailedCheckIsGeneralProtectionZero) {
   // Table 6-1), error code 0.
   EXPECT_FALSE(exception_for(C::passed).has_value());
   for (auto c : {C::cr0_upper_bits_set, C::cr3_reserved_bits_set, C::cr4_sets_pcide_with_cr3_pcid,
-                 C::invpcid_noncanonical_address}) {
+                 C::invpcid_noncanonical_address, C::efer_reserved_bits_set, C::efer_lme_changes_while_paging}) {
     const auto e = exception_for(c);
     ASSERT_TRUE(e.has_value()) << to_string(c);
     EXPECT_EQ(e->vector, 13u);

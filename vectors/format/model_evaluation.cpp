@@ -21,13 +21,6 @@ using model::OperationKind;
 
 constexpr std::uint64_t kAccessed = spec::bit_at(spec::pte::accessed), kDirty = spec::bit_at(spec::pte::dirty);
 
-ExpectedOutcome exception(unsigned vector) {
-  ExpectedOutcome o;
-  o.event = model::Event::exception(vector);
-  return o;
-}
-ExpectedOutcome general_protection() { return exception(model::kGeneralProtectionVector); }
-ExpectedOutcome invalid_opcode() { return exception(model::kInvalidOpcodeVector); }
 
 // Why an outcome other than the fresh walk's is allowed: one flag per way an outcome comes
 // about (model::SourceKind), with the SDM reason; the vector file's notes: carry the text.
@@ -95,33 +88,10 @@ std::vector<std::uint64_t> entry_values(const Vector& v, const MachineState& s) 
   return values;
 }
 
-// WRMSR to IA32_EFER (SDM Vol. 2B WRMSR: #GP(0) for a reserved bit; Vol. 4 IA32_EFER: bits
-// 0 SCE, 8 LME, 10 LMA, 11 NXE are defined, the rest reserved, NXE only with CPUID NX;
-// Vol. 3A 10.8.5: LME cannot change while CR0.PG = 1). LMA is read-only and not checked.
-std::optional<ExpectedOutcome> wrmsr_efer_fault(const MachineState& s, const Operation& op) {
-  using namespace model::efer;
-  const std::uint64_t v = op.value;
-  if (v & ~(sce | lme | lma | nxe)) return general_protection();
-  if ((v & nxe) && !s.features.nx) return general_protection();
-  if (((v ^ s.regs.efer) & lme) && (s.regs.cr0 & model::cr0::pg)) return general_protection();
-  return std::nullopt;
-}
-
-// WRPKRU (SDM Vol. 2B WRPKRU): #UD when CR4.PKE = 0 (ECX = EDX = 0, so never #GP here).
-std::optional<ExpectedOutcome> wrpkru_fault(const MachineState& s, const Operation&) {
-  if (!(s.regs.cr4 & model::cr4::pke)) return invalid_opcode();
-  return std::nullopt;
-}
-
-// MOV to CR0/CR3/CR4 and INVPCID: the spec's checks (spec/control_register_checks.hpp)
-// name the rule that failed; the exception it raises is a separate step. WRMSR to
-// IA32_EFER and WRPKRU: the rules above.
+// MOV to CR0/CR3/CR4, INVPCID, WRMSR to IA32_EFER, WRPKRU: the spec's checks
+// (spec/control_register_checks.hpp) name the rule that failed; the exception it raises is a
+// separate step.
 std::optional<ExpectedOutcome> control_fault(const MachineState& s, const Operation& op) {
-  switch (op.kind) {
-    case OperationKind::wrmsr_efer: return wrmsr_efer_fault(s, op);
-    case OperationKind::wrpkru: return wrpkru_fault(s, op);
-    default: break;
-  }
   const auto exception = spec::exception_for(model::instruction_check(s, op));
   if (!exception) return std::nullopt;
   ExpectedOutcome o;
