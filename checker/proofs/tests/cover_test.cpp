@@ -2,7 +2,10 @@
 // the model to its class, and prove the remaining classes unreachable.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <filesystem>
+#include <string>
 
 #include "checker/coverage/cover.hpp"
 #include "vectors/format/state_file.hpp"
@@ -12,7 +15,8 @@ namespace {
 
 TEST(Cover, EveryReachableClassIsCoveredByAReplayableWitness) {
   CoverOptions options;
-  options.out_dir = (std::filesystem::temp_directory_path() / "vtspec-cover-test").string();
+  // One directory per process: test runs of two build trees at once must not share it.
+  options.out_dir = (std::filesystem::temp_directory_path() / ("vtspec-cover-test-" + std::to_string(::getpid()))).string();
   std::filesystem::remove_all(options.out_dir);
   const CoverReport report = run_cover(options);
   unsigned covered = 0, unreachable = 0;
@@ -41,6 +45,7 @@ TEST(Cover, EveryReachableClassIsCoveredByAReplayableWitness) {
   EXPECT_GT(covered, 0u);
   EXPECT_GT(unreachable, 0u);
   print_cover_report(report, stdout);
+  std::filesystem::remove_all(options.out_dir);
 }
 
 }  // namespace
