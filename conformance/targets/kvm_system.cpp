@@ -121,10 +121,14 @@ std::vector<std::uint64_t> GuestMemory::nonzero_frames() {
 System::System() {
   fd_ = open("/dev/kvm", O_RDWR | O_CLOEXEC);
   if (fd_ < 0) throw os_error("open /dev/kvm");
-  if (ioctl(fd_, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) {
+  const int version = ioctl(fd_, KVM_GET_API_VERSION, 0);
+  if (version != KVM_API_VERSION) {
+    const std::runtime_error error = version < 0 ? os_error("KVM_GET_API_VERSION on /dev/kvm")
+                                                 : std::runtime_error(fmt::format("KVM API version {}, expected {}",
+                                                                                  version, KVM_API_VERSION));
     close(fd_);
     fd_ = -1;
-    throw std::runtime_error("KVM API version mismatch");
+    throw error;
   }
 }
 
