@@ -53,6 +53,11 @@ constexpr FlagNote kEarlyAccessedFlag = {
     "requires A = 1 only in entries used by a translation and leaves the earlier marking open (SDM Vol. 3A 4.8; "
     "docs/allowed-outcomes.md W1)."};
 
+constexpr FlagNote kWalkAlternative = {
+    "WalkAlternative",
+    "The SDM leaves open the order of accessed-flag updates and of the EPT checks within one walk; each order it "
+    "allows gives one outcome (docs/allowed-outcomes.md W1-W6; SDM Vol. 3A 4.8, Vol. 3C 29.3.3)."};
+
 void add_flag(ModelStep& step, ExpectedOutcome& o, const FlagNote& f) {
   if (std::find(o.flags.begin(), o.flags.end(), f.flag) == o.flags.end()) o.flags.push_back(f.flag);
   step.notes[f.flag] = f.note;
@@ -122,6 +127,9 @@ ModelStep run_access(const Vector& v, model::Processor& m, const Operation& op) 
       add_flag(step, e, f);
     if (std::any_of(e.entries.begin(), e.entries.end(), [](const EntryFlags& f) { return f.accessed == FlagExpectation::either; }))
       add_flag(step, e, kEarlyAccessedFlag);
+    // Every acceptable outcome says why it is allowed: one of a fresh walk's alternatives
+    // (model::translate) that none of the flags above explains is the walk's open order.
+    if (e.result == ExpectedOutcome::Result::acceptable && e.flags.empty()) add_flag(step, e, kWalkAlternative);
     if (allowed[i].source != model::SourceKind::fresh_walk && !o.same_result(allowed.front().outcome))
       step.trace += fmt::format("also allowed, through a cached {}: {}\n", model::to_string(allowed[i].source), o.describe());
     auto& outcomes = step.expectation.outcomes;

@@ -1,0 +1,27 @@
+// Wycheproof-style: in the generated corpus every acceptable outcome names why the SDM allows
+// it, and every flag is explained in its file's notes (the loader checks the second).
+#include <gtest/gtest.h>
+
+#include "vectors/format/vector_file.hpp"
+
+namespace vtspec::vectors {
+namespace {
+
+TEST(CorpusFlags, EveryAcceptableOutcomeSaysWhyItIsAllowed) {
+  const auto files = find_vector_files({VTSPEC_SOURCE_DIR "/vectors/corpus"});
+  ASSERT_FALSE(files.empty());
+  std::size_t acceptable = 0;
+  for (const auto& file : files)
+    for (const auto& v : load_vector_file(file))
+      for (std::size_t i = 0; i < v.expectations.size(); ++i)
+        for (const auto& o : v.expectations[i].outcomes) {
+          if (o.result != ExpectedOutcome::Result::acceptable) continue;
+          ++acceptable;
+          EXPECT_FALSE(o.flags.empty()) << file << ": " << v.id << " operation " << i << ": " << describe_outcome(o);
+          for (const auto& flag : o.flags) EXPECT_TRUE(v.notes.count(flag)) << flag;
+        }
+  EXPECT_GT(acceptable, 0u) << "the corpus has TLB vectors with acceptable outcomes";
+}
+
+}  // namespace
+}  // namespace vtspec::vectors
