@@ -28,7 +28,6 @@ Draft make(const char* id, const char* description, std::vector<std::string> sdm
   d.vector.id = id;
   d.vector.description = description;
   d.vector.sdm = std::move(sdm);
-  d.vector.requires_features = {"nx"};
   d.state.mappings = {
       fmt::format("{{ va: {:#x}, pa: {:#x}, size: 4K, flags: [{}, US], {}upper: [P, RW, US, A] }}", kUser, kUserPage, leaf,
                   user_extra),
@@ -59,7 +58,6 @@ std::vector<CorpusFile> control_operations() {
                    {"Vol. 3A 4.6", "Vol. 3A 4.6.1", "Vol. 3A 4.7"}, "P, RW, A, D");
     if (smap_smep) {
       d.state.cr4 = {"PAE", "SMEP", "SMAP"};
-      d.vector.requires_features.insert(d.vector.requires_features.end(), {"smep", "smap"});
     }
     std::uint64_t n = 0;
     for (unsigned cpl = 0; cpl < 4; ++cpl)
@@ -114,7 +112,6 @@ std::vector<CorpusFile> control_operations() {
                    "WRPKRU is #UD while CR4.PKE = 0; after MOV CR4 sets PKE it changes the rights of a user page with "
                    "key 1 for the next access: access-disable, then write-disable, then nothing.",
                    {"Vol. 3A 4.6.2", "Vol. 2B WRPKRU", "Vol. 3A 4.7"}, "P, RW, A, D", "pkey: 1, ");
-    d.vector.requires_features.push_back("pku");
     using namespace model::cr4;
     d.control(OperationKind::wrpkru, 0);
     d.control(OperationKind::mov_cr4, pae | pke);
