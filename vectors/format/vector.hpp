@@ -89,6 +89,7 @@ struct Vector {
   // (the file's `notes:`; every flag a vector uses is explained there).
   std::map<std::string, std::string> notes;
   SourceLocation source;                  // the vector's position in its file
+  std::string content_hash;               // content_hash.hpp; filled by the loader
   std::vector<SourceLocation> operation_sources;  // one per operation (empty when generated)
 };
 

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "spec/page_fault_error_code.hpp"
+#include "vectors/format/content_hash.hpp"
 #include "vectors/format/load_error.hpp"
 #include "vectors/format/operation_yaml.hpp"
 #include "vectors/format/state_file.hpp"
@@ -238,6 +239,7 @@ Vector parse_vector(const Reader& r, const YAML::Node& node, const std::string& 
     v.expectations.push_back(std::move(expectation));
     v.operation_sources.push_back({r.file, item.Mark().line + 1, item.Mark().column + 1});
   }
+  v.content_hash = content_hash(v);
   return v;
 }
 
