@@ -9,6 +9,7 @@
 #include "conformance/harness/harness_image.hpp"
 #include "conformance/harness/operation_encoding.hpp"
 #include "spec/paging_entry.hpp"
+#include "vectors/format/vector_address_space.hpp"
 
 namespace vtspec::conformance::harness {
 namespace {
@@ -42,11 +43,6 @@ std::uint64_t harness_pml4e(const Layout& layout) {
 }
 
 }  // namespace
-
-std::uint64_t pml4_address(std::uint64_t cr3, unsigned maxphyaddr) {
-  std::uint64_t mask = ((maxphyaddr >= 64 ? 0 : (std::uint64_t{1} << maxphyaddr)) - 1) & ~(kPage - 1);
-  return cr3 & mask;
-}
 
 std::vector<std::uint8_t> build_region(const Layout& layout) {
   std::vector<std::uint8_t> region(VT_REGION_SIZE, 0);
@@ -86,34 +82,24 @@ EncodeResult encode(const model::MachineState& initial, std::span<const model::O
   };
   if (layout.region_gpa < layout.vector_window || direct_map_size(layout) > (VT_TABLES_PAGES - kDirectPd) * kGiga)
     return fail("harness layout: region must follow the vector window and fit the direct map");
-  if (operations.size() > VT_MAX_OPS) return fail(fmt::format("{} operations; the harness runs at most {}", operations.size(), VT_MAX_OPS));
-  if (readback.size() > VT_MAX_READBACK)
-    return fail(fmt::format("{} checked entries; the harness reads back at most {}", readback.size(), VT_MAX_READBACK));
   if (initial.regs.cr4 & model::cr4::la57)
     return fail("5-level paging (CR4.LA57): the harness only inserts its mappings into 4-level tables");
+  // What the vector may use (the loader checked it against the format's window; a target
+  // may offer a smaller one).
+  if (auto v = vectors::check_vector_address_space(initial, operations, readback, layout.vector_window)) {
+    if (v->where == vectors::AddressSpaceViolation::Where::operation) return fail(fmt::format("operation {}: {}", v->index, v->message));
+    return fail(v->message);
+  }
   for (std::uint64_t gpa : readback)
-    if (gpa + 8 > layout.vector_window || gpa % 8)
-      return fail(fmt::format("checked entry at 0x{:x} is not an aligned entry in guest-physical [0, 0x{:x})", gpa,
-                              layout.vector_window));
+    if (gpa % 8) return fail(fmt::format("checked entry at 0x{:x} is not an aligned entry", gpa));
 
   out.encoded.memory = initial.memory;
-  for (std::uint64_t frame : initial.memory.frame_numbers())
-    if ((frame + 1) * kPage > layout.vector_window)
-      return fail(fmt::format("memory at guest-physical 0x{:x} is outside this target's window [0, 0x{:x})",
-                              frame * kPage, layout.vector_window));
-
   // Every top-level table the vector runs on gets the harness's PML4 entry.
-  std::set<std::uint64_t> top_tables{pml4_address(initial.regs.cr3, initial.features.maxphyaddr)};
+  std::set<std::uint64_t> top_tables{vectors::top_table_address(initial.regs.cr3, initial.features.maxphyaddr)};
   for (const auto& op : operations)
-    if (op.kind == model::OperationKind::mov_cr3) top_tables.insert(pml4_address(op.value, initial.features.maxphyaddr));
-  for (std::uint64_t table : top_tables) {
-    if (table + kPage > layout.vector_window)
-      return fail(fmt::format("PML4 at 0x{:x} is outside this target's window [0, 0x{:x})", table, layout.vector_window));
-    std::uint64_t slot = table + VT_HARNESS_PML4_INDEX * 8;
-    if (initial.memory.read64(slot) != 0)
-      return fail(fmt::format("PML4 at 0x{:x} uses entry 511, which the harness reserves for itself", table));
-    out.encoded.memory.write64(slot, harness_pml4e(layout));
-  }
+    if (op.kind == model::OperationKind::mov_cr3)
+      top_tables.insert(vectors::top_table_address(op.value, initial.features.maxphyaddr));
+  for (std::uint64_t table : top_tables) out.encoded.memory.write64(table + VT_HARNESS_PML4_INDEX * 8, harness_pml4e(layout));
   out.encoded.top_tables.assign(top_tables.begin(), top_tables.end());
   out.encoded.harness_pml4e = harness_pml4e(layout);
 

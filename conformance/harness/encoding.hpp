@@ -8,9 +8,9 @@
 // would erase exactly the stale entries TLB vectors observe. Instead the encoder puts one
 // PML4 entry (index 511) into every top-level table the vector runs on — the initial CR3
 // and every MOV CR3 target — so harness code, data and the direct map of guest-physical
-// memory stay mapped whatever the vector does. Vectors that use PML4 entry 511, linear
-// addresses at or above 0xffffff8000000000, or guest-physical memory outside the target's
-// window are rejected with an EncodeError for that vector.
+// memory stay mapped whatever the vector does. What a vector may use is defined once, in
+// vectors/format/vector_address_space.h (the loader refuses vectors outside it); a vector
+// outside the target's window is rejected with an EncodeError for that vector.
 #pragma once
 
 #include <cstdint>
@@ -85,8 +85,5 @@ void request_cpuid(EncodedVector& encoded);
 // `results` is the VT_RESULTS_SIZE bytes of the results area.
 DecodedResults decode(std::span<const std::uint8_t> results, std::uint32_t op_count,
                       std::span<const std::uint64_t> readback);
-
-// The top-level paging-structure address a CR3 value selects (4-level paging, SDM 4.5).
-std::uint64_t pml4_address(std::uint64_t cr3, unsigned maxphyaddr);
 
 }  // namespace vtspec::conformance::harness

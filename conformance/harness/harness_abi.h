@@ -20,10 +20,13 @@
 #include <stdint.h>
 #endif
 
-#define VT_HARNESS_PML4_INDEX 511u
-#define VT_DIRECT_MAP_BASE 0xffffff8000000000ull
+/* What vectors may use and what is the harness's: one definition, shared with the loader. */
+#include "../../vectors/format/vector_address_space.h"
+
+#define VT_HARNESS_PML4_INDEX VTSPEC_RESERVED_PML4_INDEX
+#define VT_DIRECT_MAP_BASE VTSPEC_VECTOR_LINEAR_LIMIT
 #define VT_HARNESS_LINEAR 0xffffffff80000000ull
-#define VT_HARNESS_LINEAR_FLOOR 0xffffff8000000000ull /* vectors must stay below */
+#define VT_HARNESS_LINEAR_FLOOR VTSPEC_VECTOR_LINEAR_LIMIT /* vectors must stay below */
 
 /* The harness region, offsets from its base (same offset linear and guest-physical). */
 #define VT_REGION_SIZE 0x200000ull
@@ -48,7 +51,7 @@
 
 /* KVM target placement: vectors own guest-physical [0, VT_KVM_VECTOR_WINDOW); the harness
  * region and the staging area follow it. The direct map covers all three. */
-#define VT_KVM_VECTOR_WINDOW 0x40000000ull
+#define VT_KVM_VECTOR_WINDOW VTSPEC_VECTOR_GPA_LIMIT
 #define VT_KVM_REGION_GPA 0x40000000ull
 
 /* Selectors of the harness GDT. */
@@ -163,8 +166,8 @@ struct vt_results_header {
 
 /* Results area: header, then vt_result[op_count], then readback values
  * [op_count][readback_count]. */
-#define VT_MAX_OPS 1024u
-#define VT_MAX_READBACK 32u
+#define VT_MAX_OPS VTSPEC_VECTOR_MAX_OPERATIONS
+#define VT_MAX_READBACK VTSPEC_VECTOR_MAX_CHECKED_ENTRIES
 #define VT_RESULTS_FIRST (sizeof(struct vt_results_header))
 #define VT_READBACK_VALUES_OFFSET (VT_RESULTS_FIRST + VT_MAX_OPS * sizeof(struct vt_result))
 

@@ -27,7 +27,6 @@ struct OperationEncoding {
   model::OperationKind kind;
   std::uint8_t code;            // vt_op_kind; 0 = the harness cannot run this kind
   const char* unsupported;      // code == 0: why
-  bool linear_operand;          // the operation names a linear address (kept below the harness's range)
   // Variants the harness cannot run or operands it cannot accept: empty, or the reason.
   std::string (*check)(const model::Operation&, const EncodeContext&);
 };

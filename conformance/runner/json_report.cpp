@@ -57,6 +57,8 @@ std::string summary_json(const RunReport& r) {
       .number("known", s.known)
       .number("known_vectors", s.known_vectors)
       .number("fixed", s.fixed)
+      .number("not_run", s.not_run)
+      .number("warnings", s.warnings)
       .number("seconds", s.seconds)
       .text();
 }
@@ -79,6 +81,9 @@ void write_json_report(std::ostream& out, const RunReport& r) {
   for (const auto& e : r.errors)
     errors.push_back(JsonObject().string("file", e.file).string("vector", e.vector).string("message", e.message).text());
   for (const auto& record : r.records) records.push_back(to_json(record));
+  std::vector<std::string> not_run;
+  for (const auto& n : r.not_run)
+    not_run.push_back(JsonObject().string("file", n.file).string("message", n.message).field("warning", n.warning ? "true" : "false").text());
   out << JsonObject()
              .string("schema", "vtspec/run-report/1")
              .field("summary", summary_json(r))
@@ -88,6 +93,7 @@ void write_json_report(std::ostream& out, const RunReport& r) {
              .field("known_divergences", json_array(known))
              .field("fixed", json_strings(r.fixed))
              .field("errors", json_array(errors))
+             .field("not_run", json_array(not_run))
              .field("vectors", json_array(records))
              .text()
       << "\n";

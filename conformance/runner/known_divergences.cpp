@@ -7,13 +7,15 @@
 #include <fmt/format.h>
 
 #include "vectors/format/load_error.hpp"
+#include "vectors/format/vector_file.hpp"
+#include "vectors/format/yaml_document.hpp"
 #include "vectors/format/state_file.hpp"
 
 namespace vtspec::conformance {
 
 namespace {
 
-constexpr const char* kKnownSchema = "vtspec/known-divergences/1";
+constexpr const char* kKnownSchema = vectors::kKnownDivergencesSchema;
 
 std::string text(const std::string& file, const YAML::Node& node, const std::string& field) {
   if (!node.IsScalar()) throw vectors::LoadError(file, node, field, "expected text");
@@ -50,8 +52,7 @@ std::string KnownDivergence::describe() const {
                      source.file, source.line, reference);
 }
 
-KnownDivergences KnownDivergences::load(const std::string& file, const std::string& target,
-                                        const std::map<std::string, std::size_t>& operations_of) {
+KnownDivergences KnownDivergences::load(const std::string& file, const std::string& target) {
   const YAML::Node doc = vectors::load_yaml_file(file);
   if (!doc.IsMap()) throw vectors::LoadError(file, doc, "", "expected a mapping with schema and known");
   for (const auto& kv : doc)
@@ -63,27 +64,39 @@ KnownDivergences KnownDivergences::load(const std::string& file, const std::stri
   if (!list || !list.IsSequence()) throw vectors::LoadError(file, list ? list : doc, "known", "expected a list");
   KnownDivergences out;
   for (std::size_t i = 0; i < list.size(); ++i) {
-    const std::string where = fmt::format("known[{}]", i);
-    KnownDivergence k = entry(file, list[i], where);
+    KnownDivergence k = entry(file, list[i], fmt::format("known[{}]", i));
     if (k.target != target) continue;  // another target's list: not this run's business
-    const auto it = operations_of.find(k.vector);
-    if (it == operations_of.end()) {
-      out.not_loaded_.push_back(std::move(k));
-      continue;
-    }
-    if (k.operation && *k.operation >= it->second)
-      throw vectors::LoadError(file, list[i]["operation"], where + ".operation",
-                               fmt::format("vector '{}' has operations 0..{}", k.vector, it->second - 1));
     out.entries_.push_back(std::move(k));
+    out.operation_nodes_.push_back(list[i]["operation"]);
+    out.operation_fields_.push_back(fmt::format("known[{}].operation", i));
   }
   out.matched_.assign(out.entries_.size(), false);
+  out.loaded_.assign(out.entries_.size(), false);
+  return out;
+}
+
+void KnownDivergences::loaded(const std::string& id, std::size_t operations) {
+  for (std::size_t i = 0; i < entries_.size(); ++i) {
+    const KnownDivergence& k = entries_[i];
+    if (k.vector != id) continue;
+    loaded_[i] = true;
+    if (k.operation && *k.operation >= operations)
+      throw vectors::LoadError(k.source.file, operation_nodes_[i], operation_fields_[i],
+                               fmt::format("vector '{}' has operations 0..{}", id, operations - 1));
+  }
+}
+
+std::vector<const KnownDivergence*> KnownDivergences::not_loaded() const {
+  std::vector<const KnownDivergence*> out;
+  for (std::size_t i = 0; i < entries_.size(); ++i)
+    if (!loaded_[i]) out.push_back(&entries_[i]);
   return out;
 }
 
 const KnownDivergence* KnownDivergences::match(const std::string& vector, std::size_t operation, const std::string& class_key) {
   for (std::size_t i = 0; i < entries_.size(); ++i) {
     const KnownDivergence& k = entries_[i];
-    if (k.vector != vector || (k.operation && *k.operation != operation) || (k.class_key && *k.class_key != class_key))
+    if (!loaded_[i] || k.vector != vector || (k.operation && *k.operation != operation) || (k.class_key && *k.class_key != class_key))
       continue;
     matched_[i] = true;
     return &k;

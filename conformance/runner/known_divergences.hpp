@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include <yaml-cpp/yaml.h>
+
 #include "vectors/format/vector.hpp"
 
 namespace vtspec::conformance {
@@ -32,26 +34,30 @@ struct KnownDivergence {
 class KnownDivergences {
  public:
   KnownDivergences() = default;
-  // Reads `file`, keeping the entries for `target`. An entry for a vector the run loaded
-  // (`operations_of`: vector id -> its number of operations) must name an operation it has;
-  // an entry for a vector this run did not load (a subset of the corpus, or a typo) is set
-  // aside in not_loaded(), which the runner reports; anything malformed is a
+  // Reads `file`, keeping the entries for `target`; anything malformed is a
   // vectors::LoadError naming file, line, column and field.
-  static KnownDivergences load(const std::string& file, const std::string& target,
-                               const std::map<std::string, std::size_t>& operations_of);
+  static KnownDivergences load(const std::string& file, const std::string& target);
 
+  // The run loaded vector `id` with `operations` operations (vectors are loaded one file at a
+  // time, so entries are checked as their vectors arrive): an entry for it must name an
+  // operation it has, or this is a LoadError at the entry.
+  void loaded(const std::string& id, std::size_t operations);
   // The entry listing this divergence, or nullptr; an entry that matches is remembered.
   const KnownDivergence* match(const std::string& vector, std::size_t operation, const std::string& class_key);
   // Entries that matched nothing although their vector was compared in this run (`compared`:
   // ids of vectors that ran to the end, passing, failing or known): the target now agrees.
   std::vector<const KnownDivergence*> fixed(const std::set<std::string>& compared) const;
   bool empty() const { return entries_.empty(); }
-  const std::vector<KnownDivergence>& not_loaded() const { return not_loaded_; }
+  // Entries for vectors this run did not load (a subset of the corpus, or a typo): the
+  // runner reports them at the end.
+  std::vector<const KnownDivergence*> not_loaded() const;
 
  private:
   std::vector<KnownDivergence> entries_;
-  std::vector<KnownDivergence> not_loaded_;
   std::vector<bool> matched_;
+  std::vector<bool> loaded_;  // its vector was loaded
+  std::vector<YAML::Node> operation_nodes_;  // where each entry's operation is, for errors
+  std::vector<std::string> operation_fields_;
 };
 
 }  // namespace vtspec::conformance

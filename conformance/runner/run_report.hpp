@@ -27,6 +27,13 @@ struct RunError {
   std::string message;
 };
 
+// A file found in a directory that holds no vectors: another vtspec file (a note), or YAML
+// that is not vtspec's (a warning). Listed, never dropped silently.
+struct NotRunFile {
+  std::string file, message;
+  bool warning = false;
+};
+
 struct RunReport {
   std::string target;
   std::vector<std::string> files;
@@ -36,6 +43,7 @@ struct RunReport {
   std::vector<KnownInstance> known;
   std::vector<std::string> fixed;  // KnownDivergence::describe() of entries that no longer diverge
   std::vector<RunError> errors;
+  std::vector<NotRunFile> not_run;
   std::vector<VectorRecord> records;
 };
 

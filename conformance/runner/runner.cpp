@@ -89,6 +89,10 @@ void write_summary_line(std::ostream& out, const RunReport& r, const RunOptions&
     known = fmt::format(", {} known divergence{} ({} vector{} with only known ones)", s.known, s.known == 1 ? "" : "s",
                         s.known_vectors, s.known_vectors == 1 ? "" : "s");
   if (s.fixed) known += fmt::format(", {} FIXED?", s.fixed);
+  if (s.not_run > s.warnings)
+    known += fmt::format(", {} other vtspec file{} not run{}", s.not_run - s.warnings, s.not_run - s.warnings == 1 ? "" : "s",
+                         options.verbose ? "" : " (-v lists them)");
+  if (s.warnings) known += fmt::format(", {} WARNING{} (files that are not vtspec's)", s.warnings, s.warnings == 1 ? "" : "S");
   out << prefix(options)
       << fmt::format("vtspec run --target {}: {} files, {} vectors, {} operations: {} passed, {} failed, {} skipped, "
                      "{} errors{}{}{} in {:.2f} s\n",
@@ -117,39 +121,20 @@ int run_vectors(Target& target, const std::vector<std::string>& paths, const Run
   RunReport report;
   report.target = target.name();
   RunSummary& summary = report.summary;
-  struct Loaded {
-    std::string file;
-    std::vector<vectors::Vector> vectors;
+  auto load_error = [&](const std::string& file, const std::string& message) {
+    ++summary.load_errors;
+    report.errors.push_back({file, "", message});
+    if (!json) out << prefix(options) << "error: " << message << "\n";
   };
-  std::vector<Loaded> loaded;
-  std::map<std::string, std::size_t> operations_of;  // vector id -> operations, for the known list
-  for (const auto& file : vectors::find_vector_files(paths)) {
-    ++summary.files;
-    report.files.push_back(file);
-    try {
-      loaded.push_back({file, vectors::load_vector_file(file)});
-      summary.vectors += loaded.back().vectors.size();
-      for (const auto& v : loaded.back().vectors) operations_of[v.id] = v.operations.size();
-    } catch (const vectors::LoadError& e) {
-      ++summary.load_errors;
-      report.errors.push_back({file, "", e.what()});
-      if (!json) out << prefix(options) << "error: " << e.what() << "\n";
-    }
-  }
-  if (summary.files == 0) return stop(out, options, report, "no vector files found", 2);
+
   KnownDivergences known;
   if (!options.known_path.empty()) {
     try {
-      known = KnownDivergences::load(options.known_path, target.name(), operations_of);
+      known = KnownDivergences::load(options.known_path, target.name());
     } catch (const vectors::LoadError& e) {
       return stop(out, options, report, e.what(), 2);
     }
-    // Not an error (a run may take part of the corpus), but never silent: a typo shows here.
-    if (!json)
-      for (const KnownDivergence& k : known.not_loaded())
-        out << prefix(options) << "note: known divergence names no vector of this run: " << k.describe() << "\n";
   }
-
   std::unique_ptr<ResultsFile> results;
   if (!options.results_path.empty()) results = std::make_unique<ResultsFile>(options.results_path, options.resume);
 
@@ -158,10 +143,45 @@ int run_vectors(Target& target, const std::vector<std::string>& paths, const Run
   std::map<std::string, std::size_t> skip_reasons;  // reason -> vectors
   DivergenceClasses classes;
   std::set<std::string> compared;  // vectors that ran to the end: a known entry for one must match
-  if (options.tap) out << "1.." << summary.vectors << "\n";
   std::size_t number = 0;
-  for (const auto& [file, vectors_in_file] : loaded) {
-    for (const auto& v : vectors_in_file) {
+
+  // One file at a time: load it, run its vectors, let it go. Memory stays bounded by the
+  // largest file (vectors/format/input_file.hpp), not by the corpus.
+  const vectors::CorpusListing listing = vectors::find_corpus_files(paths);
+  for (const auto& [dir, why] : listing.unlisted) load_error(dir, fmt::format("{}: cannot list directory: {}", dir, why));
+  for (const vectors::CorpusFile& corpus_file : listing.files) {
+    const std::string& file = corpus_file.path;
+    vectors::CorpusFileContents contents;
+    try {
+      contents = vectors::load_corpus_file(corpus_file);
+    } catch (const vectors::LoadError& e) {
+      ++summary.files;
+      report.files.push_back(file);
+      load_error(file, e.what());
+      continue;
+    }
+    if (contents.kind != vectors::CorpusFileContents::Kind::vectors) {
+      const bool warning = contents.kind == vectors::CorpusFileContents::Kind::foreign;
+      report.not_run.push_back({file, contents.note, warning});
+      summary.warnings += warning;
+      ++summary.not_run;
+      // Other vtspec files (states, known lists) are counted in the summary and listed with
+      // --verbose; YAML that is not vtspec's is a warning, always listed.
+      if (!json && (warning || options.verbose))
+        out << prefix(options) << (warning ? "warning: " : "note: ") << file << ": " << contents.note << "\n";
+      continue;
+    }
+    ++summary.files;
+    report.files.push_back(file);
+    summary.vectors += contents.vectors.size();
+    for (const auto& v : contents.vectors) {
+      try {
+        known.loaded(v.id, v.operations.size());
+      } catch (const vectors::LoadError& e) {
+        load_error(options.known_path, e.what());
+      }
+    }
+    for (const auto& v : contents.vectors) {
       ++number;
       summary.operations += v.operations.size();
       VectorRecord record;
@@ -239,6 +259,12 @@ int run_vectors(Target& target, const std::vector<std::string>& paths, const Run
       report.records.push_back(std::move(record));
     }
   }
+  if (summary.files == 0 && listing.unlisted.empty()) return stop(out, options, report, "no vector files found", 2);
+  if (options.tap) out << "1.." << number << "\n";  // TAP's plan may come last
+  // Not an error (a run may take part of the corpus), but never silent: a typo shows here.
+  if (!json)
+    for (const KnownDivergence* k : known.not_loaded())
+      out << prefix(options) << "note: known divergence names no vector of this run: " << k->describe() << "\n";
   for (const KnownDivergence* k : known.fixed(compared)) report.fixed.push_back(k->describe());
   summary.fixed = report.fixed.size();
   summary.seconds = std::chrono::duration<double>(Clock::now() - start).count();

@@ -29,6 +29,8 @@ struct RunSummary {
   std::size_t known = 0;  // divergent operations a known-divergences entry lists
   std::size_t known_vectors = 0;  // vectors whose every divergence is known (neither passed nor failed)
   std::size_t fixed = 0;  // known-divergences entries whose vector no longer diverges
+  std::size_t not_run = 0;   // files found in a directory that hold no vectors (listed in the report)
+  std::size_t warnings = 0;  // of those, files that are not vtspec files at all
   double seconds = 0;
 };
 

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "vectors/format/load_error.hpp"
+#include "vectors/format/yaml_document.hpp"
 #include "vectors/format/operation_yaml.hpp"
 #include "vectors/format/state_file.hpp"
 

@@ -6,20 +6,13 @@
 namespace vtspec::vectors {
 
 LoadError::LoadError(const std::string& file, int line, int column, const std::string& field, const std::string& message)
-    : std::runtime_error(fmt::format("{}:{}:{}: {}: {}", file, line, column, field.empty() ? "(document)" : field, message)),
+    // Line 0: an error about the file itself (cannot open, not a regular file), which has no position.
+    : std::runtime_error(line == 0 ? fmt::format("{}: {}{}", file, field.empty() ? "" : field + ": ", message)
+                                   : fmt::format("{}:{}:{}: {}: {}", file, line, column, field.empty() ? "(document)" : field,
+                                                 message)),
       file_(file), line_(line), column_(column), field_(field), message_(message) {}
 
 LoadError::LoadError(const std::string& file, const YAML::Node& node, const std::string& field, const std::string& message)
     : LoadError(file, node.Mark().line + 1, node.Mark().column + 1, field, message) {}
-
-YAML::Node load_yaml_file(const std::string& path) {
-  try {
-    return YAML::LoadFile(path);
-  } catch (const YAML::BadFile&) {
-    throw LoadError(path, 0, 0, "", "cannot open file");
-  } catch (const YAML::ParserException& e) {
-    throw LoadError(path, e.mark.line + 1, e.mark.column + 1, "", e.msg);
-  }
-}
 
 }  // namespace vtspec::vectors

@@ -8,6 +8,8 @@ namespace YAML { class Node; }
 
 namespace vtspec::vectors {
 
+// line 0: the error is about the file as a whole (it cannot be opened, is not a regular
+// file, is too large) and the message names no position.
 class LoadError : public std::runtime_error {
  public:
   LoadError(const std::string& file, int line, int column, const std::string& field, const std::string& message);
@@ -26,8 +28,5 @@ class LoadError : public std::runtime_error {
   std::string field_;
   std::string message_;
 };
-
-// Parse a YAML file; an unreadable file or a syntax error becomes a LoadError.
-YAML::Node load_yaml_file(const std::string& path);
 
 }  // namespace vtspec::vectors

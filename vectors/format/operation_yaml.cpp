@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "spec/canonical_address.hpp"
+
 #include "model/operation_table.hpp"
 #include "vectors/format/load_error.hpp"
 #include "vectors/format/state_file.hpp"
@@ -23,13 +25,9 @@ using model::Syntax;
 
 constexpr std::uint64_t kNoFlush = std::uint64_t{1} << 63;
 
-// Linear addresses must be canonical for the paging mode (SDM Vol. 3A 3.3.7.1): an access
-// to a non-canonical address is a #GP, not a paging question, so operations exclude it.
-bool canonical(std::uint64_t va, unsigned levels) {
-  const unsigned bits = levels == 5 ? 57 : 48;
-  const std::uint64_t high = va >> (bits - 1);
-  return high == 0 || high == (~std::uint64_t{0} >> (bits - 1));
-}
+// Linear addresses must be canonical for the paging mode (spec/canonical_address.hpp): an
+// access to a non-canonical address is a #GP or #SS, not a paging question, so operations
+// exclude it.
 
 // Every key some row uses: a key outside it is unknown, one inside it but not in the row's
 // fields is "not a field of" the operation.
@@ -98,7 +96,7 @@ struct FieldReader {
       case Syntax::boolean: return boolean(node, key);
       case Syntax::linear: {
         const std::uint64_t va = number(node, key);
-        if (!canonical(va, context.paging_levels)) fail(node, key, fmt::format("{:#x} is not canonical", va));
+        if (!spec::is_canonical(va, context.paging_levels)) fail(node, key, fmt::format("{:#x} is not canonical", va));
         return va;
       }
       case Syntax::physical: return physical(f, node, key);

@@ -12,7 +12,9 @@
 
 #include <fmt/format.h>
 
+#include "spec/canonical_address.hpp"
 #include "vectors/format/load_error.hpp"
+#include "vectors/format/yaml_document.hpp"
 
 namespace vtspec::vectors {
 
@@ -398,11 +400,9 @@ struct TableBuilder {
     if (m.to % size) c.fail(m.where, field, fmt::format("target {:#x} is not aligned to the page size {:#x}", m.to, size));
     if (m.to >> maxphyaddr)
       c.fail(m.where, field, fmt::format("target {:#x} is beyond MAXPHYADDR ({} bits)", m.to, maxphyaddr));
-    const unsigned va_bits = spec::index_shift(levels) + 9;
     if (!ept) {
-      const std::uint64_t high = m.from >> (va_bits - 1);
-      const std::uint64_t all = (std::uint64_t{1} << (64 - va_bits + 1)) - 1;
-      if (high != 0 && high != all) c.fail(m.where, field, fmt::format("{:#x} is not canonical for {}-level paging", m.from, levels));
+      if (!spec::is_canonical(m.from, levels))
+        c.fail(m.where, field, fmt::format("{:#x} is not canonical for {}-level paging (SDM Vol. 1 3.3.7.1)", m.from, levels));
     } else if (m.from >> maxphyaddr) {
       c.fail(m.where, field, fmt::format("guest-physical {:#x} is beyond MAXPHYADDR ({} bits)", m.from, maxphyaddr));
     }
@@ -413,8 +413,10 @@ struct TableBuilder {
       std::uint64_t entry = read(slot);
       if (!present(entry)) {
         const std::uint64_t fresh = next_table;
+        // tables_at is below MAXPHYADDR (checked where it is read), so this cannot wrap.
+        if ((fresh >> maxphyaddr) != 0)
+          c.fail(m.where, field, fmt::format("table allocation ran past MAXPHYADDR ({} bits) at {:#x}", maxphyaddr, fresh));
         next_table += 4096;
-        if (next_table >> maxphyaddr) c.fail(m.where, field, "table allocation ran past MAXPHYADDR");
         entry = fresh | want;
         write(slot, entry);
       } else if (is_leaf(entry, level)) {
@@ -454,6 +456,17 @@ void load_features(const Context& c, const YAML::Node& node, model::CpuFeatures&
   }
 }
 
+// A page-aligned guest- or host-physical address below MAXPHYADDR: a table root or where
+// the loader starts allocating tables. Bits at or above MAXPHYADDR would be reserved in the
+// entry that points there (SDM Vol. 3A 4.5, Table 4-12 and Tables 4-14..4-20), and an
+// address near 2^64 would wrap as tables are allocated.
+std::uint64_t parse_table_address(const Context& c, const YAML::Node& node, const std::string& field, unsigned maxphyaddr) {
+  const std::uint64_t v = parse_number(node, c.file, field);
+  if (v & 0xfff) c.fail(node, field, fmt::format("{:#x} is not 4-KByte aligned", v));
+  if (v >> maxphyaddr) c.fail(node, field, fmt::format("{:#x} is beyond MAXPHYADDR ({} bits)", v, maxphyaddr));
+  return v;
+}
+
 void load_ept_caps(const Context& c, const YAML::Node& node, spec::EptCapabilities& caps) {
   reject_unknown_keys(c, node, "ept.caps",
                       {"execute_only", "walk_length_4", "walk_length_5", "memory_type_uc", "memory_type_wb", "page_2m",
@@ -470,12 +483,15 @@ void load_ept_caps(const Context& c, const YAML::Node& node, spec::EptCapabiliti
 
 }  // namespace
 
-MachineState load_state(const YAML::Node& doc, const std::string& file) {
+namespace {
+
+MachineState load_state_fields(const YAML::Node& doc, const std::string& file) {
   Context c{file};
   if (!doc.IsMap()) c.fail(doc, "", "a state is a YAML mapping");
   reject_unknown_keys(c, doc, "", {"schema", "features", "registers", "paging", "ept", "memory", "description", "history"});
   if (!doc["schema"]) c.fail(doc, "schema", "missing (expected 'vtspec/state/1')");
-  if (doc["schema"].Scalar() != "vtspec/state/1") c.fail(doc["schema"], "schema", "unsupported schema (expected 'vtspec/state/1')");
+  if (doc["schema"].Scalar() != kStateSchema)
+    c.fail(doc["schema"], "schema", fmt::format("unsupported schema (expected '{}')", kStateSchema));
   MachineState s;
   if (doc["features"]) load_features(c, doc["features"], s.features);
 
@@ -483,7 +499,16 @@ MachineState load_state(const YAML::Node& doc, const std::string& file) {
     const auto& r = doc["registers"];
     reject_unknown_keys(c, r, "registers", {"cr0", "cr3", "cr4", "efer", "rflags", "pkru", "pkrs"});
     if (r["cr0"]) s.regs.cr0 = parse_register(c, r["cr0"], "cr0");
-    if (r["cr3"]) s.regs.cr3 = parse_number(r["cr3"], file, "registers.cr3");
+    if (r["cr3"]) {
+      s.regs.cr3 = parse_number(r["cr3"], file, "registers.cr3");
+      // Bits 63:MAXPHYADDR of CR3 are reserved (SDM Vol. 3A 4.5, Tables 4-12 and 4-13); bit 63
+      // is MOV CR3's no-flush hint (4.10.4.1), never part of the register.
+      if (s.regs.cr3 >> s.features.maxphyaddr)
+        c.fail(r["cr3"], "registers.cr3",
+               fmt::format("{:#x} sets bits 63:{} of CR3, which are reserved with MAXPHYADDR {} (SDM Vol. 3A 4.5, "
+                           "Table 4-12)",
+                           s.regs.cr3, s.features.maxphyaddr, s.features.maxphyaddr));
+    }
     if (r["cr4"]) s.regs.cr4 = parse_register(c, r["cr4"], "cr4");
     if (r["efer"]) s.regs.efer = parse_register(c, r["efer"], "efer");
     if (r["rflags"]) s.regs.rflags = parse_register(c, r["rflags"], "rflags");
@@ -531,7 +556,8 @@ MachineState load_state(const YAML::Node& doc, const std::string& file) {
     if (e["map"]) {
       if (!e["map"].IsSequence()) c.fail(e["map"], "ept.map", "expected a list of mappings");
       std::uint64_t root = ept.eptp & spec::frame_mask(s.features.maxphyaddr);
-      std::uint64_t tables_at = e["tables_at"] ? parse_number(e["tables_at"], file, "ept.tables_at") : root + 0x1000;
+      std::uint64_t tables_at =
+          e["tables_at"] ? parse_table_address(c, e["tables_at"], "ept.tables_at", s.features.maxphyaddr) : root + 0x1000;
       TableBuilder& b = ept_tables.emplace(TableBuilder{
           c, "ept.map", true, spec::ept_walk_length(ept.eptp), s.features.maxphyaddr, root, tables_at,
           [&](std::uint64_t a) { return s.memory.read64(a); }, [&](std::uint64_t a, std::uint64_t v) { s.memory.write64(a, v); }, {}});
@@ -558,10 +584,10 @@ MachineState load_state(const YAML::Node& doc, const std::string& file) {
     const auto& p = doc["paging"];
     reject_unknown_keys(c, p, "paging", {"root", "tables_at", "map"});
     if (!p["root"]) c.fail(p, "paging.root", "missing (guest-physical address of the top-level table)");
-    const std::uint64_t root = parse_number(p["root"], file, "paging.root");
-    if (root & 0xfff) c.fail(p["root"], "paging.root", "must be 4-KByte aligned");
+    const std::uint64_t root = parse_table_address(c, p["root"], "paging.root", s.features.maxphyaddr);
     if (!doc["registers"] || !doc["registers"]["cr3"]) s.regs.cr3 = root;
-    const std::uint64_t tables_at = p["tables_at"] ? parse_number(p["tables_at"], file, "paging.tables_at") : root + 0x1000;
+    const std::uint64_t tables_at =
+        p["tables_at"] ? parse_table_address(c, p["tables_at"], "paging.tables_at", s.features.maxphyaddr) : root + 0x1000;
     if (p["map"]) {
       if (!p["map"].IsSequence()) c.fail(p["map"], "paging.map", "expected a list of mappings");
       YAML::Node where;
@@ -603,6 +629,19 @@ MachineState load_state(const YAML::Node& doc, const std::string& file) {
   // built, not through an entry a vector poisons.
   if (ept_tables) ept_tables->apply_edits();
   return s;
+}
+
+}  // namespace
+
+MachineState load_state(const YAML::Node& doc, const std::string& file, const std::string& field_prefix) {
+  if (field_prefix.empty()) return load_state_fields(doc, file);
+  // The state's fields are named from the state block; inside a vector they get its path.
+  try {
+    return load_state_fields(doc, file);
+  } catch (const LoadError& e) {
+    throw LoadError(e.file(), e.line(), e.column(), e.field().empty() ? field_prefix : field_prefix + "." + e.field(),
+                    e.message());
+  }
 }
 
 MachineState load_state_file(const std::string& path) {

@@ -12,8 +12,12 @@ namespace YAML { class Node; }
 
 namespace vtspec::vectors {
 
-// Parse a state document. `file` is used in error messages. Throws LoadError.
-model::MachineState load_state(const YAML::Node& document, const std::string& file);
+inline constexpr const char* kStateSchema = "vtspec/state/1";
+
+// Parse a state document. `file` is used in error messages; `field_prefix` is the state
+// block's path inside an enclosing document (e.g. "vectors[3].state"), which every field an
+// error names gets in front. Throws LoadError.
+model::MachineState load_state(const YAML::Node& document, const std::string& file, const std::string& field_prefix = "");
 model::MachineState load_state_file(const std::string& path);
 
 // Parse a number (decimal, 0x hex, 0b binary, with optional _ separators) or a size (4K, 2M, 1G).

@@ -16,6 +16,9 @@
 #include "vectors/format/load_error.hpp"
 #include "vectors/format/operation_yaml.hpp"
 #include "vectors/format/state_file.hpp"
+#include "vectors/format/vector_address_space.hpp"
+#include "vectors/format/input_file.hpp"
+#include "vectors/format/yaml_document.hpp"
 
 namespace vtspec::vectors {
 
@@ -176,6 +179,25 @@ struct Shared {
   const std::map<std::string, std::string>* notes = nullptr;
 };
 
+// A vector must stay inside what vector_address_space.h gives it: the model could run it,
+// no target could (the harness lives in the rest).
+void check_address_space(const Reader& r, const YAML::Node& node, const std::string& field, const Vector& v) {
+  std::vector<std::uint64_t> entries;
+  for (const auto& e : v.entries) entries.push_back(e.physical);
+  const auto violation = check_vector_address_space(v.initial, v.operations, entries);
+  if (!violation) return;
+  using Where = AddressSpaceViolation::Where;
+  const std::size_t i = violation->index;
+  if (violation->where == Where::operation) {
+    const SourceLocation& at = v.operation_sources.at(i);
+    throw LoadError(r.file, at.line, at.column, fmt::format("{}.operations[{}]", field, i), violation->message);
+  }
+  if (violation->where == Where::entry)
+    throw LoadError(r.file, v.source.line, v.source.column, fmt::format("{}.entries.{}", field, v.entries.at(i).name),
+                    violation->message);
+  r.fail(node, field, violation->message);
+}
+
 Vector parse_vector(const Reader& r, const YAML::Node& node, const std::string& field, const Shared& shared) {
   r.keys(node, field, {"id", "description", "sdm", "requires", "state", "entries", "operations"});
   Vector v;
@@ -201,8 +223,8 @@ Vector parse_vector(const Reader& r, const YAML::Node& node, const std::string& 
   // v1 describes guest paging; VMX/EPT vectors come with a later schema version.
   if (state["ept"]) r.fail(state["ept"], state_field + ".ept", "EPT is not part of vtspec/vector/1");
   if (state["history"]) r.fail(state["history"], state_field + ".history", "a vector's operations take the place of a history");
-  if (!state["schema"]) state["schema"] = "vtspec/state/1";
-  v.initial = load_state(state, r.file);
+  if (!state["schema"]) state["schema"] = kStateSchema;
+  v.initial = load_state(state, r.file, state_field);
   const unsigned maxphyaddr = v.initial.features.maxphyaddr;
   const YAML::Node entries_node = shared.entries ? *shared.entries : node["entries"];
   if (entries_node) {
@@ -239,6 +261,7 @@ Vector parse_vector(const Reader& r, const YAML::Node& node, const std::string& 
     v.expectations.push_back(std::move(expectation));
     v.operation_sources.push_back({r.file, item.Mark().line + 1, item.Mark().column + 1});
   }
+  check_address_space(r, node, field, v);
   v.content_hash = content_hash(v);
   return v;
 }
@@ -247,6 +270,7 @@ Vector parse_vector(const Reader& r, const YAML::Node& node, const std::string& 
 
 std::vector<Vector> load_vectors(const YAML::Node& doc, const std::string& file) {
   const Reader r{file};
+  if (!doc) r.fail(doc, "", "empty: a vector file is a YAML mapping with schema: and vectors: or groups:");
   if (!doc.IsMap()) r.fail(doc, "", "a vector file is a YAML mapping with schema: and vectors: or groups:");
   r.keys(doc, "", {"schema", "description", "notes", "groups", "vectors"});
   const YAML::Node schema = r.need(doc, "schema", "", "missing (expected 'vtspec/vector/1')");
@@ -302,55 +326,131 @@ std::vector<Vector> load_vectors(const YAML::Node& doc, const std::string& file)
   return out;
 }
 
-std::vector<Vector> load_vector_text(const std::string& text, const std::string& file) {
-  YAML::Node doc;
-  try {
-    doc = YAML::Load(text);
-  } catch (const YAML::ParserException& e) {
-    throw LoadError(file, e.mark.line + 1, e.mark.column + 1, "", e.msg);
-  } catch (const YAML::Exception& e) {
-    throw LoadError(file, 0, 0, "", e.what());
-  }
+namespace {
+
+// load_vectors, with yaml-cpp's own errors (conversion errors carry a mark) as LoadErrors.
+std::vector<Vector> load_vectors_checked(const YAML::Node& doc, const std::string& file) {
   try {
     return load_vectors(doc, file);
   } catch (const LoadError&) {
     throw;
   } catch (const YAML::Exception& e) {
-    // yaml-cpp conversion errors carry a mark; report them as bad input.
     throw LoadError(file, e.mark.line + 1, e.mark.column + 1, "", e.msg);
   }
 }
 
-std::vector<Vector> load_vector_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw LoadError(path, 0, 0, "", "cannot open file");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return load_vector_text(text.str(), path);
+}  // namespace
+
+std::vector<Vector> load_vector_text(const std::string& text, const std::string& file) {
+  const YAML::Node doc = parse_yaml_document(text, file);
+  return load_vectors_checked(doc, file);
 }
 
-std::vector<std::string> find_vector_files(const std::vector<std::string>& paths) {
-  namespace fs = std::filesystem;
-  std::vector<std::string> out;
-  auto is_vector_file = [](const fs::path& p) {
-    std::ifstream in(p);
-    std::string line;
-    for (int i = 0; i < 20 && std::getline(in, line); ++i)
-      if (line.rfind("schema:", 0) == 0) return line.find("vtspec/vector/") != std::string::npos;
-    return false;
-  };
-  for (const auto& path : paths) {
-    std::error_code ec;
-    if (fs::is_directory(path, ec)) {
-      std::vector<std::string> found;
-      for (auto it = fs::recursive_directory_iterator(path, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
-        if (it->is_regular_file() && it->path().extension() == ".yaml" && is_vector_file(it->path())) found.push_back(it->path().string());
-      std::sort(found.begin(), found.end());
-      out.insert(out.end(), found.begin(), found.end());
-    } else {
-      out.push_back(path);
+std::vector<Vector> load_vector_file(const std::string& path) { return load_vector_text(read_input_file(path), path); }
+
+namespace {
+
+// Levenshtein distance, for telling a misspelt schema or key from an unrelated one.
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (std::tolower(a[i - 1]) == std::tolower(b[j - 1]) ? 0 : 1)});
+      diagonal = above;
     }
   }
+  return row[b.size()];
+}
+
+bool is_yaml_name(const std::filesystem::path& p) { return p.extension() == ".yaml" || p.extension() == ".yml"; }
+
+}  // namespace
+
+namespace {
+
+// Collects every *.yaml / *.yml under `dir`; a directory that cannot be read is reported
+// in `unlisted` and the walk goes on with the rest. Symbolic links to directories are not
+// followed (a link loop would never end); links to files are read like files.
+void collect_yaml_files(const std::filesystem::path& dir, std::vector<std::string>& found, CorpusListing& out) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::directory_iterator it(dir, ec), end;
+  if (ec) {
+    out.unlisted.push_back({dir.string(), ec.message()});
+    return;
+  }
+  for (; it != end; it.increment(ec)) {
+    std::error_code type_ec;
+    if (it->is_directory(type_ec) && !it->is_symlink(type_ec)) collect_yaml_files(it->path(), found, out);
+    else if (is_yaml_name(it->path())) found.push_back(it->path().string());
+  }
+  if (ec) out.unlisted.push_back({dir.string(), ec.message()});
+}
+
+}  // namespace
+
+CorpusListing find_corpus_files(const std::vector<std::string>& paths) {
+  namespace fs = std::filesystem;
+  CorpusListing out;
+  for (const auto& path : paths) {
+    std::error_code ec;
+    if (!fs::is_directory(path, ec)) {
+      out.files.push_back({path, true});
+      continue;
+    }
+    std::vector<std::string> found;
+    collect_yaml_files(path, found, out);
+    std::sort(found.begin(), found.end());
+    for (auto& f : found) out.files.push_back({std::move(f), false});
+  }
+  return out;
+}
+
+CorpusFileContents load_corpus_file(const CorpusFile& file) {
+  const YAML::Node doc = parse_yaml_document(read_input_file(file.path), file.path);
+  CorpusFileContents out;
+  if (file.named) {
+    out.vectors = load_vectors_checked(doc, file.path);
+    return out;
+  }
+  // Found in a directory: a vector file, another vtspec file, or YAML that is not vtspec's.
+  // Anything that looks meant as a vector file but is not one is an error, so a typo
+  // cannot make a file's vectors vanish from a run.
+  const Reader r{file.path};
+  const YAML::Node schema = doc.IsMap() ? doc["schema"] : YAML::Node();
+  if (schema && schema.IsScalar()) {
+    const std::string name = schema.Scalar();
+    if (name.rfind("vtspec/vector/", 0) == 0 || edit_distance(name, kVectorSchema) <= 3) {
+      out.vectors = load_vectors_checked(doc, file.path);  // an unsupported version is its error
+      return out;
+    }
+    for (const char* other : kOtherVtspecSchemas)
+      if (name == other) {
+        out.kind = CorpusFileContents::Kind::other_vtspec;
+        out.note = fmt::format("a {} file, not vectors: not run", name);
+        return out;
+      }
+    if (name.rfind("vtspec", 0) == 0 || edit_distance(name.substr(0, 7), "vtspec/") <= 2)
+      r.fail(schema, "schema", fmt::format("unknown vtspec schema '{}' (vector files have '{}')", name, kVectorSchema));
+    out.kind = CorpusFileContents::Kind::foreign;
+    out.note = fmt::format("not a vtspec file (schema: {}): not run", name);
+    return out;
+  }
+  if (doc.IsMap()) {
+    for (const auto& kv : doc) {
+      const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "";
+      if (key == "vectors" || key == "groups")
+        r.fail(doc, "schema", fmt::format("missing: the file has {}: but no schema: '{}'", key, kVectorSchema));
+      if (key != "schema" && edit_distance(key, "schema") <= 2)
+        r.fail(kv.first, key, fmt::format("unknown key '{}': did you mean schema:?", key));
+    }
+  }
+  out.kind = CorpusFileContents::Kind::foreign;
+  out.note = "not a vtspec file (no schema: key): not run";
   return out;
 }
 

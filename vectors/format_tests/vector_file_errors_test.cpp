@@ -61,7 +61,7 @@ TEST(VectorFileErrors, UnknownFlag) {
                                      "      - { op: read, va: 0x400000, expect: ok }\n"));
   EXPECT_EQ(e.line(), 9);
   EXPECT_EQ(e.column(), 13);
-  EXPECT_EQ(e.field(), "paging.map[0]");
+  EXPECT_EQ(e.field(), "vectors[0].state.paging.map[0]");  // the path from the file's root
   EXPECT_NE(e.message().find("unknown paging entry flag 'USER'"), std::string::npos) << e.what();
 }
 
@@ -69,7 +69,7 @@ TEST(VectorFileErrors, OverlappingMapping) {
   const auto e = load_error(document(kMap + "          - map VA 0x400000 -> PA 0x30000, 4K, [P]\n",
                                      "      - { op: read, va: 0x400000, expect: ok }\n"));
   EXPECT_EQ(e.line(), 10);
-  EXPECT_EQ(e.field(), "paging.map[1]");
+  EXPECT_EQ(e.field(), "vectors[0].state.paging.map[1]");
   EXPECT_NE(e.message().find("overlaps"), std::string::npos) << e.what();
 }
 

@@ -34,10 +34,10 @@ TEST(HarnessEncoding, RejectsVectorsThatCollideWithTheHarness) {
   EXPECT_NE(harness::encode(uses511.initial, uses511.operations, {}).error.find("entry 511"), std::string::npos);
 
   auto high = VectorBuilder("high").access(0xffffffff80001000ull, spec::AccessKind::read, 0).build();
-  EXPECT_NE(harness::encode(high.initial, high.operations, {}).error.find("harness's range"), std::string::npos);
+  EXPECT_NE(harness::encode(high.initial, high.operations, {}).error.find("which the harness reserves"), std::string::npos);
 
   auto far = VectorBuilder("far").poke(VT_KVM_VECTOR_WINDOW, 8, 1).build();
-  EXPECT_NE(harness::encode(far.initial, far.operations, {}).error.find("outside this target's window"),
+  EXPECT_NE(harness::encode(far.initial, far.operations, {}).error.find("is outside the vector's guest-physical [0, 0x40000000)"),
             std::string::npos);
 }
 

@@ -457,8 +457,8 @@ TEST_F(KvmTargetTest, CorpusAgreesAtEveryBuildableMaxPhyAddr) {
   // (not MAXPHYADDR-related); they fail the corpus run the same way at every MAXPHYADDR.
   const std::set<std::string> documented = {"ctrl/mov-cr0-wp" /* §1 */, "ctrl/wrmsr-efer-nxe" /* §7 */};
   std::vector<vectors::Vector> corpus;
-  for (const auto& file : vectors::find_vector_files({VTSPEC_CORPUS_DIR}))
-    for (auto& v : vectors::load_vector_file(file)) corpus.push_back(std::move(v));
+  for (const auto& file : vectors::find_corpus_files({VTSPEC_CORPUS_DIR}).files)
+    for (auto& v : vectors::load_corpus_file(file).vectors) corpus.push_back(std::move(v));
   ASSERT_GT(corpus.size(), 40u);
   std::size_t compared = 0;
   for (unsigned m : {36u, 39u, 46u, 48u, 52u}) {

@@ -1,0 +1,83 @@
+#include "vectors/format/vector_address_space.hpp"
+
+#include <set>
+
+#include <fmt/format.h>
+
+#include "model/operation_table.hpp"
+
+namespace vtspec::vectors {
+
+namespace {
+constexpr std::uint64_t kPage = 4096;
+}
+
+std::uint64_t top_table_address(std::uint64_t cr3, unsigned maxphyaddr) {
+  const std::uint64_t below = maxphyaddr >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << maxphyaddr) - 1;
+  return cr3 & below & ~(kPage - 1);
+}
+
+std::optional<AddressSpaceViolation> check_vector_address_space(const model::MachineState& initial,
+                                                                std::span<const model::Operation> operations,
+                                                                std::span<const std::uint64_t> checked_entries,
+                                                                std::uint64_t gpa_limit) {
+  using Where = AddressSpaceViolation::Where;
+  auto violation = [](Where where, std::size_t index, std::string message) {
+    return std::optional<AddressSpaceViolation>{AddressSpaceViolation{where, index, std::move(message)}};
+  };
+  const std::string window = fmt::format("guest-physical [0, {:#x})", gpa_limit);
+  if (operations.size() > kMaxVectorOperations)
+    return violation(Where::state, 0, fmt::format("{} operations: a vector has at most {}", operations.size(), kMaxVectorOperations));
+  if (checked_entries.size() > kMaxCheckedEntries)
+    return violation(Where::state, 0,
+                     fmt::format("{} checked entries: a vector has at most {}", checked_entries.size(), kMaxCheckedEntries));
+  for (std::size_t i = 0; i < checked_entries.size(); ++i)
+    if (checked_entries[i] + 8 > gpa_limit)
+      return violation(Where::entry, i, fmt::format("{:#x} is outside the vector's {}", checked_entries[i], window));
+  for (std::uint64_t frame : initial.memory.frame_numbers())
+    if ((frame + 1) * kPage > gpa_limit)
+      return violation(Where::state, 0,
+                       fmt::format("memory at guest-physical {:#x} is outside the vector's {} (the harness's space is above)",
+                                   frame * kPage, window));
+
+  // Every top-level table the vector runs on leaves entry 511 to the harness.
+  const unsigned maxphyaddr = initial.features.maxphyaddr;
+  std::set<std::uint64_t> top_tables{top_table_address(initial.regs.cr3, maxphyaddr)};
+  for (const auto& op : operations)
+    if (op.kind == model::OperationKind::mov_cr3) top_tables.insert(top_table_address(op.value, maxphyaddr));
+  for (std::uint64_t table : top_tables) {
+    if (table + kPage > gpa_limit)
+      return violation(Where::state, 0, fmt::format("the top-level table at {:#x} is outside the vector's {}", table, window));
+    if (initial.memory.read64(table + kReservedPml4Index * 8) != 0)
+      return violation(Where::state, 0,
+                       fmt::format("the top-level table at {:#x} uses entry {} (linear {:#x} and up), which the harness "
+                                   "reserves",
+                                   table, kReservedPml4Index, kVectorLinearLimit));
+  }
+
+  for (std::size_t i = 0; i < operations.size(); ++i) {
+    const model::Operation& op = operations[i];
+    for (const model::Field& field : model::row_of(op).fields) {
+      if (field.member == model::Member::linear) {
+        const std::uint64_t linear = model::get_member(op, field.member);
+        const std::uint64_t last = op.kind == model::OperationKind::access ? linear + op.size - 1 : linear;
+        if (linear >= kVectorLinearLimit || last >= kVectorLinearLimit || last < linear)
+          return violation(Where::operation, i,
+                           fmt::format("{}: linear {:#x} is in PML4 entry {}'s range ({:#x} and up), which the harness "
+                                       "reserves",
+                                       field.key, linear, kReservedPml4Index, kVectorLinearLimit));
+      } else if (field.member == model::Member::gpa) {
+        const std::uint64_t gpa = model::get_member(op, field.member);
+        if (gpa + 8 > gpa_limit)
+          return violation(Where::operation, i, fmt::format("{}: {:#x} is outside the vector's {}", field.key, gpa, window));
+        if (top_tables.count(gpa & ~(kPage - 1)) && (gpa & (kPage - 1)) == kReservedPml4Index * 8)
+          return violation(Where::operation, i,
+                           fmt::format("{}: {:#x} is entry {} of a top-level table, which the harness reserves", field.key,
+                                       gpa, kReservedPml4Index));
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace vtspec::vectors
