@@ -10,6 +10,7 @@
 #include "cli/exit_codes.hpp"
 #include "model/processor/processor.hpp"
 #include "model/walk_trace.hpp"
+#include "spec/canonical_address.hpp"
 #include "vectors/format/history_section.hpp"
 #include "vectors/format/load_error.hpp"
 #include "vectors/format/state_file.hpp"
@@ -68,6 +69,20 @@ Action add_walk_command(CLI::App& app) {
       req.kind = kinds.at(opts->access);
       req.cpl = opts->cpl;
       req.implicit_supervisor = opts->implicit;
+      // A non-canonical address faults before paging (spec/canonical_address.hpp): the
+      // answer is #GP(0) (a data reference; a stack reference would be #SS(0)), no walk.
+      if (!spec::is_canonical(req.linear, state.paging_levels())) {
+        const auto fault = spec::non_canonical_fault(spec::SegmentUse::data);
+        std::fputs(fmt::format("{} {:#x} at CPL {}: the address is not canonical for {}-level paging (bits 63:{} are not "
+                               "all equal)\n"
+                               "outcome: #GP({}) (vector {}); a reference through SS would be #SS(0). No paging-structure "
+                               "entry is read, no accessed flag is set, CR2 is unchanged (SDM Vol. 1 3.3.7.1; Vol. 3A 6.15)\n",
+                               opts->access, req.linear, req.cpl, state.paging_levels(),
+                               spec::linear_address_bits(state.paging_levels()) - 1, fault.error_code, fault.vector)
+                       .c_str(),
+                   stdout);
+        return kOk;
+      }
       const auto history = vectors::load_history_file(opts->state_path);
       if (history.empty()) {
         const auto t = model::translate(state, req);

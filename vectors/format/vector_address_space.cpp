@@ -1,16 +1,53 @@
 #include "vectors/format/vector_address_space.hpp"
 
+#include <functional>
 #include <set>
 
 #include <fmt/format.h>
 
 #include "model/operation_table.hpp"
+#include "spec/paging_entry.hpp"
 
 namespace vtspec::vectors {
 
 namespace {
 constexpr std::uint64_t kPage = 4096;
+
+// Walks every present entry reachable from the top-level tables (SDM Vol. 3A 4.5: bit 0 is
+// P; bit 7 is PS in PDPTEs and PDEs; the address field is bits MAXPHYADDR-1:12) and checks
+// that each table and each page it maps lies below `gpa_limit`. Shared tables are visited
+// once. An entry's reserved bits are not judged here: its address is checked all the same,
+// since whether it faults is what the vector tests.
+std::optional<std::string> check_paging_structures(const model::MachineState& s, const std::set<std::uint64_t>& top_tables,
+                                                   std::uint64_t gpa_limit) {
+  const unsigned levels = s.paging_levels();
+  const std::uint64_t address_field = spec::frame_mask(s.features.maxphyaddr);
+  std::set<std::pair<std::uint64_t, unsigned>> visited;
+  std::optional<std::string> found;
+  std::function<void(std::uint64_t, unsigned)> visit = [&](std::uint64_t table, unsigned level) {
+    if (found || !visited.insert({table, level}).second) return;
+    for (unsigned i = 0; i < 512 && !found; ++i) {
+      const std::uint64_t slot = table + i * 8;
+      if (level == levels && i == kReservedPml4Index) continue;  // the harness's
+      const std::uint64_t entry = s.memory.read64(slot);
+      if (!(entry & 1)) continue;
+      const bool page = level == 1 || ((level == 2 || level == 3) && (entry & (1u << 7)));
+      const std::uint64_t size = page ? std::uint64_t{1} << spec::index_shift(level) : kPage;
+      const std::uint64_t base = entry & address_field & ~(size - 1);
+      if (base + size > gpa_limit) {
+        found = fmt::format("the {} at {:#x} ({:#x}) points at guest-physical {:#x}, outside the vector's guest-physical "
+                            "[0, {:#x}) (the harness's space is above)",
+                            spec::level_name(level), slot, entry, base, gpa_limit);
+        return;
+      }
+      if (!page) visit(base, level - 1);
+    }
+  };
+  for (std::uint64_t table : top_tables) visit(table, levels);
+  return found;
 }
+
+}  // namespace
 
 std::uint64_t top_table_address(std::uint64_t cr3, unsigned maxphyaddr) {
   const std::uint64_t below = maxphyaddr >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << maxphyaddr) - 1;
@@ -54,6 +91,10 @@ std::optional<AddressSpaceViolation> check_vector_address_space(const model::Mac
                                    "reserves",
                                    table, kReservedPml4Index, kVectorLinearLimit));
   }
+
+  // Everything the paging structures point at: a translation to guest-physical memory the
+  // vector does not own would reach the harness's (its region follows the window).
+  if (auto v = check_paging_structures(initial, top_tables, gpa_limit)) return violation(Where::state, 0, *v);
 
   for (std::size_t i = 0; i < operations.size(); ++i) {
     const model::Operation& op = operations[i];
