@@ -7,7 +7,7 @@
 #include <fmt/format.h>
 
 #include "vectors/format/load_error.hpp"
-#include "vectors/format/vector_file.hpp"
+#include "vectors/format/corpus_file.hpp"
 #include "vectors/format/yaml_document.hpp"
 #include "vectors/format/state_file.hpp"
 

@@ -18,7 +18,7 @@
 #include "conformance/runner/skip_decision.hpp"
 #include "vectors/format/load_error.hpp"
 #include "vectors/format/model_evaluation.hpp"
-#include "vectors/format/vector_file.hpp"
+#include "vectors/format/corpus_file.hpp"
 
 namespace vtspec::conformance {
 
@@ -174,14 +174,14 @@ int run_vectors(Target& target, const std::vector<std::string>& paths, const Run
     ++summary.files;
     report.files.push_back(file);
     summary.vectors += contents.vectors.size();
-    for (const auto& v : contents.vectors) {
+    // One vector at a time (corpus_file.hpp: the file was checked whole).
+    for (std::size_t index = 0; index < contents.vectors.size(); ++index) {
+      const vectors::Vector v = contents.vectors.load(index);
       try {
         known.loaded(v.id, v.operations.size());
       } catch (const vectors::LoadError& e) {
         load_error(options.known_path, e.what());
       }
-    }
-    for (const auto& v : contents.vectors) {
       ++number;
       summary.operations += v.operations.size();
       VectorRecord record;

@@ -111,6 +111,13 @@ std::optional<AddressSpaceViolation> check_vector_address_space(const model::Mac
         const std::uint64_t gpa = model::get_member(op, field.member);
         if (gpa + 8 > gpa_limit)
           return violation(Where::operation, i, fmt::format("{}: {:#x} is outside the vector's {}", field.key, gpa, window));
+        // The entry it stores points inside the window too (a 2-MByte or 1-GByte page is
+        // aligned, so its first 4 KBytes inside means all of it).
+        const std::uint64_t target = op.value & spec::frame_mask(maxphyaddr);
+        if ((op.value & 1) && target + kPage > gpa_limit)
+          return violation(Where::operation, i,
+                           fmt::format("value: the entry {:#x} points at guest-physical {:#x}, outside the vector's {}",
+                                       op.value, target, window));
         if (top_tables.count(gpa & ~(kPage - 1)) && (gpa & (kPage - 1)) == kReservedPml4Index * 8)
           return violation(Where::operation, i,
                            fmt::format("{}: {:#x} is entry {} of a top-level table, which the harness reserves", field.key,

@@ -3,9 +3,9 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-#include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -266,9 +266,15 @@ Vector parse_vector(const Reader& r, const YAML::Node& node, const std::string& 
   return v;
 }
 
-}  // namespace
+// Which vector of the file a slice holds (vector_list.cpp): its list and index in the whole
+// file, so fields are named as in the file; the checks across vectors (ids, notes) are the
+// caller's.
+struct SliceIndex {
+  std::optional<std::size_t> group;  // in groups[group].vectors, else in vectors
+  std::size_t vector = 0;
+};
 
-std::vector<Vector> load_vectors(const YAML::Node& doc, const std::string& file) {
+std::vector<Vector> load_vectors_impl(const YAML::Node& doc, const std::string& file, const SliceIndex* slice) {
   const Reader r{file};
   if (!doc) r.fail(doc, "", "empty: a vector file is a YAML mapping with schema: and vectors: or groups:");
   if (!doc.IsMap()) r.fail(doc, "", "a vector file is a YAML mapping with schema: and vectors: or groups:");
@@ -290,7 +296,7 @@ std::vector<Vector> load_vectors(const YAML::Node& doc, const std::string& file)
   std::set<std::string> ids;
   auto add_list = [&](const YAML::Node& list, const std::string& list_field, const Shared& shared) {
     if (!list.IsSequence()) r.fail(list, list_field, "expected a list of vectors");
-    std::size_t i = 0;
+    std::size_t i = slice ? slice->vector : 0;
     for (const auto& item : list) {
       const std::string field = fmt::format("{}[{}]", list_field, i++);
       r.require_map(item, field);
@@ -302,7 +308,7 @@ std::vector<Vector> load_vectors(const YAML::Node& doc, const std::string& file)
   if (doc["groups"]) {
     const YAML::Node groups = doc["groups"];
     if (!groups.IsSequence()) r.fail(groups, "groups", "expected a list of groups");
-    std::size_t g = 0;
+    std::size_t g = slice && slice->group ? *slice->group : 0;
     for (const auto& group : groups) {
       const std::string field = fmt::format("groups[{}]", g++);
       r.keys(group, field, {"description", "state", "entries", "vectors"});
@@ -313,6 +319,7 @@ std::vector<Vector> load_vectors(const YAML::Node& doc, const std::string& file)
     }
   }
   // Every note explains a flag some outcome uses: an unused note is a typo somewhere.
+  if (slice) return out;
   for (const auto& [flag, text] : notes) {
     bool used = false;
     for (const auto& v : out)
@@ -325,6 +332,10 @@ std::vector<Vector> load_vectors(const YAML::Node& doc, const std::string& file)
   }
   return out;
 }
+
+}  // namespace
+
+std::vector<Vector> load_vectors(const YAML::Node& doc, const std::string& file) { return load_vectors_impl(doc, file, nullptr); }
 
 namespace {
 
@@ -348,110 +359,16 @@ std::vector<Vector> load_vector_text(const std::string& text, const std::string&
 
 std::vector<Vector> load_vector_file(const std::string& path) { return load_vector_text(read_input_file(path), path); }
 
-namespace {
-
-// Levenshtein distance, for telling a misspelt schema or key from an unrelated one.
-std::size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (std::tolower(a[i - 1]) == std::tolower(b[j - 1]) ? 0 : 1)});
-      diagonal = above;
-    }
+std::vector<Vector> load_vector_slice(const YAML::Node& slice, const std::string& file, std::optional<std::size_t> group,
+                                      std::size_t index) {
+  const SliceIndex at{group, index};
+  try {
+    return load_vectors_impl(slice, file, &at);
+  } catch (const LoadError&) {
+    throw;
+  } catch (const YAML::Exception& e) {
+    throw LoadError(file, e.mark.line + 1, e.mark.column + 1, "", e.msg);
   }
-  return row[b.size()];
-}
-
-bool is_yaml_name(const std::filesystem::path& p) { return p.extension() == ".yaml" || p.extension() == ".yml"; }
-
-}  // namespace
-
-namespace {
-
-// Collects every *.yaml / *.yml under `dir`; a directory that cannot be read is reported
-// in `unlisted` and the walk goes on with the rest. Symbolic links to directories are not
-// followed (a link loop would never end); links to files are read like files.
-void collect_yaml_files(const std::filesystem::path& dir, std::vector<std::string>& found, CorpusListing& out) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  fs::directory_iterator it(dir, ec), end;
-  if (ec) {
-    out.unlisted.push_back({dir.string(), ec.message()});
-    return;
-  }
-  for (; it != end; it.increment(ec)) {
-    std::error_code type_ec;
-    if (it->is_directory(type_ec) && !it->is_symlink(type_ec)) collect_yaml_files(it->path(), found, out);
-    else if (is_yaml_name(it->path())) found.push_back(it->path().string());
-  }
-  if (ec) out.unlisted.push_back({dir.string(), ec.message()});
-}
-
-}  // namespace
-
-CorpusListing find_corpus_files(const std::vector<std::string>& paths) {
-  namespace fs = std::filesystem;
-  CorpusListing out;
-  for (const auto& path : paths) {
-    std::error_code ec;
-    if (!fs::is_directory(path, ec)) {
-      out.files.push_back({path, true});
-      continue;
-    }
-    std::vector<std::string> found;
-    collect_yaml_files(path, found, out);
-    std::sort(found.begin(), found.end());
-    for (auto& f : found) out.files.push_back({std::move(f), false});
-  }
-  return out;
-}
-
-CorpusFileContents load_corpus_file(const CorpusFile& file) {
-  const YAML::Node doc = parse_yaml_document(read_input_file(file.path), file.path);
-  CorpusFileContents out;
-  if (file.named) {
-    out.vectors = load_vectors_checked(doc, file.path);
-    return out;
-  }
-  // Found in a directory: a vector file, another vtspec file, or YAML that is not vtspec's.
-  // Anything that looks meant as a vector file but is not one is an error, so a typo
-  // cannot make a file's vectors vanish from a run.
-  const Reader r{file.path};
-  const YAML::Node schema = doc.IsMap() ? doc["schema"] : YAML::Node();
-  if (schema && schema.IsScalar()) {
-    const std::string name = schema.Scalar();
-    if (name.rfind("vtspec/vector/", 0) == 0 || edit_distance(name, kVectorSchema) <= 3) {
-      out.vectors = load_vectors_checked(doc, file.path);  // an unsupported version is its error
-      return out;
-    }
-    for (const char* other : kOtherVtspecSchemas)
-      if (name == other) {
-        out.kind = CorpusFileContents::Kind::other_vtspec;
-        out.note = fmt::format("a {} file, not vectors: not run", name);
-        return out;
-      }
-    if (name.rfind("vtspec", 0) == 0 || edit_distance(name.substr(0, 7), "vtspec/") <= 2)
-      r.fail(schema, "schema", fmt::format("unknown vtspec schema '{}' (vector files have '{}')", name, kVectorSchema));
-    out.kind = CorpusFileContents::Kind::foreign;
-    out.note = fmt::format("not a vtspec file (schema: {}): not run", name);
-    return out;
-  }
-  if (doc.IsMap()) {
-    for (const auto& kv : doc) {
-      const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "";
-      if (key == "vectors" || key == "groups")
-        r.fail(doc, "schema", fmt::format("missing: the file has {}: but no schema: '{}'", key, kVectorSchema));
-      if (key != "schema" && edit_distance(key, "schema") <= 2)
-        r.fail(kv.first, key, fmt::format("unknown key '{}': did you mean schema:?", key));
-    }
-  }
-  out.kind = CorpusFileContents::Kind::foreign;
-  out.note = "not a vtspec file (no schema: key): not run";
-  return out;
 }
 
 }  // namespace vtspec::vectors

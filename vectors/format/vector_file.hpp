@@ -3,10 +3,11 @@
 // column and field; the loader never crashes on any input (fuzzed: vectors/fuzz).
 #pragma once
 
+#include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include "vectors/format/state_file.hpp"
 #include "vectors/format/vector.hpp"
 
 namespace YAML { class Node; }
@@ -21,38 +22,12 @@ std::vector<Vector> load_vector_file(const std::string& path);
 // Parse YAML text (for in-memory documents and the fuzzer). Throws LoadError only.
 std::vector<Vector> load_vector_text(const std::string& text, const std::string& file);
 
-// The schemas of vtspec files that are not vector files: found in a vector directory, they
-// are noted and not run.
-inline constexpr const char* kKnownDivergencesSchema = "vtspec/known-divergences/1";
-inline constexpr const char* kOtherVtspecSchemas[] = {kStateSchema, kKnownDivergencesSchema};
-
-// A file a run reads: named on the command line, or found in a directory named there.
-struct CorpusFile {
-  std::string path;
-  bool named = false;
-};
-
-struct CorpusListing {
-  std::vector<CorpusFile> files;  // files as given; every *.yaml / *.yml under directories, sorted
-  std::vector<std::pair<std::string, std::string>> unlisted;  // directories that could not be read: path, why
-};
-
-// The files named by `paths`: files as given (whatever their name), directories searched
-// recursively for *.yaml and *.yml. Nothing is filtered out here: what a file holds is
-// decided by load_corpus_file, which reports every file it does not run.
-CorpusListing find_corpus_files(const std::vector<std::string>& paths);
-
-// What a corpus file holds. A named file must be a vector file. A file found in a
-// directory may also be another vtspec file (a state, a known-divergences list:
-// other_vtspec) or YAML that is not vtspec's (foreign); the run lists both, the second as
-// a warning. A file that looks meant as a vector file (a schema within a few letters of
-// vtspec/vector/1, an unknown vtspec/ schema, vectors: or groups: without schema:, a key
-// within two letters of schema) is an error. Unreadable and unparsable files are errors.
-struct CorpusFileContents {
-  enum class Kind { vectors, other_vtspec, foreign } kind = Kind::vectors;
-  std::vector<Vector> vectors;
-  std::string note;  // other_vtspec / foreign: what the file is
-};
-CorpusFileContents load_corpus_file(const CorpusFile& file);  // throws LoadError
+// One vector of a file, from a YAML text holding only that vector (and the file's other
+// top-level keys) at the lines it has in the file: corpus_file.cpp cuts a large file into
+// such slices so a run never holds more than one vector's YAML. `group` and `index` name
+// the vector as the whole file does (`groups[2].vectors[7]`); checks across vectors (unique
+// ids, every note used) are the caller's.
+std::vector<Vector> load_vector_slice(const YAML::Node& slice, const std::string& file, std::optional<std::size_t> group,
+                                      std::size_t index);
 
 }  // namespace vtspec::vectors

@@ -1,5 +1,6 @@
 #include "vectors/format/yaml_document.hpp"
 
+#include <algorithm>
 #include <set>
 #include <sstream>
 #include <vector>
@@ -52,7 +53,7 @@ void check_text(const std::string& text, const std::string& file) {
 // the header lists. Keeps one frame per open mapping or sequence.
 class DocumentChecker : public YAML::EventHandler {
  public:
-  explicit DocumentChecker(std::string file) : file_(std::move(file)) {}
+  DocumentChecker(std::string file, YamlOutline* outline) : file_(std::move(file)), outline_(outline) {}
   int documents() const { return documents_; }
 
   void OnDocumentStart(const YAML::Mark& mark) override {
@@ -60,21 +61,36 @@ class DocumentChecker : public YAML::EventHandler {
       fail(mark, "", "a second YAML document ('---'): a vtspec file is one document (split it into files)");
   }
   void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { start(mark, nullptr, "null"); }
-  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { start(mark, nullptr, "an alias"); }
-  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t, const std::string& value) override {
-    start(mark, &value, "text");
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    note_anchor(anchor);
+    leaf(mark, start(mark, nullptr, "null"), YamlOutline::Node::Kind::other, nullptr);
   }
-  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
-    open(mark, false);
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override {
+    if (outline_) outline_->anchors = true;
+    leaf(mark, start(mark, nullptr, "an alias"), YamlOutline::Node::Kind::other, nullptr);
   }
-  void OnSequenceEnd() override { frames_.pop_back(); }
-  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
-    open(mark, true);
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor, const std::string& value) override {
+    note_anchor(anchor);
+    leaf(mark, start(mark, &value, "text"), YamlOutline::Node::Kind::scalar, &value);
   }
-  void OnMapEnd() override { frames_.pop_back(); }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value style) override {
+    note_anchor(anchor);
+    open(mark, false, style);
+  }
+  void OnSequenceEnd() override { close(); }
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor, YAML::EmitterStyle::value style) override {
+    note_anchor(anchor);
+    open(mark, true, style);
+  }
+  void OnMapEnd() override { close(); }
 
  private:
+  struct Started {
+    std::string field;
+    bool is_key = false;
+  };
+
   struct Frame {
     bool map = false;
     std::string field;           // this container's path, e.g. "vectors[3].state"
@@ -83,7 +99,43 @@ class DocumentChecker : public YAML::EventHandler {
     std::string key;             // map: the key whose value comes next
     std::set<std::string> keys;  // map: the keys so far
     std::vector<std::pair<std::string, YAML::Mark>> marks;  // map: where each key was (for messages)
+    YAML::Mark key_mark{};       // map: the mark of the key whose value comes next
+    YamlOutline::Node* outline = nullptr;  // its outline node, above kOutlineDepth
   };
+
+  void note_anchor(YAML::anchor_t anchor) {
+    if (anchor && outline_) outline_->anchors = true;
+  }
+
+  // The outline node for the node starting now in the innermost container (nullptr when
+  // too deep, or no outline is wanted). `is_key`: the node is a mapping key (not recorded).
+  YamlOutline::Node* outline_child(const YAML::Mark& mark, bool is_key) {
+    if (!outline_ || is_key) return nullptr;
+    if (frames_.empty()) {
+      outline_->root.line = mark.line;
+      outline_->root.column = mark.column;
+      return &outline_->root;
+    }
+    Frame& f = frames_.back();
+    if (!f.outline) return nullptr;
+    YamlOutline::Node::Child c;
+    c.key = f.map ? f.key : "";
+    const YAML::Mark& at = f.map ? f.key_mark : mark;
+    c.line = at.line;
+    c.column = at.column;
+    c.value.line = mark.line;
+    c.value.column = mark.column;
+    f.outline->children.push_back(std::move(c));
+    return &f.outline->children.back().value;
+  }
+
+  // A scalar, null or alias: a key (already checked by start) or a value.
+  void leaf(const YAML::Mark& mark, const Started& started, YamlOutline::Node::Kind kind, const std::string* text) {
+    if (YamlOutline::Node* n = outline_child(mark, started.is_key)) {
+      n->kind = kind;
+      if (text) n->scalar = *text;
+    }
+  }
 
   [[noreturn]] void fail(const YAML::Mark& mark, const std::string& field, const std::string& message) const {
     throw LoadError(file_, mark.line + 1, mark.column + 1, field, message);
@@ -93,13 +145,13 @@ class DocumentChecker : public YAML::EventHandler {
 
   // A node starts: a key or a value in a mapping, an item in a sequence, or the document's
   // root. Returns its path; a key must be text (`scalar`), and new in its mapping.
-  std::string start(const YAML::Mark& mark, const std::string* scalar, const char* kind) {
-    if (frames_.empty()) return "";
+  Started start(const YAML::Mark& mark, const std::string* scalar, const char* kind) {
+    if (frames_.empty()) return {"", false};
     Frame& f = frames_.back();
-    if (!f.map) return fmt::format("{}[{}]", f.field, f.index++);
+    if (!f.map) return {fmt::format("{}[{}]", f.field, f.index++), false};
     if (!f.expect_key) {
       f.expect_key = true;
-      return join(f.field, f.key);
+      return {join(f.field, f.key), false};
     }
     if (!scalar) fail(mark, f.field, fmt::format("a mapping key must be plain text, not {}", kind));
     const std::string field = join(f.field, *scalar);
@@ -113,43 +165,71 @@ class DocumentChecker : public YAML::EventHandler {
     }
     f.marks.emplace_back(*scalar, mark);
     f.key = *scalar;
+    f.key_mark = mark;
     f.expect_key = false;
-    return field;
+    return {field, true};
   }
 
-  void open(const YAML::Mark& mark, bool map) {
-    std::string field = start(mark, nullptr, map ? "a mapping" : "a sequence");
+  void open(const YAML::Mark& mark, bool map, YAML::EmitterStyle::value style) {
+    Started started = start(mark, nullptr, map ? "a mapping" : "a sequence");
     if (frames_.size() >= kMaxYamlDepth)
-      fail(mark, field, fmt::format("nesting deeper than {} levels: no vtspec file needs that", kMaxYamlDepth));
+      fail(mark, started.field, fmt::format("nesting deeper than {} levels: no vtspec file needs that", kMaxYamlDepth));
+    YamlOutline::Node* n = outline_child(mark, false);
+    if (n) {
+      n->kind = map ? YamlOutline::Node::Kind::map : YamlOutline::Node::Kind::sequence;
+      n->block = style != YAML::EmitterStyle::Flow;
+    }
     Frame f;
     f.map = map;
-    f.field = std::move(field);
+    f.field = std::move(started.field);
+    f.outline = frames_.size() < kOutlineDepth ? n : nullptr;
     frames_.push_back(std::move(f));
   }
 
+  void close() { frames_.pop_back(); }
+
   std::string file_;
+  YamlOutline* outline_ = nullptr;
   int documents_ = 0;
   std::vector<Frame> frames_;
 };
 
 }  // namespace
 
-YAML::Node parse_yaml_document(const std::string& text, const std::string& file) {
+namespace {
+
+// Runs the checks; fills `outline` when given. yaml-cpp's own errors become LoadErrors.
+void check_document(const std::string& text, const std::string& file, YamlOutline* outline) {
   check_text(text, file);
   try {
     std::istringstream in(text);
     YAML::Parser parser(in);
-    DocumentChecker checker(file);
+    DocumentChecker checker(file, outline);
     while (parser.HandleNextDocument(checker)) {}
     if (checker.documents() == 0) throw LoadError(file, 1, 1, "", "empty: no YAML document");
-    return YAML::Load(text);
   } catch (const LoadError&) {
     throw;
-  } catch (const YAML::ParserException& e) {
-    throw LoadError(file, e.mark.line + 1, e.mark.column + 1, "", e.msg);
   } catch (const YAML::Exception& e) {
     throw LoadError(file, e.mark.line + 1, e.mark.column + 1, "", e.msg);
   }
+}
+
+}  // namespace
+
+YAML::Node parse_yaml_document(const std::string& text, const std::string& file) {
+  check_document(text, file, nullptr);
+  try {
+    return YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    throw LoadError(file, e.mark.line + 1, e.mark.column + 1, "", e.msg);
+  }
+}
+
+YamlOutline outline_yaml_document(const std::string& text, const std::string& file) {
+  YamlOutline outline;
+  check_document(text, file, &outline);
+  outline.lines = static_cast<int>(std::count(text.begin(), text.end(), '\n')) + 1;
+  return outline;
 }
 
 YAML::Node load_yaml_file(const std::string& path) { return parse_yaml_document(read_input_file(path), path); }

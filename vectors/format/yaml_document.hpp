@@ -10,7 +10,9 @@
 // Every refusal is a LoadError with file, line, column and the field's path.
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include <yaml-cpp/yaml.h>
 
@@ -19,6 +21,36 @@ namespace vtspec::vectors {
 inline constexpr unsigned kMaxYamlDepth = 64;
 
 YAML::Node parse_yaml_document(const std::string& text, const std::string& file);
+
+// The shape of a document's top levels, from the parser's events (no tree is built): for
+// each mapping and sequence above kOutlineDepth, its children with the line each starts
+// on. vector_file.cpp uses it to parse a large file one vector at a time (the tree
+// yaml-cpp builds for a whole file takes ~75 times the file's size).
+inline constexpr unsigned kOutlineDepth = 4;  // root, groups, a group, its vectors
+
+struct YamlOutline {
+  struct Node {
+    enum class Kind : std::uint8_t { scalar, map, sequence, other } kind = Kind::other;  // other: null, alias
+    bool block = false;  // a block (not flow) collection
+    int line = 0;        // 0-based line and column of the node itself
+    int column = 0;
+    std::string scalar;  // Kind::scalar: the text
+    struct Child;
+    std::vector<Child> children;  // collections above kOutlineDepth
+  };
+  struct Node::Child {
+    std::string key;    // maps: the key; sequences: empty
+    int line = 0;       // maps: the key's line; sequences: the item's
+    int column = 0;
+    Node value;
+  };
+  Node root;
+  bool anchors = false;  // an anchor or an alias anywhere: parts of the file depend on each other
+  int lines = 0;         // lines in the text
+};
+
+// Checks the text as parse_yaml_document does (same errors) and returns its outline.
+YamlOutline outline_yaml_document(const std::string& text, const std::string& file);
 
 // read_input_file (input_file.hpp) + parse_yaml_document.
 YAML::Node load_yaml_file(const std::string& path);

@@ -2,7 +2,7 @@
 // it, and every flag is explained in its file's notes (the loader checks the second).
 #include <gtest/gtest.h>
 
-#include "vectors/format/vector_file.hpp"
+#include "vectors/format/corpus_file.hpp"
 
 namespace vtspec::vectors {
 namespace {
@@ -13,7 +13,7 @@ TEST(CorpusFlags, EveryAcceptableOutcomeSaysWhyItIsAllowed) {
   ASSERT_TRUE(listing.unlisted.empty());
   std::size_t acceptable = 0;
   for (const auto& file : listing.files)
-    for (const auto& v : load_corpus_file(file).vectors)
+    for (const auto& v : load_corpus_file(file).vectors.all())
       for (std::size_t i = 0; i < v.expectations.size(); ++i)
         for (const auto& o : v.expectations[i].outcomes) {
           if (o.result != ExpectedOutcome::Result::acceptable) continue;
