@@ -167,13 +167,13 @@ int run_vectors(Target& target, const std::vector<std::string>& paths, const Run
       VectorRecord record;
       VectorResult result;
       bool ran = false;
-      const std::string key = ResultsFile::key(file, v.id);
-      if (results && results->previous().count(key)) {
-        record = results->previous().at(key);
+      if (const VectorRecord* previous = results ? results->find(v.id, v.content_hash) : nullptr) {
+        record = *previous;
         ++summary.resumed;
       } else {
         record.file = file;
         record.id = v.id;
+        record.hash = v.content_hash;
         record.operations = v.operations.size();
         const auto t0 = Clock::now();
         if (const auto skip = skip_reason(vectors::needs_of(v), capabilities)) {
@@ -239,6 +239,8 @@ int run_vectors(Target& target, const std::vector<std::string>& paths, const Run
       report.records.push_back(std::move(record));
     }
   }
+  if (results && !json)
+    for (const std::string& note : results->notes()) out << prefix(options) << "note: " << note << "\n";
   for (const KnownDivergence* k : known.fixed(compared)) report.fixed.push_back(k->describe());
   summary.fixed = report.fixed.size();
   summary.seconds = std::chrono::duration<double>(Clock::now() - start).count();
