@@ -17,7 +17,8 @@ LockedFile lock(const std::string& path) {
 
 }  // namespace
 
-ResultsFile::ResultsFile(const std::string& path, bool resume) : file_(lock(path)) {
+ResultsFile::ResultsFile(const std::string& path, bool resume, const TargetIdentity& target)
+    : file_(lock(path)), target_(target) {
   const std::string text = file_.read_all();
   if (!resume) {
     if (!text.empty())
@@ -37,6 +38,11 @@ void ResultsFile::read_records(const std::string& text) {
     if (!record)
       throw std::runtime_error(fmt::format("{}:{}: not a vtspec results record ({}); nothing was changed", file_.path(),
                                            line_number + 1, why));
+    if (record->target != target_.name || record->identity != target_.describe())
+      throw std::runtime_error(fmt::format(
+          "{}:{}: holds results of {}; this run's target is {}: resuming would mix the results of two targets; give "
+          "this run another results file",
+          file_.path(), line_number + 1, record->identity.empty() ? record->target : record->identity, target_.describe()));
     ++records_of_id_[record->id];
     previous_.emplace(std::pair{record->id, record->hash}, std::move(*record));
     start = end + 1;
@@ -64,7 +70,11 @@ const VectorRecord* ResultsFile::find(const std::string& id, const std::string& 
   return nullptr;
 }
 
-void ResultsFile::append(const VectorRecord& record) { file_.append(to_json(record) + "\n"); }
+void ResultsFile::append(VectorRecord record) {
+  record.target = target_.name;
+  record.identity = target_.describe();
+  file_.append(to_json(record) + "\n");
+}
 
 std::vector<std::string> ResultsFile::notes() const {
   std::vector<std::string> out;

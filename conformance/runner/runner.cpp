@@ -150,10 +150,11 @@ int run_vectors(Target& target, const std::vector<std::string>& paths, const Run
         out << prefix(options) << "note: known divergence names no vector of this run: " << k.describe() << "\n";
   }
 
-  std::unique_ptr<ResultsFile> results;
-  if (!options.results_path.empty()) results = std::make_unique<ResultsFile>(options.results_path, options.resume);
-
   const Capabilities& capabilities = target.capabilities();
+  std::unique_ptr<ResultsFile> results;
+  if (!options.results_path.empty())
+    results = std::make_unique<ResultsFile>(options.results_path, options.resume, capabilities.identity);
+
   const std::string& unavailable = capabilities.unavailable;
   std::map<std::string, std::size_t> skip_reasons;  // reason -> vectors
   DivergenceClasses classes;

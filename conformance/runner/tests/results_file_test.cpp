@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <sstream>
 
 #include "conformance/runner/model_target.hpp"
@@ -53,17 +54,24 @@ std::vector<std::string> lines(const std::string& file) {
   return out;
 }
 
-// The model, counting which vectors it was asked to run.
+// The model, counting which vectors it was asked to run; by default it is the model target
+// itself, or it poses as another target (`identity`).
 class CountingTarget final : public Target {
  public:
-  std::string name() const override { return "model"; }
-  const Capabilities& capabilities() override { return model.capabilities(); }
+  explicit CountingTarget(std::optional<TargetIdentity> identity = std::nullopt) : capabilities_(model.capabilities()) {
+    if (identity) capabilities_.identity = *identity;
+  }
+  std::string name() const override { return capabilities_.identity.name; }
+  const Capabilities& capabilities() override { return capabilities_; }
   VectorResult run(const vectors::Vector& v) override {
     ran.push_back(v.id);
     return model.run(v);
   }
   std::vector<std::string> ran;
   ModelTarget model;
+
+ private:
+  Capabilities capabilities_;
 };
 
 // What `f` threw (std::exception::what()), or "" when it returned.
@@ -76,6 +84,8 @@ std::string error_of(const std::function<void()>& f) {
   return "";
 }
 
+const TargetIdentity kModel = ModelTarget().capabilities().identity;
+
 struct RunOutcome {
   int code = -1;
   std::string output;
@@ -83,8 +93,9 @@ struct RunOutcome {
   std::vector<std::string> ran;
 };
 
-RunOutcome run_corpus(const std::vector<std::string>& paths, const std::string& results, bool resume) {
-  CountingTarget target;
+RunOutcome run_corpus(const std::vector<std::string>& paths, const std::string& results, bool resume,
+                      std::optional<TargetIdentity> identity = std::nullopt) {
+  CountingTarget target(identity);
   RunOptions o;
   o.results_path = results;
   o.resume = resume;
@@ -127,6 +138,44 @@ TEST(ResultsFile, EditedVectorRunsAgainAndItsStaleRecordIsNotItsResult) {
   EXPECT_NE(edited.output.find("note: 1 record in " + results + " is for a vector whose content changed; that vector ran again"),
             std::string::npos)
       << edited.output;
+}
+
+// Records of one target are never resumed as another's, nor as the same target's on
+// another host (kernel, CPU model, KVM backend).
+TEST(ResultsFile, ResumeWithAnotherTargetOrIdentityIsRefusedNamingBoth) {
+  TempDir dir;
+  const std::string file = dir.write("c.yaml", corpus());
+  const std::string results = (dir.path / "results.jsonl").string();
+  ASSERT_EQ(run_corpus({file}, results, false).code, 0);
+  const std::string before = contents(results);
+  const TargetIdentity kvm{"kvm", {{"backend", "kvm_intel"}, {"cpu", "Some CPU"}, {"kernel", "6.1.0"}}};
+  std::string error = error_of([&] { run_corpus({file}, results, true, kvm); });
+  EXPECT_NE(error.find(results + ":1: holds results of model (vtspec "), std::string::npos) << error;
+  EXPECT_NE(error.find("this run's target is kvm (backend kvm_intel, cpu Some CPU, kernel 6.1.0)"), std::string::npos)
+      << error;
+  EXPECT_EQ(contents(results), before);
+
+  const std::string kvm_results = (dir.path / "kvm.jsonl").string();
+  ASSERT_EQ(run_corpus({file}, kvm_results, false, kvm).code, 0);
+  TargetIdentity other_kernel = kvm;
+  other_kernel.details["kernel"] = "6.9.0";
+  error = error_of([&] { run_corpus({file}, kvm_results, true, other_kernel); });
+  EXPECT_NE(error.find("holds results of kvm (backend kvm_intel, cpu Some CPU, kernel 6.1.0); this run's target is kvm "
+                       "(backend kvm_intel, cpu Some CPU, kernel 6.9.0)"),
+            std::string::npos)
+      << error;
+  // The same identity resumes.
+  const RunOutcome same = run_corpus({file}, kvm_results, true, kvm);
+  EXPECT_EQ(same.code, 0) << same.output;
+  EXPECT_EQ(same.summary.resumed, 3u);
+}
+
+TEST(ResultsFile, ModelTargetIsIdentifiedByTheVtspecVersion) {
+  ModelTarget model;
+  EXPECT_EQ(kModel.name, model.name());
+  ASSERT_EQ(kModel.details.size(), 1u);
+  EXPECT_FALSE(kModel.details.at("vtspec").empty());
+  EXPECT_EQ(kModel.describe(), "model (vtspec " + kModel.details.at("vtspec") + ")");
 }
 
 TEST(ResultsFile, ExistingFileIsRefusedWithoutResumeAndLeftAlone) {
@@ -200,9 +249,9 @@ TEST(ResultsFile, DamagedLineInTheMiddleIsRefusedWithItsLineNumber) {
 TEST(ResultsFile, SecondWriterInTheSameProcessFailsAtOnce) {
   TempDir dir;
   const std::string results = (dir.path / "results.jsonl").string();
-  ResultsFile first(results, false);
+  ResultsFile first(results, false, kModel);
   for (bool resume : {false, true}) {
-    const std::string error = error_of([&] { ResultsFile second(results, resume); });
+    const std::string error = error_of([&] { ResultsFile second(results, resume, kModel); });
     EXPECT_NE(error.find(results + " is in use by another vtspec run (pid " + std::to_string(::getpid()) + ")"),
               std::string::npos)
         << "resume " << resume << ": " << error;
@@ -222,7 +271,7 @@ TEST(ResultsFile, SecondWriterInAnotherProcessFailsAtOnce) {
   if (child == 0) {
     char c = 0;
     {
-      ResultsFile holder(results, false);
+      ResultsFile holder(results, false, kModel);
       (void)!::write(ready[1], "r", 1);
       (void)!::read(done[0], &c, 1);  // until the parent has tried
     }
@@ -230,7 +279,7 @@ TEST(ResultsFile, SecondWriterInAnotherProcessFailsAtOnce) {
   }
   char c = 0;
   ASSERT_EQ(::read(ready[0], &c, 1), 1);
-  const std::string error = error_of([&] { ResultsFile second(results, true); });
+  const std::string error = error_of([&] { ResultsFile second(results, true, kModel); });
   (void)!::write(done[1], "d", 1);
   int status = 0;
   ::waitpid(child, &status, 0);
@@ -238,7 +287,7 @@ TEST(ResultsFile, SecondWriterInAnotherProcessFailsAtOnce) {
       << error;
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   // The child's run is over: its lock went with it, so the file can be resumed now.
-  EXPECT_EQ(error_of([&] { ResultsFile after(results, true); }), "");
+  EXPECT_EQ(error_of([&] { ResultsFile after(results, true, kModel); }), "");
 }
 
 }  // namespace
