@@ -25,8 +25,16 @@ Action add_run_command(CLI::App& app) {
                   "model, kvm, or auto (KVM when /dev/kvm is usable, otherwise the model, saying why)")
       ->check(CLI::IsMember({"model", "kvm", "auto"}));
   cmd->add_option("paths", opts->paths, "Vector files or directories (searched for *.yaml vector files)")->required();
-  cmd->add_option("--results", opts->run.results_path, "Append one JSON line per finished vector to FILE");
-  cmd->add_flag("--resume", opts->run.resume, "Continue the run recorded in --results FILE (skips finished vectors)");
+  cmd->add_option("--results", opts->run.results_path,
+                  "Write one JSON line per finished vector to FILE (vectors/SCHEMA.md, \"Results files\"), synced as "
+                  "each finishes. FILE must be absent or empty: an existing non-empty FILE is refused, never "
+                  "overwritten (use --resume to continue it). FILE is locked while the run lasts: a second run "
+                  "writing it is refused");
+  cmd->add_flag("--resume", opts->run.resume,
+                "Continue the run recorded in --results FILE: vectors with a record of the same id and content hash "
+                "are not run again, a vector edited since runs again, a torn last line is cut off, new records are "
+                "appended; refused if FILE holds another target's records (or this target's on another kernel, "
+                "CPU or KVM backend) or a damaged line. An absent FILE starts a new run");
   cmd->add_flag("--tap", opts->run.tap, "Print TAP instead of the plain report");
   cmd->add_option("--junit", opts->run.junit_path, "Write a JUnit XML report to FILE");
   cmd->add_flag("-v,--verbose", opts->run.verbose, "Also list passing and skipped vectors");

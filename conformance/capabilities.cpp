@@ -2,6 +2,17 @@
 
 namespace vtspec::conformance {
 
+std::string TargetIdentity::describe() const {
+  if (details.empty()) return name;
+  std::string out = name + " (";
+  const char* separator = "";
+  for (const auto& [key, value] : details) {
+    out += separator + key + " " + value;
+    separator = ", ";
+  }
+  return out + ")";
+}
+
 Capabilities unlimited_capabilities() {
   Capabilities c;
   c.real = false;

@@ -23,7 +23,22 @@ struct FeatureSupport {
   std::string why_not_lack;   // when !can_lack
 };
 
+// Which target produced a result, precisely enough that results of two different ones are
+// never taken for each other: the target's name (Target::name()) and what its results
+// depend on besides the vector: for KVM the host kernel, the CPU model and the KVM backend
+// (vendor module), for the model the vtspec version. Every record of a results file carries
+// it, and a resume with another identity is refused (conformance/runner/results_file.hpp).
+struct TargetIdentity {
+  std::string name;
+  std::map<std::string, std::string> details;  // e.g. "kernel" -> "6.1.0-18-amd64"
+  // One line: "kvm (backend kvm_intel, cpu Intel(R) Xeon(R) ..., kernel 6.1.0-18-amd64)", the
+  // details in key order; just the name when there are none.
+  std::string describe() const;
+  friend bool operator==(const TargetIdentity&, const TargetIdentity&) = default;
+};
+
 struct Capabilities {
+  TargetIdentity identity;
   // Non-empty: the target cannot run anything on this host, and why (no /dev/kvm, ...).
   std::string unavailable;
   // A real target executes vectors on something other than the model; a run in which a real

@@ -4,6 +4,10 @@
 
 namespace vtspec::conformance {
 
+// The model's results depend on the model's code alone: its version identifies them
+// (VTSPEC_VERSION: the project version, conformance/runner/CMakeLists.txt).
+ModelTarget::ModelTarget() { capabilities_.identity = {name(), {{"vtspec", VTSPEC_VERSION}}}; }
+
 VectorResult ModelTarget::run(const vectors::Vector& vector) {
   VectorResult result;
   for (auto& step : vectors::evaluate_on_model(vector)) {

@@ -9,6 +9,7 @@ namespace vtspec::conformance {
 
 class ModelTarget final : public Target {
  public:
+  ModelTarget();
   std::string name() const override { return "model"; }
   const Capabilities& capabilities() override { return capabilities_; }
   VectorResult run(const vectors::Vector& vector) override;

@@ -1,34 +1,54 @@
-// The results file: one JSON line per finished vector, appended and flushed as each one
-// finishes, so a killed run loses at most the vector in flight. Reopened with resume, it
-// yields the records already there (a torn last line is dropped and cut off the file), and
-// the run continues with the rest: nothing lost, nothing repeated.
+// The results file (`vtspec run --results F`; vectors/SCHEMA.md, "Results files"): one JSON
+// line per finished vector, appended and synced as each one finishes, so a killed run loses
+// at most the vector in flight.
+//
+// A record is found again by what its vector is, its id and content hash
+// (vectors/format/content_hash.hpp), not by how its path was spelt; a vector edited since
+// its record was written has another hash, so it runs again, and the run says how many
+// records were stale. Every record carries its target's identity (TargetIdentity), and a
+// resume with another target or identity is refused: results are never mixed. Nothing is
+// destroyed or taken silently: a new run refuses an F that
+// exists and is not empty (--resume continues it); one writer at a time (LockedFile: a
+// second fails at once, naming the first); a torn last line (a run killed while writing it)
+// is cut off the file itself; any other line that is not a record is refused with its line
+// number.
 #pragma once
 
-#include <cstdio>
 #include <map>
 #include <string>
+#include <vector>
 
+#include "conformance/capabilities.hpp"
+#include "conformance/runner/locked_file.hpp"
 #include "conformance/runner/vector_record.hpp"
 
 namespace vtspec::conformance {
 
 class ResultsFile {
  public:
-  // Opens `path` for appending. resume = false truncates it; resume = true reads it first.
-  // Throws std::runtime_error when it cannot be opened.
-  ResultsFile(const std::string& path, bool resume);
-  ~ResultsFile();
-  ResultsFile(const ResultsFile&) = delete;
-  ResultsFile& operator=(const ResultsFile&) = delete;
+  // Opens and locks `path` for a run of `target`. resume = false: `path` must be absent or
+  // empty; resume = true: its records are read first, and must all be `target`'s. Throws
+  // std::runtime_error (the CLI's exit 2) when `path` exists without resume, is in use,
+  // cannot be opened, has a line that is not a record, or holds another target's records.
+  ResultsFile(const std::string& path, bool resume, const TargetIdentity& target);
 
-  static std::string key(const std::string& file, const std::string& id) { return file + "\n" + id; }
-  // Records found when resuming, by key(file, id).
-  const std::map<std::string, VectorRecord>& previous() const { return previous_; }
-  void append(const VectorRecord& record);
+  // The record of this vector found when resuming, or null: then the vector runs. A record
+  // of the same id with another hash is stale: counted (notes()), never returned.
+  const VectorRecord* find(const std::string& id, const std::string& hash);
+  // Writes `record` as the target's (its target and identity fields are filled in here).
+  void append(VectorRecord record);
+  // What the run should tell: a torn line cut off, stale records.
+  std::vector<std::string> notes() const;
 
  private:
-  std::FILE* out_ = nullptr;
-  std::map<std::string, VectorRecord> previous_;
+  void read_records(const std::string& text);
+
+  LockedFile file_;
+  TargetIdentity target_;
+  std::map<std::pair<std::string, std::string>, VectorRecord> previous_;  // by (id, hash)
+  std::map<std::string, std::size_t> records_of_id_;  // previous records per id: stale when none matches
+  std::size_t stale_ = 0;
+  std::size_t torn_bytes_ = 0;  // of the last line, cut off
 };
 
 }  // namespace vtspec::conformance

@@ -135,10 +135,12 @@ int run_vectors(Target& target, const std::vector<std::string>& paths, const Run
       return stop(out, options, report, e.what(), 2);
     }
   }
-  std::unique_ptr<ResultsFile> results;
-  if (!options.results_path.empty()) results = std::make_unique<ResultsFile>(options.results_path, options.resume);
 
   const Capabilities& capabilities = target.capabilities();
+  std::unique_ptr<ResultsFile> results;
+  if (!options.results_path.empty())
+    results = std::make_unique<ResultsFile>(options.results_path, options.resume, capabilities.identity);
+
   const std::string& unavailable = capabilities.unavailable;
   std::map<std::string, std::size_t> skip_reasons;  // reason -> vectors
   DivergenceClasses classes;
@@ -187,13 +189,14 @@ int run_vectors(Target& target, const std::vector<std::string>& paths, const Run
       VectorRecord record;
       VectorResult result;
       bool ran = false;
-      const std::string key = ResultsFile::key(file, v.id);
-      if (results && results->previous().count(key)) {
-        record = results->previous().at(key);
+      if (const VectorRecord* previous = results ? results->find(v.id, v.content_hash) : nullptr) {
+        record = *previous;
+        record.file = file;  // this run's spelling of the path, for the reports (the key is id + hash)
         ++summary.resumed;
       } else {
         record.file = file;
         record.id = v.id;
+        record.hash = v.content_hash;
         record.operations = v.operations.size();
         const auto t0 = Clock::now();
         if (const auto skip = skip_reason(vectors::needs_of(v), capabilities)) {
@@ -265,6 +268,8 @@ int run_vectors(Target& target, const std::vector<std::string>& paths, const Run
   if (!json)
     for (const KnownDivergence* k : known.not_loaded())
       out << prefix(options) << "note: known divergence names no vector of this run: " << k->describe() << "\n";
+  if (results && !json)
+    for (const std::string& note : results->notes()) out << prefix(options) << "note: " << note << "\n";
   for (const KnownDivergence* k : known.fixed(compared)) report.fixed.push_back(k->describe());
   summary.fixed = report.fixed.size();
   summary.seconds = std::chrono::duration<double>(Clock::now() - start).count();

@@ -14,7 +14,10 @@ namespace {
 // Stands in for a target this build does not have.
 class MissingTarget final : public Target {
  public:
-  MissingTarget(std::string name, std::string why) : name_(std::move(name)) { capabilities_.unavailable = std::move(why); }
+  MissingTarget(std::string name, std::string why) : name_(std::move(name)) {
+    capabilities_.unavailable = std::move(why);
+    capabilities_.identity = {name_, {{"build", "without this target"}}};  // its skips are no real target's results
+  }
   std::string name() const override { return name_; }
   const Capabilities& capabilities() override { return capabilities_; }
   VectorResult run(const vectors::Vector&) override {

@@ -1,6 +1,6 @@
 #include "conformance/runner/vector_record.hpp"
 
-#include <cctype>
+#include <charconv>
 #include <map>
 
 #include <fmt/format.h>
@@ -22,55 +22,12 @@ const char* to_string(VectorRecord::Status s) {
 
 namespace {
 
-// A flat JSON object whose values are strings or numbers: exactly what to_json writes.
-bool parse_flat_object(const std::string& line, std::map<std::string, std::string>& out) {
-  std::size_t i = 0;
-  auto skip = [&] { while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i; };
-  auto string = [&](std::string& s) {
-    if (i >= line.size() || line[i] != '"') return false;
-    for (++i; i < line.size(); ++i) {
-      char c = line[i];
-      if (c == '"') { ++i; return true; }
-      if (c != '\\') { s += c; continue; }
-      if (++i >= line.size()) return false;
-      switch (line[i]) {
-        case 'n': s += '\n'; break;
-        case 't': s += '\t'; break;
-        case 'r': s += '\r'; break;
-        case 'u': {
-          if (i + 4 >= line.size()) return false;
-          s += static_cast<char>(std::stoi(line.substr(i + 1, 4), nullptr, 16));
-          i += 4;
-          break;
-        }
-        default: s += line[i];
-      }
-    }
-    return false;
-  };
-  skip();
-  if (i >= line.size() || line[i++] != '{') return false;
-  for (;;) {
-    skip();
-    std::string key, value;
-    if (!string(key)) return false;
-    skip();
-    if (i >= line.size() || line[i++] != ':') return false;
-    skip();
-    if (i < line.size() && line[i] == '"') {
-      if (!string(value)) return false;
-    } else {
-      while (i < line.size() && (std::isdigit(static_cast<unsigned char>(line[i])) || line[i] == '.' || line[i] == '-' || line[i] == 'e'))
-        value += line[i++];
-      if (value.empty()) return false;
-    }
-    out[key] = value;
-    skip();
-    if (i >= line.size()) return false;
-    if (line[i] == ',') { ++i; continue; }
-    if (line[i] == '}') return true;
-    return false;
-  }
+// A decimal count, nothing else (no sign, no space, no overflow).
+std::optional<std::size_t> count_of(const std::string& text) {
+  std::size_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
 }
 
 // The divergent operations as the flat record holds them: "index<TAB>class" lines.
@@ -86,9 +43,9 @@ std::optional<std::vector<DivergentOperation>> parse_divergent(const std::string
   while (start < text.size()) {
     const std::size_t end = text.find('\n', start), tab = text.find('\t', start);
     if (end == std::string::npos || tab == std::string::npos || tab > end || tab == start) return std::nullopt;
-    const std::string index = text.substr(start, tab - start);
-    if (index.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
-    out.push_back({std::stoul(index), text.substr(tab + 1, end - tab - 1)});
+    const auto index = count_of(text.substr(start, tab - start));
+    if (!index) return std::nullopt;
+    out.push_back({*index, text.substr(tab + 1, end - tab - 1)});
     start = end + 1;
   }
   return out;
@@ -100,6 +57,9 @@ std::string to_json(const VectorRecord& r) {
   return JsonObject()
       .string("file", r.file)
       .string("id", r.id)
+      .string("hash", r.hash)
+      .string("target", r.target)
+      .string("identity", r.identity)
       .string("status", to_string(r.status))
       .string("reason", r.reason)
       .number("operations", r.operations)
@@ -110,32 +70,46 @@ std::string to_json(const VectorRecord& r) {
       .text();
 }
 
-std::optional<VectorRecord> parse_record(const std::string& line) {
-  std::map<std::string, std::string> f;
-  if (!parse_flat_object(line, f)) return std::nullopt;
-  for (const char* key : {"file", "id", "status", "operations", "divergences"})
-    if (!f.count(key)) return std::nullopt;
+std::optional<VectorRecord> parse_record(const std::string& line, std::string* error) {
+  std::string why;
+  auto fail = [&](std::string what) -> std::optional<VectorRecord> {
+    if (error) *error = std::move(what);
+    return std::nullopt;
+  };
+  auto parsed = parse_flat_json_object(line, why);
+  if (!parsed) return fail("not a JSON object of strings and numbers: " + why);
+  auto& f = *parsed;
+  for (const char* key : {"file", "id", "hash", "target", "identity", "status", "operations", "divergences"})
+    if (!f.count(key)) return fail(fmt::format("no field \"{}\"", key));
   VectorRecord r;
   r.file = f["file"];
   r.id = f["id"];
+  r.hash = f["hash"];
+  r.target = f["target"];
+  r.identity = f["identity"];
   const std::string s = f["status"];
   if (s == "pass") r.status = VectorRecord::Status::pass;
   else if (s == "fail") r.status = VectorRecord::Status::fail;
   else if (s == "skipped") r.status = VectorRecord::Status::skipped;
   else if (s == "error") r.status = VectorRecord::Status::error;
   else if (s == "known") r.status = VectorRecord::Status::known;
-  else return std::nullopt;
+  else return fail(fmt::format("status \"{}\" is not pass, fail, skipped, error or known", s));
   r.reason = f["reason"];
   r.details = f["details"];
   auto divergent = parse_divergent(f["divergent"]);
-  if (!divergent) return std::nullopt;
+  if (!divergent) return fail("field \"divergent\" is not lines of \"operation<TAB>class\"");
   r.divergent = std::move(*divergent);
-  try {
-    r.operations = std::stoul(f["operations"]);
-    r.divergences = std::stoul(f["divergences"]);
-    if (f.count("seconds")) r.seconds = std::stod(f["seconds"]);
-  } catch (const std::exception&) {
-    return std::nullopt;
+  for (const auto& [key, value] : {std::pair{"operations", &r.operations}, std::pair{"divergences", &r.divergences}}) {
+    const auto count = count_of(f[key]);
+    if (!count) return fail(fmt::format("field \"{}\" is not a count: {}", key, f[key]));
+    *value = *count;
+  }
+  if (f.count("seconds")) {
+    try {
+      r.seconds = std::stod(f["seconds"]);
+    } catch (const std::exception&) {
+      return fail("field \"seconds\" is not a number: " + f["seconds"]);
+    }
   }
   return r;
 }

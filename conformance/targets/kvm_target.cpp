@@ -11,6 +11,7 @@
 #include "conformance/targets/kvm_capabilities.hpp"
 #include "conformance/targets/kvm_cpu_config.hpp"
 #include "conformance/targets/kvm_execution.hpp"
+#include "conformance/targets/kvm_identity.hpp"
 #include "conformance/targets/kvm_harness_vm.hpp"
 #include "conformance/targets/kvm_system.hpp"
 #include "vectors/format/vector.hpp"
@@ -61,6 +62,9 @@ const Capabilities& KvmTarget::capabilities() {
     vms_.clear();
     system_.reset();
   }
+  capabilities_->identity = {name(), kvm_host_identity()};
+  // Its skips are not the results of a usable KVM: a resume once KVM works must not take them.
+  if (!capabilities_->unavailable.empty()) capabilities_->identity.details["unavailable"] = capabilities_->unavailable;
   return *capabilities_;
 }
 
@@ -125,7 +129,7 @@ VectorResult KvmTarget::run_on(const vectors::Vector& vector, const KvmCpuConfig
 std::string KvmTarget::report() {
   const Capabilities& caps = capabilities();
   if (!caps.unavailable.empty()) return "unavailable: " + caps.unavailable + "\n";
-  std::string text;
+  std::string text = fmt::format("identity: {}\n", caps.identity.describe());
   for (const auto& e : supported_)
     if ((e.function == 1 || e.function == 7 || e.function == 0x80000001 || e.function == 0x80000008) && e.index == 0)
       text += fmt::format("KVM_GET_SUPPORTED_CPUID {:>8x}: eax {:08x} ebx {:08x} ecx {:08x} edx {:08x}\n", e.function,
