@@ -94,6 +94,7 @@ void write_json_report(std::ostream& out, const RunReport& r) {
              .field("fixed", json_strings(r.fixed))
              .field("errors", json_array(errors))
              .field("not_run", json_array(not_run))
+             .field("notes", json_strings(r.notes))
              .field("vectors", json_array(records))
              .text()
       << "\n";

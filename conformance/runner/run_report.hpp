@@ -44,6 +44,7 @@ struct RunReport {
   std::vector<std::string> fixed;  // KnownDivergence::describe() of entries that no longer diverge
   std::vector<RunError> errors;
   std::vector<NotRunFile> not_run;
+  std::vector<std::string> notes;  // e.g. stale results records, known entries for vectors not loaded
   std::vector<VectorRecord> records;
 };
 

@@ -138,8 +138,13 @@ int run_vectors(Target& target, const std::vector<std::string>& paths, const Run
 
   const Capabilities& capabilities = target.capabilities();
   std::unique_ptr<ResultsFile> results;
-  if (!options.results_path.empty())
-    results = std::make_unique<ResultsFile>(options.results_path, options.resume, capabilities.identity);
+  if (!options.results_path.empty()) {
+    try {
+      results = std::make_unique<ResultsFile>(options.results_path, options.resume, capabilities.identity);
+    } catch (const std::exception& e) {  // refused (exists, in use, another target's, damaged): nothing runs
+      return stop(out, options, report, e.what(), 2);
+    }
+  }
 
   const std::string& unavailable = capabilities.unavailable;
   std::map<std::string, std::size_t> skip_reasons;  // reason -> vectors
@@ -265,11 +270,12 @@ int run_vectors(Target& target, const std::vector<std::string>& paths, const Run
   if (summary.files == 0 && listing.unlisted.empty()) return stop(out, options, report, "no vector files found", 2);
   if (options.tap) out << "1.." << number << "\n";  // TAP's plan may come last
   // Not an error (a run may take part of the corpus), but never silent: a typo shows here.
+  for (const KnownDivergence* k : known.not_loaded())
+    report.notes.push_back("known divergence names no vector of this run: " + k->describe());
+  if (results)
+    for (std::string& note : results->notes()) report.notes.push_back(std::move(note));
   if (!json)
-    for (const KnownDivergence* k : known.not_loaded())
-      out << prefix(options) << "note: known divergence names no vector of this run: " << k->describe() << "\n";
-  if (results && !json)
-    for (const std::string& note : results->notes()) out << prefix(options) << "note: " << note << "\n";
+    for (const std::string& note : report.notes) out << prefix(options) << "note: " << note << "\n";
   for (const KnownDivergence* k : known.fixed(compared)) report.fixed.push_back(k->describe());
   summary.fixed = report.fixed.size();
   summary.seconds = std::chrono::duration<double>(Clock::now() - start).count();

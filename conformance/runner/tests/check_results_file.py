@@ -100,7 +100,7 @@ def case_exists(vtspec, corpus, tmp):
     p = run(vtspec, "--target", "model", "--results", results, corpus)
     expect("exit code of the second run", p.returncode, 2)
     expect_in("its message", f"{results} exists: pass --resume to continue that run, or name a new file",
-              p.stderr.decode())
+              (p.stdout + p.stderr).decode())
     with open(results, "rb") as f:
         expect("the results file", f.read(), before)
     helptext = subprocess.run([vtspec, "run", "--help"], capture_output=True, text=True).stdout
@@ -114,7 +114,7 @@ def case_target(vtspec, corpus, tmp):
         before = f.read()
     p = run(vtspec, "--target", "kvm", "--resume", "--results", results, corpus)
     expect("exit code of the kvm resume", p.returncode, 2)
-    message = p.stderr.decode()
+    message = (p.stdout + p.stderr).decode()
     expect_in("its message names the file's target", "model (vtspec ", message)
     expect_in("its message names this run's target", "this run's target is kvm (", message)
     if p.stdout.decode().count("resumed"):
@@ -141,7 +141,7 @@ def case_locked(vtspec, corpus, tmp):
         for resume in ([], ["--resume"]):
             p = run(vtspec, "--target", "model", *resume, "--results", results, corpus)
             expect(f"exit code {resume}", p.returncode, 2)
-            expect_in("its message", f"{results} is in use by another vtspec run (pid {os.getpid()})", p.stderr.decode())
+            expect_in("its message", f"{results} is in use by another vtspec run (pid {os.getpid()})", (p.stdout + p.stderr).decode())
     expect("the results file after", os.path.getsize(results), 0)
 
 
