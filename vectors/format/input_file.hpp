@@ -8,8 +8,9 @@
 
 namespace vtspec::vectors {
 
-// 16 MiB: ~25 times the largest generated file; the parsed YAML tree of a file this size
-// takes a few hundred MB, which bounds a run's memory (the runner holds one file at a time).
+// 16 MiB: over 100 times the largest generated file. The runner parses such a file one
+// vector at a time (corpus_file.hpp); a file it must parse whole (flow style, anchors)
+// costs yaml-cpp's tree, ~75 times its size, so the limit also bounds that.
 inline constexpr std::size_t kMaxInputFileSize = std::size_t{16} << 20;
 
 // The file's bytes. Throws LoadError (file, no position) naming what is wrong.

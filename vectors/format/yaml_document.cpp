@@ -1,7 +1,7 @@
 #include "vectors/format/yaml_document.hpp"
 
 #include <algorithm>
-#include <set>
+#include <map>
 #include <sstream>
 #include <vector>
 
@@ -97,8 +97,7 @@ class DocumentChecker : public YAML::EventHandler {
     bool expect_key = true;      // map: the next node is a key
     std::size_t index = 0;       // sequence: the next item's index
     std::string key;             // map: the key whose value comes next
-    std::set<std::string> keys;  // map: the keys so far
-    std::vector<std::pair<std::string, YAML::Mark>> marks;  // map: where each key was (for messages)
+    std::map<std::string, YAML::Mark> keys;  // map: the keys so far, and where each is
     YAML::Mark key_mark{};       // map: the mark of the key whose value comes next
     YamlOutline::Node* outline = nullptr;  // its outline node, above kOutlineDepth
   };
@@ -155,15 +154,10 @@ class DocumentChecker : public YAML::EventHandler {
     }
     if (!scalar) fail(mark, f.field, fmt::format("a mapping key must be plain text, not {}", kind));
     const std::string field = join(f.field, *scalar);
-    if (!f.keys.insert(*scalar).second) {
-      YAML::Mark first{};
-      for (const auto& [k, m] : f.marks)
-        if (k == *scalar) first = m;
+    if (const auto [first, added] = f.keys.emplace(*scalar, mark); !added)
       fail(mark, field,
            fmt::format("duplicate key '{}' (first at line {}, column {}): YAML tools disagree on which one wins",
-                       *scalar, first.line + 1, first.column + 1));
-    }
-    f.marks.emplace_back(*scalar, mark);
+                       *scalar, first->second.line + 1, first->second.column + 1));
     f.key = *scalar;
     f.key_mark = mark;
     f.expect_key = false;

@@ -18,6 +18,7 @@
 
 #include "vectors/format/load_error.hpp"
 #include "vectors/format/vector_file.hpp"
+#include "vectors/format_tests/expect_load_error.hpp"
 
 namespace vtspec::vectors {
 namespace {
@@ -38,16 +39,6 @@ std::string base(const std::string& extra_state = "", const std::string& root = 
          "          - " + map + "\n"                    // 9
          "    operations:\n"                            // 10
          "      - " + op + "\n";                        // 11
-}
-
-LoadError load_error(const std::string& text) {
-  try {
-    load_vector_text(text, "t.yaml");
-  } catch (const LoadError& e) {
-    return e;
-  }
-  ADD_FAILURE() << "the loader accepted:\n" << text;
-  return LoadError("", 0, 0, "", "");
 }
 
 // Runs `load` with a deadline: the cases below used to block forever or read without end,

@@ -5,6 +5,7 @@
 
 #include "vectors/format/load_error.hpp"
 #include "vectors/format/vector_file.hpp"
+#include "vectors/format_tests/expect_load_error.hpp"
 
 namespace vtspec::vectors {
 namespace {
@@ -24,16 +25,6 @@ std::string document(const std::string& map, const std::string& operations, cons
 }
 
 const std::string kMap = "          - map VA 0x400000 -> PA 0x20000, 4K, [P, RW, US]\n";  // line 9
-
-LoadError load_error(const std::string& text) {
-  try {
-    load_vector_text(text, "t.yaml");
-  } catch (const LoadError& e) {
-    return e;
-  }
-  ADD_FAILURE() << "the loader accepted:\n" << text;
-  return LoadError("", 0, 0, "", "");
-}
 
 TEST(VectorFileErrors, AcceptsAValidDocumentAndReadsItsFields) {
   const auto v = load_vector_text(
