@@ -98,6 +98,11 @@ std::string VectorList::slice_text(const Unit& unit) const {
 
 Vector VectorList::load(std::size_t i) const {
   if (!whole_.empty()) return whole_.at(i);
+  if (i < kept_.size() && kept_[i]) {
+    Vector v = std::move(*kept_[i]);
+    kept_[i].reset();
+    return v;
+  }
   const Unit& unit = units_.at(i);
   YAML::Node slice;
   try {
@@ -217,15 +222,21 @@ struct CorpusReader {
 
   // Parses every slice once (and lets it go): the checks load_vectors makes across the
   // file's vectors (unique ids, every note used) are made here across slices.
-  void check_slices(const VectorList& list) const {
+  void check_slices(VectorList& list) const {
     std::set<std::string> ids;
     std::set<std::string> used;
+    std::size_t kept_bytes = 0;
+    list.kept_.resize(list.size());
     for (std::size_t i = 0; i < list.size(); ++i) {
-      const Vector v = list.load(i);
+      Vector v = list.load(i);
       if (!ids.insert(v.id).second)
         throw LoadError(file, v.source.line, v.source.column, "id", fmt::format("duplicate id '{}'", v.id));
       for (const auto& e : v.expectations)
         for (const auto& o : e.outcomes) used.insert(o.flags.begin(), o.flags.end());
+      // Roughly what the vector holds: its memory frames and its operations with their outcomes.
+      kept_bytes += v.initial.memory.frame_numbers().size() * 4096 +
+                    v.operations.size() * (sizeof(model::Operation) + sizeof(Expectation) + 2 * sizeof(ExpectedOutcome));
+      if (kept_bytes <= VectorList::kKeptBytes) list.kept_[i] = std::move(v);
     }
     if (const auto* notes = child(outline.root, "notes"))
       for (const auto& note : notes->value.children)

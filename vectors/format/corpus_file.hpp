@@ -46,7 +46,10 @@ CorpusListing find_corpus_files(const std::vector<std::string>& paths);
 class VectorList {
  public:
   std::size_t size() const;
-  Vector load(std::size_t i) const;  // throws LoadError (not for a checked file's vectors)
+  // Vector i. The check of the file parsed every vector once and kept the first ones, up to
+  // kKeptBytes: the first load of such a vector hands it over, any other parses its slice.
+  // Throws LoadError (not for a checked file's vectors).
+  Vector load(std::size_t i) const;
   std::vector<Vector> all() const;
   bool sliced() const { return whole_.empty() && !units_.empty(); }
 
@@ -64,6 +67,10 @@ class VectorList {
   std::string text_;
   std::vector<std::size_t> line_starts_;  // offset of each line; one more entry: the text's size
   std::vector<Unit> units_;
+  // What the check kept, to spare a second parse of small files (16 MiB: a small file
+  // keeps all, a large one keeps a few and re-parses the rest as they run).
+  static constexpr std::size_t kKeptBytes = std::size_t{16} << 20;
+  mutable std::vector<std::optional<Vector>> kept_;
 };
 
 // What a corpus file holds. A named file must be a vector file. A file found in a
