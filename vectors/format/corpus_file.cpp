@@ -270,8 +270,10 @@ struct CorpusReader {
   }
 };
 
-CorpusFileContents load_corpus_file(const CorpusFile& file) {
-  CorpusReader reader{file.path, read_input_file(file.path), {}, {}};
+CorpusFileContents load_corpus_file(const CorpusFile& file) { return load_corpus_text(read_input_file(file.path), file); }
+
+CorpusFileContents load_corpus_text(std::string text, const CorpusFile& file) {
+  CorpusReader reader{file.path, std::move(text), {}, {}};
   reader.outline = outline_yaml_document(reader.text, file.path);
   reader.line_starts.push_back(0);
   for (std::size_t i = 0; i < reader.text.size(); ++i)

@@ -86,5 +86,7 @@ struct CorpusFileContents {
   std::string note;  // other_vtspec / foreign: what the file is
 };
 CorpusFileContents load_corpus_file(const CorpusFile& file);  // throws LoadError
+// The same for a file's text already read (file.path names it in errors; the fuzzer).
+CorpusFileContents load_corpus_text(std::string text, const CorpusFile& file);
 
 }  // namespace vtspec::vectors

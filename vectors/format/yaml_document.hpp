@@ -28,22 +28,27 @@ YAML::Node parse_yaml_document(const std::string& text, const std::string& file)
 // yaml-cpp builds for a whole file takes ~75 times the file's size).
 inline constexpr unsigned kOutlineDepth = 4;  // root, groups, a group, its vectors
 
+struct YamlOutlineChild;
+
+struct YamlOutlineNode {
+  enum class Kind : std::uint8_t { scalar, map, sequence, other } kind = Kind::other;  // other: null, alias
+  bool block = false;  // a block (not flow) collection
+  int line = 0;        // 0-based line and column of the node itself
+  int column = 0;
+  std::string scalar;  // Kind::scalar: the text
+  using Child = YamlOutlineChild;
+  std::vector<YamlOutlineChild> children;  // collections above kOutlineDepth
+};
+
+struct YamlOutlineChild {
+  std::string key;  // maps: the key; sequences: empty
+  int line = 0;     // maps: the key's line; sequences: the item's
+  int column = 0;
+  YamlOutlineNode value;
+};
+
 struct YamlOutline {
-  struct Node {
-    enum class Kind : std::uint8_t { scalar, map, sequence, other } kind = Kind::other;  // other: null, alias
-    bool block = false;  // a block (not flow) collection
-    int line = 0;        // 0-based line and column of the node itself
-    int column = 0;
-    std::string scalar;  // Kind::scalar: the text
-    struct Child;
-    std::vector<Child> children;  // collections above kOutlineDepth
-  };
-  struct Node::Child {
-    std::string key;    // maps: the key; sequences: empty
-    int line = 0;       // maps: the key's line; sequences: the item's
-    int column = 0;
-    Node value;
-  };
+  using Node = YamlOutlineNode;
   Node root;
   bool anchors = false;  // an anchor or an alias anywhere: parts of the file depend on each other
   int lines = 0;         // lines in the text
