@@ -15,6 +15,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -54,6 +56,13 @@ struct EncodeResult {
 
 EncodeResult encode(const model::MachineState& initial, std::span<const model::Operation> operations,
                     std::span<const std::uint64_t> readback, const Layout& layout = {});
+
+// The lower-half PML4 slot where the batch loop runs (harness_abi.h, VT_USER_ALIAS_LINEAR):
+// the highest of 0-255 that the vector provably never reaches - zero in every top-level
+// table it runs on (`top_tables`), no operation's linear operand in its 512 GiB, no
+// store_entry to it in those tables - or none. Its entry is then the harness's, like 511.
+std::optional<unsigned> batch_alias_slot(const model::MachineState& initial, std::span<const model::Operation> operations,
+                                         const std::set<std::uint64_t>& top_tables);
 
 // The region bytes with the harness image and the harness paging structures only (what a
 // boot shim needs before any program is written).
