@@ -140,7 +140,7 @@ KvmExecution execute_on_kvm(KvmHarnessVm& vm, const harness::EncodedVector& prog
       }
     }
     const auto t0 = Clock::now();
-    vm.refresh_nonzero_frames();
+    vm.refresh_nonzero_frames(program.top_tables);  // load() wrote their harness entry
     if (trace) std::fprintf(stderr, "[kvm] scan: %zu non-zero frames, %ld us\n", vm.nonzero_frames().size(), micros_since(t0));
     if (trace) {
       const kvm_sregs now = vcpu.sregs();

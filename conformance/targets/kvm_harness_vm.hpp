@@ -22,9 +22,12 @@ class KvmHarnessVm {
   kvm::Vcpu& vcpu() { return *vcpu_; }
   std::span<std::uint8_t> window() { return window_.bytes(); }
   std::span<std::uint8_t> region() { return region_.bytes(); }
-  // Window frames the last vector left non-zero (refreshed by refresh_nonzero_frames()).
+  // Window frames the last vector left non-zero (refreshed by refresh_nonzero_frames(), which
+  // must be told the frames the host itself wrote since the last refresh). KVM's dirty log of
+  // the window says which frames the guest wrote, so only those and the ones non-zero before
+  // are looked at; without a dirty log, every resident frame (mincore).
   const std::vector<std::uint64_t>& nonzero_frames() const { return nonzero_frames_; }
-  void refresh_nonzero_frames() { nonzero_frames_ = window_.nonzero_frames(); }
+  void refresh_nonzero_frames(std::span<const std::uint64_t> host_written);
 
   // The special registers that start the harness with `regs`' control registers.
   kvm_sregs boot_sregs(const model::GuestRegisters& regs) const;
@@ -35,6 +38,7 @@ class KvmHarnessVm {
   kvm::GuestMemory window_, region_;
   kvm_sregs base_sregs_{};
   std::vector<std::uint64_t> nonzero_frames_;
+  bool dirty_log_ = false;
 };
 
 }  // namespace vtspec::conformance
