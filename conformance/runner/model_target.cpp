@@ -10,7 +10,7 @@ ModelTarget::ModelTarget() { capabilities_.identity = {name(), {{"vtspec", VTSPE
 
 VectorResult ModelTarget::run(const vectors::Vector& vector) {
   VectorResult result;
-  for (auto& step : vectors::evaluate_on_model(vector)) {
+  for (auto& step : vectors::evaluate_on_model(vector, vectors::StepTrace::omit)) {  // observations only
     Observation obs;
     obs.ran = true;
     obs.event = step.expectation.outcomes.front().event;

@@ -73,6 +73,7 @@ FlagExpectation flag_after(std::uint64_t before, std::uint64_t required, std::ui
 std::vector<EntryFlags> entry_flags(const Vector& v, const std::vector<std::uint64_t>& before,
                                     const model::Outcome* outcome) {
   std::vector<EntryFlags> out;
+  out.reserve(v.entries.size());
   for (std::size_t i = 0; i < v.entries.size(); ++i) {
     std::uint64_t required = 0, permitted = 0;
     if (outcome) {
@@ -109,12 +110,12 @@ bool same_outcome(const ExpectedOutcome& a, const ExpectedOutcome& b) { return a
 
 // An access: every outcome the TLB model allows (the fresh walk first, then each usable
 // cached entry), deduplicated; the machine then follows the fresh walk's canonical outcome.
-ModelStep run_access(const Vector& v, model::Processor& m, const Operation& op) {
+ModelStep run_access(const Vector& v, model::Processor& m, const Operation& op, StepTrace trace) {
   ModelStep step;
   const MachineState& s = m.state();
   const auto before = entry_values(v, s);
   const auto allowed = m.allowed(op.access);
-  step.trace = model::format_walk(s, op.access, model::translate(s, op.access));
+  if (trace == StepTrace::include) step.trace = model::format_walk(s, op.access, model::translate(s, op.access));
   for (std::size_t i = 0; i < allowed.size(); ++i) {
     const model::Outcome& o = allowed[i].outcome;
     ExpectedOutcome e;
@@ -130,7 +131,8 @@ ModelStep run_access(const Vector& v, model::Processor& m, const Operation& op) 
     // Every acceptable outcome says why it is allowed: one of a fresh walk's alternatives
     // (model::translate) that none of the flags above explains is the walk's open order.
     if (e.result == ExpectedOutcome::Result::acceptable && e.flags.empty()) add_flag(step, e, kWalkAlternative);
-    if (allowed[i].source != model::SourceKind::fresh_walk && !o.same_result(allowed.front().outcome))
+    if (trace == StepTrace::include && allowed[i].source != model::SourceKind::fresh_walk &&
+        !o.same_result(allowed.front().outcome))
       step.trace += fmt::format("also allowed, through a cached {}: {}\n", model::to_string(allowed[i].source), o.describe());
     auto& outcomes = step.expectation.outcomes;
     const auto same = std::find_if(outcomes.begin(), outcomes.end(), [&](const ExpectedOutcome& x) { return same_outcome(x, e); });
@@ -161,7 +163,7 @@ ModelStep run_access(const Vector& v, model::Processor& m, const Operation& op) 
 
 }  // namespace
 
-std::vector<ModelStep> evaluate_on_model(const Vector& v) {
+std::vector<ModelStep> evaluate_on_model(const Vector& v, StepTrace trace) {
   model::TlbConfig config;
   config.capacity = 0;  // unbounded: allowed() is then the full architectural set
   model::Processor m(v.initial, {}, config);
@@ -169,7 +171,7 @@ std::vector<ModelStep> evaluate_on_model(const Vector& v) {
   for (const Operation& op : v.operations) {
     ModelStep step;
     if (op.kind == OperationKind::access) {
-      step = run_access(v, m, op);
+      step = run_access(v, m, op, trace);
     } else {
       const std::optional<ExpectedOutcome> fault = control_fault(m.state(), op);
       if (!fault) m.apply(op);

@@ -24,7 +24,11 @@ struct ModelStep {
   std::map<std::string, std::string> notes;
 };
 
+// Whether ModelStep::trace is filled: the walk trace is text for reports, and most of the
+// cost of a step; a generator that only needs expectations leaves it out.
+enum class StepTrace : bool { omit, include };
+
 // Runs every operation in order. The state follows the canonical outcome of each.
-std::vector<ModelStep> evaluate_on_model(const Vector& vector);
+std::vector<ModelStep> evaluate_on_model(const Vector& vector, StepTrace trace = StepTrace::include);
 
 }  // namespace vtspec::vectors
