@@ -11,6 +11,7 @@
 #define B_USER_DIRECT 0xffffffff40000000  /* VT_USER_DIRECT */
 #define B_SEL_USER_DATA 0x18              /* VT_SEL_USER_DATA */
 #define B_SEL_USER_CODE 0x20              /* VT_SEL_USER_CODE */
+#define B_SEL_KERNEL_CODE 0x08            /* VT_SEL_KERNEL_CODE */
 #define B_STARTED 3                       /* enum vt_status */
 #define B_COMPLETED 1
 #define B_EXCEPTION 2

@@ -8,23 +8,24 @@
  * reading back the checked entries). Here the bookkeeping is user code running at a
  * lower-half copy of the harness's PML4 entry (harness_abi.h, VT_USER_ALIAS_LINEAR), and the
  * supervisor instructions per operation are only those the architecture makes necessary:
- * for a CPL-0 access the #UD that enters ring 0, the access and the IRETQ (10 instructions);
- * for a fault the handler below (10). What is executed for the vector is unchanged: the same
+ * for a CPL-0 access the #UD that enters ring 0, the access and the IRETQ (8 instructions, 10
+ * with RFLAGS.AC set); for a fault the handler below (10). What is executed for the vector is unchanged: the same
  * one access instruction per operation, at the operation's CPL, with RFLAGS.AC as the vector
  * has it, and nothing between two
  * operations touches the vector's translations (the loop uses only harness pages).
  *
- * While the loop runs, the IDT is vt_batch_idt (descriptors.c), whose gates lead here.
+ * While the loop runs, the IDT is one of the two batch IDTs (descriptors.c), whose gates lead
+ * here; they differ only in the #UD handler, which restores RFLAGS.AC for vectors that set it.
  * Registers of the loop (CPL 3):
  *   R12 operation index, R13 end of the run, R14 the vt_op (VT_USER_PROGRAM),
  *   RBX its vt_result (VT_USER_RESULTS), RBP the read-back list, R11 vt_ub_fault (here),
- *   R15 the state: 0 bookkeeping (an exception is a harness failure), 1 an access in
- *   progress (an exception is its outcome), 2 asking ring 0 for a CPL-0 access (the next
- *   #UD), 4 asking to leave (the next #UD).
+ *   R15 the state: 0 bookkeeping (an exception is a harness failure), 1 a CPL-3 access in
+ *   progress, 3 a CPL-0 access in progress (an exception is its outcome), 2 asking ring 0
+ *   for a CPL-0 access (the next #UD), 4 asking to leave (the next #UD).
  * A CPL-0 access: RDI address, RSI value, RDX stub index (access * 4 + log2(size)), R15 = 2,
  * UD2; the #UD handler calls the kernel stub and resumes after the UD2 with RAX. A fault:
  * the handler resumes at R11 with EAX vector, RDX error code, RCX CR2 (#PF, else 0), R8
- * faulting RIP, R9 faulting CS. */
+ * faulting RIP; the loop records the CS the access ran with (the one its CPL has). */
 #include "asm_abi.h"
 
 #define NONCANONICAL $0x8000dead0000beef
@@ -84,8 +85,11 @@ vt_ub_fault:
         mov %rdx, R_ERROR(%rbx)
         mov %rcx, R_CR2(%rbx)
         mov %r8, R_RIP(%rbx)
-        mov %r9, R_CS(%rbx)
-        movl $B_EXCEPTION, R_STATUS(%rbx)
+        movq $B_SEL_KERNEL_CODE, R_CS(%rbx)
+        cmpb $3, OP_CPL(%r14)
+        jne 9f
+        movq $(B_SEL_USER_CODE | 3), R_CS(%rbx)
+9:      movl $B_EXCEPTION, R_STATUS(%rbx)
         /* The checked entries after the operation, through the read-only alias. */
 5:      movl __user_program + PH_READBACK_COUNT(%rip), %ecx
         test %ecx, %ecx
@@ -140,7 +144,12 @@ vt_batch_run:
         push %r14
         push %r15
         mov %rsp, vt_batch_saved_rsp(%rip)
+        testl $0x40000, B_PROGRAM + PH_USER_RFLAGS   /* RFLAGS.AC */
+        jnz 1f
         lidt vt_batch_idtr(%rip)
+        jmp 2f
+1:      lidt vt_batch_ac_idtr(%rip)
+2:
         mov B_PROGRAM + PH_USER_ALIAS, %rcx
         mov %edi, %r12d
         mov %esi, %r13d
@@ -161,20 +170,28 @@ vt_batch_run:
         push %rax
         iretq
 
-/* #UD (stack: RIP, CS, RFLAGS, RSP, SS). */
+/* #UD (stack: RIP, CS, RFLAGS, RSP, SS), for vectors with RFLAGS.AC = 0. */
 vt_batch_ud:
         cmp $2, %r15d
-        jne 1f
-        mov $1, %r15d                    /* the CPL-0 access is in progress */
-        /* With the loop's RFLAGS: AC as the vector has it. (This KVM clears AC on the way in,
-         * although IDT event delivery leaves it alone, SDM Vol. 2A INT n "IA-32e mode";
-         * POPF at CPL 0 restores it.) */
-        pushq 16(%rsp)
-        popfq
+        jne vt_batch_ud_other
+        mov $3, %r15d                    /* the CPL-0 access is in progress */
         call *vt_bk_stubs(,%rdx,8)
         addq $2, (%rsp)                  /* past the UD2 */
         iretq
-1:      cmp $4, %r15d
+/* The same for vectors with RFLAGS.AC = 1: the access runs with the loop's RFLAGS, AC as the
+ * vector has it. (This KVM clears AC on the way in, although IDT event delivery leaves it
+ * alone, SDM Vol. 2A INT n, IA-32e mode; POPF at CPL 0 restores it.) */
+vt_batch_ud_ac:
+        cmp $2, %r15d
+        jne vt_batch_ud_other
+        mov $3, %r15d
+        pushq 16(%rsp)
+        popfq
+        call *vt_bk_stubs(,%rdx,8)
+        addq $2, (%rsp)
+        iretq
+vt_batch_ud_other:
+        cmp $4, %r15d
         je vt_batch_leave
         pushq $0
         pushq $6
@@ -200,9 +217,8 @@ vt_batch_pf:
         mov $14, %eax
 vt_batch_resume:                         /* back to the loop (RAX, RDX, RCX set) */
         mov (%rsp), %r8
-        mov 8(%rsp), %r9
-        testb $3, %r9b
-        jnz 1f
+        cmp $3, %r15d
+        jne 1f
         mov $(__rsp0_top - 40), %rsp     /* a CPL-0 access: the #UD frame from CPL 3 */
 1:      mov %r11, (%rsp)
         iretq
@@ -260,9 +276,10 @@ vt_bk_stubs:
         .quad vt_k_read1, vt_k_read2, vt_k_read4, vt_k_read8
         .quad vt_k_write1, vt_k_write2, vt_k_write4, vt_k_write8
         .quad vt_k_fetch, vt_k_fetch, vt_k_fetch, vt_k_fetch
-/* The batch IDT's handlers by vector (descriptors.c builds vt_batch_idt from them); 0 for
- * the double fault, which keeps the interpreter's handler and its IST stack. */
-        .globl vt_batch_stubs
+/* The batch IDTs' handlers by vector (descriptors.c builds vt_batch_idt and vt_batch_ac_idt
+ * from them, the latter with vt_batch_ud_ac for #UD); 0 for the double fault, which keeps
+ * the interpreter's handler and its IST stack. */
+        .globl vt_batch_stubs, vt_batch_ud_ac
 vt_batch_stubs:
         .quad vt_bexc_0, vt_bexc_1, vt_bexc_2, vt_bexc_3, vt_bexc_4, vt_bexc_5, vt_batch_ud, vt_bexc_7
         .quad 0, vt_bexc_9, vt_bexc_10, vt_bexc_11, vt_bexc_12, vt_bexc_13, vt_batch_pf, vt_bexc_15
@@ -271,6 +288,9 @@ vt_batch_stubs:
 vt_batch_idtr:
         .word 32 * 16 - 1
         .quad vt_batch_idt
+vt_batch_ac_idtr:
+        .word 32 * 16 - 1
+        .quad vt_batch_ac_idt
 vt_normal_idtr:
         .word 32 * 16 - 1
         .quad vt_idt

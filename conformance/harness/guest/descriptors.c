@@ -24,7 +24,9 @@ struct __attribute__((packed)) vt_gate {
 uint64_t vt_gdt[VT_SEL_RING2_CODE / 8 + 1] __attribute__((aligned(16)));
 struct vt_tss vt_tss __attribute__((aligned(16)));
 struct vt_gate vt_idt[32] __attribute__((aligned(16)));
-struct vt_gate vt_batch_idt[32] __attribute__((aligned(16))); /* while the batch loop runs (batch.S) */
+/* While the batch loop runs (batch.S): for vectors with RFLAGS.AC = 0 and = 1. */
+struct vt_gate vt_batch_idt[32] __attribute__((aligned(16)));
+struct vt_gate vt_batch_ac_idt[32] __attribute__((aligned(16)));
 
 static void set_gate(struct vt_gate* g, uint64_t handler, unsigned ist) {
   g->offset_low = handler & 0xffff;
@@ -61,7 +63,9 @@ void vt_setup_descriptors(void) {
   for (unsigned v = 0; v < 32; ++v) {
     set_gate(&vt_idt[v], vt_exception_stubs[v], v == 8 ? 1 : 0);
     /* The batch loop's handlers; a double fault goes to the interpreter's on its own stack. */
-    set_gate(&vt_batch_idt[v], v == 8 ? vt_exception_stubs[8] : vt_batch_stubs[v], v == 8 ? 1 : 0);
+    const uint64_t batch = v == 8 ? vt_exception_stubs[8] : vt_batch_stubs[v];
+    set_gate(&vt_batch_idt[v], batch, v == 8 ? 1 : 0);
+    set_gate(&vt_batch_ac_idt[v], v == 6 ? (uint64_t)vt_batch_ud_ac : batch, v == 8 ? 1 : 0);
   }
 }
 
