@@ -1,0 +1,254 @@
+// The access-test space packed into vectors (access_space.hpp): one vector per chunk and
+// register configuration, each case with its own mapping at its own linear address, its
+// checked entries, and expectations from the model (vectors/format/model_evaluation.hpp).
+//
+// Layout (guest-physical below 1 GiB and linear below PML4 slot 511, vector_address_space.h):
+//   family pt:   PML4 slot 1; PDPTE 0 writable, PDPTE 1 not (access.c's AC_PDPTE_NO_WRITABLE);
+//                case n of its PDPTE at PDE n (2 MiB apart), its PTE at index 0 of its own PT.
+//   family pdpt: case n at PML4 slot 2 + n, PDPTE 0 (a 1-GByte leaf maps PA 0, the case
+//                accesses offset 16 MiB), PDE 0, PTE 0.
+//   Every leaf maps the one data page at 16 MiB (RET first, draft.hpp's data_value); writes
+//   store the value it holds, so the memory a vector starts from is the same whatever ran.
+// The chunk's state is loaded once with the one state loader and shared by its register
+// configurations, which differ only in registers: consecutive vectors start from the same
+// memory, so a target that reuses its VM restages almost nothing.
+#include <bit>
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include "checker/generate/access_space.hpp"
+#include "checker/generate/draft.hpp"
+#include "spec/paging_entry.hpp"
+#include "vectors/format/model_evaluation.hpp"
+#include "vectors/format/state_file.hpp"
+
+namespace vtspec::generate::access_space {
+
+namespace {
+
+using namespace bit;
+
+constexpr std::uint64_t kData = kDataAt;  // 16 MiB
+constexpr std::uint64_t kPtSlot = 1, kFirstPdptSlot = 2;
+constexpr unsigned kKeyTwoBit = spec::pte::protection_key_lo + 1;  // key 2 in bits 62:59
+
+// The flag list of an entry for a mapping (P RW US A D XD; PS comes from the page size).
+std::string flags(std::uint64_t e) {
+  static const std::pair<std::uint64_t, const char*> names[] = {{P, "P"}, {RW, "RW"}, {US, "US"},
+                                                                 {A, "A"}, {D, "D"},   {XD, "XD"}};
+  std::string out;
+  for (const auto& [b, name] : names)
+    if (e & b) out += std::string(out.empty() ? "" : ", ") + name;
+  return "[" + out + "]";
+}
+
+// The bits a mapping's `set:` ORs into an entry: reserved bits, PS of a PML4E, key 2.
+std::vector<unsigned> set_bits(std::uint64_t e, bool key_two) {
+  std::vector<unsigned> bits;
+  for (std::uint64_t b : {PS, R13, R36, R51})
+    if (e & b) bits.push_back(static_cast<unsigned>(std::countr_zero(b)));
+  if (key_two) bits.push_back(kKeyTwoBit);
+  return bits;
+}
+
+struct Placed {
+  std::string mapping;                                      // YAML flow mapping for the state
+  std::uint64_t va = 0;                                     // the accessed linear address
+  std::vector<std::pair<std::string, unsigned>> checked;    // entry name -> level
+};
+
+Placed place(const Walk& w, std::size_t n, unsigned per_pdpte_index) {
+  Placed p;
+  std::map<std::string, std::vector<unsigned>> set;
+  auto add_set = [&](const char* entry, std::vector<unsigned> bits) {
+    if (!bits.empty()) set[entry] = std::move(bits);
+  };
+  std::string m;
+  const std::uint64_t kDefaultUpper = P | RW | US | A;
+  if (w.family == Family::pt) {
+    const std::uint64_t va = (kPtSlot << 39) | (std::uint64_t{w.pdpte_writable ? 0u : 1u} << 30) |
+                             (std::uint64_t{per_pdpte_index} << 21);
+    const std::string pdpte = flags(w.pdpte_writable ? kDefaultUpper : (P | US | A));
+    p.va = va;
+    if (w.upper & PS) {
+      m = fmt::format("{{ va: {:#x}, pa: {:#x}, size: 2M, flags: {}, pml4: {}, pdpt: {}", va, kData, flags(w.upper),
+                      flags(kDefaultUpper), pdpte);
+      add_set("pde", set_bits(w.upper & ~PS, false));
+      p.checked = {{"pde", 2}};
+    } else {
+      m = fmt::format("{{ va: {:#x}, pa: {:#x}, size: 4K, flags: {}, pml4: {}, pdpt: {}, pd: {}", va, kData, flags(w.lower),
+                      flags(kDefaultUpper), pdpte, flags(w.upper));
+      add_set("pde", set_bits(w.upper, w.pkey));
+      add_set("pte", set_bits(w.lower, false));
+      p.checked = {{"pde", 2}, {"pte", 1}};
+    }
+  } else {
+    const std::uint64_t va = (kFirstPdptSlot + n) << 39;
+    if (w.lower & PS) {
+      p.va = va + kData;  // the 1-GByte page maps PA 0: offset 16 MiB is the data page
+      m = fmt::format("{{ va: {:#x}, pa: 0x0, size: 1G, flags: {}, pml4: {}", va, flags(w.lower), flags(w.upper));
+      add_set("pml4e", set_bits(w.upper, w.pkey));
+      add_set("pdpte", set_bits(w.lower & ~PS, false));
+    } else {
+      p.va = va;
+      m = fmt::format("{{ va: {:#x}, pa: {:#x}, size: 4K, flags: {}, pml4: {}, pdpt: {}, pd: {}", va, kData,
+                      flags(P | RW | US | A | D), flags(w.upper), flags(w.lower), flags(kDefaultUpper));
+      add_set("pml4e", set_bits(w.upper, false));
+      add_set("pdpte", set_bits(w.lower, false));
+      if (w.pkey) add_set("pde", {kKeyTwoBit});
+    }
+    p.checked = {{"pml4e", 4}, {"pdpte", 3}};
+  }
+  if (w.pkey) m += ", pkey: 1";
+  if (!set.empty()) {
+    std::vector<std::string> parts;
+    for (const auto& [entry, bits] : set) parts.push_back(fmt::format("{}: [{}]", entry, fmt::join(bits, ", ")));
+    m += fmt::format(", set: {{ {} }}", fmt::join(parts, ", "));
+  }
+  p.mapping = m + " }";
+  return p;
+}
+
+model::Operation access_operation(const Access& a, std::uint64_t va) {
+  model::Operation op;
+  op.kind = model::OperationKind::access;
+  op.access.linear = va;
+  op.access.kind = a.kind;
+  op.access.cpl = a.cpl();
+  op.access.implicit_supervisor = a.implicit();
+  op.size = a.kind == spec::AccessKind::fetch ? 1 : 8;
+  if (a.kind == spec::AccessKind::write) op.value = data_value(kData);
+  return op;
+}
+
+// The guest-physical address of the entry at `level` on the walk of `va` (state_file's tables;
+// followed through every entry above, present or not, since the loader placed them all).
+std::uint64_t entry_at(const model::MachineState& s, std::uint64_t va, unsigned level) {
+  std::uint64_t table = s.regs.cr3 & spec::frame_mask(s.features.maxphyaddr);
+  for (unsigned l = 4;; --l) {
+    const std::uint64_t slot = table + ((va >> spec::index_shift(l)) & 511) * 8;
+    if (l == level) return slot;
+    table = s.memory.read64(slot) & spec::frame_mask(s.features.maxphyaddr);
+  }
+}
+
+void apply(const Registers& r, StateSketch& s) {
+  s.cr0 = r.wp ? std::vector<std::string>{"PE", "PG", "WP"} : std::vector<std::string>{"PE", "PG"};
+  s.cr4 = {"PAE"};
+  if (r.smep) s.cr4.push_back("SMEP");
+  if (r.smap) s.cr4.push_back("SMAP");
+  if (r.pke) s.cr4.push_back("PKE");
+  s.efer = r.nxe ? std::vector<std::string>{"LME", "LMA", "NXE"} : std::vector<std::string>{"LME", "LMA"};
+  s.ac = r.ac;
+  s.pkru = r.pkru();
+}
+
+void apply(const Registers& r, model::GuestRegisters& g) {
+  g.cr0 = model::cr0::pe | model::cr0::pg | (r.wp ? model::cr0::wp : 0);
+  g.cr4 = model::cr4::pae | (r.smep ? model::cr4::smep : 0) | (r.smap ? model::cr4::smap : 0) | (r.pke ? model::cr4::pke : 0);
+  g.efer = model::efer::lme | model::efer::lma | (r.nxe ? model::efer::nxe : 0);
+  g.rflags = 0x2 | (r.ac ? model::rflags::ac : 0);
+  g.pkru = r.pkru();
+}
+
+// A chunk as a vector without registers or expectations, and its state sketch.
+struct ChunkVector {
+  vectors::Vector vector;
+  StateSketch state;
+};
+
+// The last chunk's state, loaded: consecutive chunks over one group of walks have the same
+// mappings (access_space.cpp, for_each_chunk), so the loader runs once per group.
+struct LoadedState {
+  std::string yaml;
+  model::MachineState state;
+};
+
+ChunkVector chunk_vector(const Options& options, const Chunk& chunk, LoadedState& cache) {
+  ChunkVector out;
+  StateSketch& s = out.state;
+  s.features = {fmt::format("maxphyaddr: {}", options.maxphyaddr)};
+  s.data_page(kData);
+  vectors::Vector& v = out.vector;
+  unsigned per_pdpte[2] = {0, 0};
+  std::string cases;
+  std::vector<std::pair<std::uint64_t, std::pair<std::string, unsigned>>> checked;
+  for (std::size_t n = 0; n < chunk.cases.size(); ++n) {
+    const auto& [w, a] = chunk.cases[n];
+    const Placed p = place(w, n, per_pdpte[w.pdpte_writable ? 0 : 1]++);
+    s.mappings.push_back(p.mapping);
+    if (a.twice) {
+      Access first{Mode::supervisor, spec::AccessKind::read, false};
+      v.operations.push_back(access_operation(first, p.va));
+    }
+    v.operations.push_back(access_operation(a, p.va));
+    for (const auto& [name, level] : p.checked) checked.push_back({p.va, {fmt::format("c{}.{}", n, name), level}});
+    cases += fmt::format("{}c{}: {}, {}", n ? "; " : "", n, w.describe(), a.describe());
+  }
+  Registers defaults;
+  defaults.nxe = chunk.nxe;
+  apply(defaults, s);
+  std::string yaml = s.yaml();
+  if (yaml != cache.yaml) {
+    YAML::Node doc = YAML::Load(yaml);
+    doc["schema"] = "vtspec/state/1";
+    cache.state = vectors::load_state(doc, "<access space>");
+    cache.yaml = std::move(yaml);
+  }
+  v.initial = cache.state;
+  for (const auto& [va, entry] : checked) v.entries.push_back({entry.first, entry_at(v.initial, va, entry.second)});
+  v.description = fmt::format("kvm-unit-tests access space (docs/access-space.md), family {}, {} cases: {}",
+                              to_string(chunk.family), chunk.cases.size(), cases);
+  v.sdm = {"Vol. 3A 4.6", "Vol. 3A 4.6.2", "Vol. 3A 4.7", "Vol. 3A 4.8", "Vol. 3A 4.5.4"};
+  return out;
+}
+
+}  // namespace
+
+std::uint64_t Report::not_runnable_cases() const {
+  std::uint64_t n = 0;
+  for (const auto& [reason, cases] : not_runnable) n += cases;
+  return n;
+}
+
+Report generate(const Options& options, const Admit& admit, const std::function<void(GeneratedVector&&)>& sink,
+                std::uint64_t limit) {
+  Report report;
+  const std::vector<Registers> configs[2] = {registers(options, false), registers(options, true)};
+  bool stop = false;
+  LoadedState cache;
+  for_each_chunk(options, [&](const Chunk& chunk) {
+    if (stop) return;
+    ChunkVector base = chunk_vector(options, chunk, cache);
+    for (const Registers& r : configs[chunk.nxe]) {
+      if (limit && report.cases >= limit) {
+        stop = true;
+        return;
+      }
+      GeneratedVector g;
+      g.vector = base.vector;
+      g.vector.id = fmt::format("access/{}/{:06}/{}", to_string(chunk.family), chunk.index, r.id());
+      apply(r, g.vector.initial.regs);
+      g.cases = chunk.cases.size();
+      if (const auto why = admit(vectors::needs_of(g.vector))) {
+        report.not_runnable[*why] += g.cases;
+        continue;
+      }
+      for (auto& step : vectors::evaluate_on_model(g.vector, vectors::StepTrace::omit)) {
+        g.vector.expectations.push_back(std::move(step.expectation));
+        g.vector.notes.merge(step.notes);
+      }
+      StateSketch sketch = base.state;
+      apply(r, sketch);
+      g.state_yaml = sketch.yaml();
+      report.cases += g.cases;
+      ++report.vectors;
+      report.operations += g.vector.operations.size();
+      sink(std::move(g));
+    }
+  });
+  return report;
+}
+
+}  // namespace vtspec::generate::access_space
