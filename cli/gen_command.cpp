@@ -47,6 +47,7 @@ Action add_gen_command(CLI::App& app) {
   cmd->add_option("--maxphyaddr", space->maxphyaddr, "With --space: the virtual CPU's MAXPHYADDR (default 36)");
   cmd->add_flag("--kvm-unit-tests", space->kvm_unit_tests_only, "With --space access: only the part access.c covers");
   cmd->add_option("--limit", space->limit, "With --space: stop after this many cases");
+  cmd->add_option("--sample", space->every, "With --space: a sample, one vector group in N");
   return [opts, space, cmd]() -> int {
     if (!space->space.empty()) {
       space->out = cmd->count("--out") ? opts->out : "";

@@ -79,6 +79,7 @@ int run_space_generation(const SpaceGenOptions& o) {
   as::Options space;
   space.maxphyaddr = o.maxphyaddr;
   space.kvm_unit_tests_only = o.kvm_unit_tests_only;
+  space.every = o.every ? o.every : 1;
   // access.c enumerates protection keys only where CR4.PKE can be set; the whole space always.
   space.pku = !o.kvm_unit_tests_only || caps[model::Feature::pku].can_have;
   if (o.maxphyaddr < model::kMinMaxPhyAddr || o.maxphyaddr > model::kMaxMaxPhyAddr) {

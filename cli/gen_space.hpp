@@ -13,6 +13,7 @@ struct SpaceGenOptions {
   unsigned maxphyaddr = 36;
   bool kvm_unit_tests_only = false;
   std::uint64_t limit = 0;      // stop after this many cases (0: all)
+  std::uint64_t every = 1;      // one vector group in `every` (a sample)
 };
 
 int run_space_generation(const SpaceGenOptions& options);

@@ -82,6 +82,8 @@ struct Options {
   // cannot be set.
   bool kvm_unit_tests_only = false;
   bool pku = true;
+  // A sample: one chunk in `every` (1: the whole space). The count is still the space's.
+  std::uint64_t every = 1;
 };
 
 // The reserved address bits the space sets at this MAXPHYADDR (bit 51, bit 36).
@@ -120,6 +122,11 @@ struct Report {
   std::map<std::string, std::uint64_t> not_runnable;         // reason -> cases the target cannot run
   std::uint64_t not_runnable_cases() const;
 };
+
+// One chunk's vector for one register configuration, with the model's expectations. Cases
+// are laid out in order: case n's operations (its supervisor read first when "twice", then
+// its access) and its checked entries "c<n>.<entry>" (pde/pte, or pml4e/pdpte).
+GeneratedVector build_vector(const Options& options, const Chunk& chunk, const Registers& registers);
 
 // The target's decision for a vector's needs: nullopt when it can run it, else why not
 // (conformance/runner/skip_decision.hpp, given by the caller: checker does not know targets).

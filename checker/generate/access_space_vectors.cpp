@@ -212,6 +212,39 @@ std::uint64_t Report::not_runnable_cases() const {
   return n;
 }
 
+namespace {
+
+// A chunk's vector in a register configuration, without expectations (what the target's
+// admission needs), then with them.
+GeneratedVector configure(const ChunkVector& base, const Chunk& chunk, const Registers& r) {
+  GeneratedVector g;
+  g.vector = base.vector;
+  g.vector.id = fmt::format("access/{}/{:06}/{}", to_string(chunk.family), chunk.index, r.id());
+  apply(r, g.vector.initial.regs);
+  g.cases = chunk.cases.size();
+  return g;
+}
+
+void complete(GeneratedVector& g, const ChunkVector& base, const Registers& r) {
+  for (auto& step : vectors::evaluate_on_model(g.vector, vectors::StepTrace::omit)) {
+    g.vector.expectations.push_back(std::move(step.expectation));
+    g.vector.notes.merge(step.notes);
+  }
+  StateSketch sketch = base.state;
+  apply(r, sketch);
+  g.state_yaml = sketch.yaml();
+}
+
+}  // namespace
+
+GeneratedVector build_vector(const Options& options, const Chunk& chunk, const Registers& registers) {
+  LoadedState cache;
+  const ChunkVector base = chunk_vector(options, chunk, cache);
+  GeneratedVector g = configure(base, chunk, registers);
+  complete(g, base, registers);
+  return g;
+}
+
 Report generate(const Options& options, const Admit& admit, const std::function<void(GeneratedVector&&)>& sink,
                 std::uint64_t limit) {
   Report report;
@@ -219,29 +252,19 @@ Report generate(const Options& options, const Admit& admit, const std::function<
   bool stop = false;
   LoadedState cache;
   for_each_chunk(options, [&](const Chunk& chunk) {
-    if (stop) return;
+    if (stop || (options.every > 1 && chunk.index % options.every != 0)) return;
     ChunkVector base = chunk_vector(options, chunk, cache);
     for (const Registers& r : configs[chunk.nxe]) {
       if (limit && report.cases >= limit) {
         stop = true;
         return;
       }
-      GeneratedVector g;
-      g.vector = base.vector;
-      g.vector.id = fmt::format("access/{}/{:06}/{}", to_string(chunk.family), chunk.index, r.id());
-      apply(r, g.vector.initial.regs);
-      g.cases = chunk.cases.size();
+      GeneratedVector g = configure(base, chunk, r);
       if (const auto why = admit(vectors::needs_of(g.vector))) {
         report.not_runnable[*why] += g.cases;
         continue;
       }
-      for (auto& step : vectors::evaluate_on_model(g.vector, vectors::StepTrace::omit)) {
-        g.vector.expectations.push_back(std::move(step.expectation));
-        g.vector.notes.merge(step.notes);
-      }
-      StateSketch sketch = base.state;
-      apply(r, sketch);
-      g.state_yaml = sketch.yaml();
+      complete(g, base, r);
       report.cases += g.cases;
       ++report.vectors;
       report.operations += g.vector.operations.size();
