@@ -96,6 +96,7 @@ int run_access_bench(const BenchOptions& o) {
   space.maxphyaddr = o.maxphyaddr ? o.maxphyaddr : caps.max_maxphyaddr;
   space.kvm_unit_tests_only = !o.all;
   space.pku = o.all || caps[model::Feature::pku].can_have;  // access.c leaves keys out where CR4.PKE cannot be set
+  space.state_text = false;                                  // vectors in memory: no YAML
   const std::uint64_t space_cases = as::enumerated_cases(space);
   std::cout << fmt::format("vtspec bench access: {} on {} at MAXPHYADDR {}: {} cases in the space "
                            "(docs/access-space.md){}\n",

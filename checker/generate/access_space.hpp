@@ -54,6 +54,7 @@ struct Walk {
   // The entries a case checks (the two the walk varies; one under a 2-MByte PDE).
   unsigned checked_entries() const { return family == Family::pt && leaf_level() == 2 ? 1 : 2; }
   std::string describe() const;  // e.g. "PDE[P RW US A] PTE[P US XD r51] pkey 1"
+  friend bool operator==(const Walk&, const Walk&) = default;
 };
 
 enum class Mode : std::uint8_t { user, supervisor, implicit_cpl0, implicit_cpl3 };
@@ -84,6 +85,8 @@ struct Options {
   bool pku = true;
   // A sample: one chunk in `every` (1: the whole space). The count is still the space's.
   std::uint64_t every = 1;
+  // Render GeneratedVector::state_yaml (for vector files; an in-memory run needs none).
+  bool state_text = true;
 };
 
 // The reserved address bits the space sets at this MAXPHYADDR (bit 51, bit 36).
@@ -113,7 +116,7 @@ std::uint64_t enumerated_cases(const Options& options);
 
 struct GeneratedVector {
   vectors::Vector vector;
-  std::string state_yaml;  // the vector's state block (vectors/format/vector_writer.hpp)
+  std::string state_yaml;  // the vector's state block (vectors/format/vector_writer.hpp), if Options::state_text
   std::uint64_t cases = 0;
 };
 

@@ -158,46 +158,64 @@ struct ChunkVector {
   StateSketch state;
 };
 
-// The last chunk's state, loaded: consecutive chunks over one group of walks have the same
-// mappings (access_space.cpp, for_each_chunk), so the loader runs once per group.
-struct LoadedState {
-  std::string yaml;
-  model::MachineState state;
+// A group of walks laid out: its state (sketch and loaded), each case's linear address and
+// checked entries. Consecutive chunks over one group of walks share it (access_space.cpp,
+// for_each_chunk), so it is built, and the loader run, once per group.
+struct Layout {
+  std::vector<Walk> walks;
+  StateSketch state;
+  model::MachineState initial;
+  std::vector<std::uint64_t> vas;
+  std::vector<vectors::CheckedEntry> entries;
+  std::vector<std::string> described;  // each walk in words
 };
 
-ChunkVector chunk_vector(const Options& options, const Chunk& chunk, LoadedState& cache) {
-  ChunkVector out;
-  StateSketch& s = out.state;
+void lay_out(const Options& options, const Chunk& chunk, Layout& layout) {
+  std::vector<Walk> walks;
+  for (const auto& c : chunk.cases) walks.push_back(c.first);
+  if (walks == layout.walks) return;
+  layout = Layout{};
+  layout.walks = std::move(walks);
+  StateSketch& s = layout.state;
   s.features = {fmt::format("maxphyaddr: {}", options.maxphyaddr)};
   s.data_page(kData);
-  vectors::Vector& v = out.vector;
   unsigned per_pdpte[2] = {0, 0};
-  std::string cases;
-  std::vector<std::pair<std::uint64_t, std::pair<std::string, unsigned>>> checked;
-  for (std::size_t n = 0; n < chunk.cases.size(); ++n) {
-    const auto& [w, a] = chunk.cases[n];
+  std::vector<std::pair<std::uint64_t, unsigned>> checked;  // (va, level) per entry
+  for (std::size_t n = 0; n < layout.walks.size(); ++n) {
+    const Walk& w = layout.walks[n];
     const Placed p = place(w, n, per_pdpte[w.pdpte_writable ? 0 : 1]++);
     s.mappings.push_back(p.mapping);
-    if (a.twice) {
-      Access first{Mode::supervisor, spec::AccessKind::read, false};
-      v.operations.push_back(access_operation(first, p.va));
+    layout.vas.push_back(p.va);
+    for (const auto& [name, level] : p.checked) {
+      layout.entries.push_back({fmt::format("c{}.{}", n, name), 0});
+      checked.push_back({p.va, level});
     }
-    v.operations.push_back(access_operation(a, p.va));
-    for (const auto& [name, level] : p.checked) checked.push_back({p.va, {fmt::format("c{}.{}", n, name), level}});
-    cases += fmt::format("{}c{}: {}, {}", n ? "; " : "", n, w.describe(), a.describe());
+    layout.described.push_back(w.describe());
   }
   Registers defaults;
   defaults.nxe = chunk.nxe;
   apply(defaults, s);
-  std::string yaml = s.yaml();
-  if (yaml != cache.yaml) {
-    YAML::Node doc = YAML::Load(yaml);
-    doc["schema"] = "vtspec/state/1";
-    cache.state = vectors::load_state(doc, "<access space>");
-    cache.yaml = std::move(yaml);
+  YAML::Node doc = YAML::Load(s.yaml());
+  doc["schema"] = "vtspec/state/1";
+  layout.initial = vectors::load_state(doc, "<access space>");
+  for (std::size_t i = 0; i < checked.size(); ++i)
+    layout.entries[i].physical = entry_at(layout.initial, checked[i].first, checked[i].second);
+}
+
+ChunkVector chunk_vector(const Options& options, const Chunk& chunk, Layout& layout) {
+  lay_out(options, chunk, layout);
+  ChunkVector out;
+  out.state = layout.state;
+  vectors::Vector& v = out.vector;
+  std::string cases;
+  for (std::size_t n = 0; n < chunk.cases.size(); ++n) {
+    const Access& a = chunk.cases[n].second;
+    if (a.twice) v.operations.push_back(access_operation({Mode::supervisor, spec::AccessKind::read, false}, layout.vas[n]));
+    v.operations.push_back(access_operation(a, layout.vas[n]));
+    cases += fmt::format("{}c{}: {}, {}", n ? "; " : "", n, layout.described[n], a.describe());
   }
-  v.initial = cache.state;
-  for (const auto& [va, entry] : checked) v.entries.push_back({entry.first, entry_at(v.initial, va, entry.second)});
+  v.initial = layout.initial;
+  v.entries = layout.entries;
   v.description = fmt::format("kvm-unit-tests access space (docs/access-space.md), family {}, {} cases: {}",
                               to_string(chunk.family), chunk.cases.size(), cases);
   v.sdm = {"Vol. 3A 4.6", "Vol. 3A 4.6.2", "Vol. 3A 4.7", "Vol. 3A 4.8", "Vol. 3A 4.5.4"};
@@ -225,11 +243,12 @@ GeneratedVector configure(const ChunkVector& base, const Chunk& chunk, const Reg
   return g;
 }
 
-void complete(GeneratedVector& g, const ChunkVector& base, const Registers& r) {
+void complete(GeneratedVector& g, const ChunkVector& base, const Registers& r, bool state_text) {
   for (auto& step : vectors::evaluate_on_model(g.vector, vectors::StepTrace::omit)) {
     g.vector.expectations.push_back(std::move(step.expectation));
     g.vector.notes.merge(step.notes);
   }
+  if (!state_text) return;
   StateSketch sketch = base.state;
   apply(r, sketch);
   g.state_yaml = sketch.yaml();
@@ -238,10 +257,10 @@ void complete(GeneratedVector& g, const ChunkVector& base, const Registers& r) {
 }  // namespace
 
 GeneratedVector build_vector(const Options& options, const Chunk& chunk, const Registers& registers) {
-  LoadedState cache;
-  const ChunkVector base = chunk_vector(options, chunk, cache);
+  Layout layout;
+  const ChunkVector base = chunk_vector(options, chunk, layout);
   GeneratedVector g = configure(base, chunk, registers);
-  complete(g, base, registers);
+  complete(g, base, registers, options.state_text);
   return g;
 }
 
@@ -250,10 +269,10 @@ Report generate(const Options& options, const Admit& admit, const std::function<
   Report report;
   const std::vector<Registers> configs[2] = {registers(options, false), registers(options, true)};
   bool stop = false;
-  LoadedState cache;
+  Layout layout;
   for_each_chunk(options, [&](const Chunk& chunk) {
     if (stop || (options.every > 1 && chunk.index % options.every != 0)) return;
-    ChunkVector base = chunk_vector(options, chunk, cache);
+    ChunkVector base = chunk_vector(options, chunk, layout);
     for (const Registers& r : configs[chunk.nxe]) {
       if (limit && report.cases >= limit) {
         stop = true;
@@ -264,7 +283,7 @@ Report generate(const Options& options, const Admit& admit, const std::function<
         report.not_runnable[*why] += g.cases;
         continue;
       }
-      complete(g, base, r);
+      complete(g, base, r, options.state_text);
       report.cases += g.cases;
       ++report.vectors;
       report.operations += g.vector.operations.size();
