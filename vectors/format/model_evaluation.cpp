@@ -68,19 +68,28 @@ FlagExpectation flag_after(std::uint64_t before, std::uint64_t required, std::ui
   return (permitted & bit) ? FlagExpectation::either : FlagExpectation::clear;
 }
 
+// The A/D bits of one checked entry that an outcome sets (`required`) or may set (`permitted`).
+std::uint64_t updates_of(const std::vector<model::FlagUpdate>& updates, std::uint64_t physical) {
+  std::uint64_t bits = 0;
+  for (const auto& u : updates)
+    if (!u.ept && u.physical == physical) bits |= u.bits;
+  return bits;
+}
+
 // The A/D expectations of the vector's checked entries, given their values before the
-// operation and the flag updates an outcome makes (required ones always, permitted ones maybe).
+// operation, the flag updates an outcome makes (required ones always, permitted ones maybe)
+// and the bits an earlier operation may have set although the canonical path did not
+// (`open`: e.g. an A flag set early on a walk that faulted, SDM Vol. 3A 4.8), which stay
+// either until an operation sets them.
 std::vector<EntryFlags> entry_flags(const Vector& v, const std::vector<std::uint64_t>& before,
-                                    const model::Outcome* outcome) {
+                                    const std::vector<std::uint64_t>& open, const model::Outcome* outcome) {
   std::vector<EntryFlags> out;
   out.reserve(v.entries.size());
   for (std::size_t i = 0; i < v.entries.size(); ++i) {
-    std::uint64_t required = 0, permitted = 0;
+    std::uint64_t required = 0, permitted = open[i];
     if (outcome) {
-      for (const auto& u : outcome->required)
-        if (!u.ept && u.physical == v.entries[i].physical) required |= u.bits;
-      for (const auto& u : outcome->permitted)
-        if (!u.ept && u.physical == v.entries[i].physical) permitted |= u.bits;
+      required = updates_of(outcome->required, v.entries[i].physical);
+      permitted |= updates_of(outcome->permitted, v.entries[i].physical);
     }
     out.push_back({v.entries[i].name, flag_after(before[i], required, permitted, kAccessed),
                    flag_after(before[i], required, permitted, kDirty)});
@@ -110,7 +119,8 @@ bool same_outcome(const ExpectedOutcome& a, const ExpectedOutcome& b) { return a
 
 // An access: every outcome the TLB model allows (the fresh walk first, then each usable
 // cached entry), deduplicated; the machine then follows the fresh walk's canonical outcome.
-ModelStep run_access(const Vector& v, model::Processor& m, const Operation& op, StepTrace trace) {
+ModelStep run_access(const Vector& v, model::Processor& m, const Operation& op, StepTrace trace,
+                     std::vector<std::uint64_t>& open) {
   ModelStep step;
   const MachineState& s = m.state();
   const auto before = entry_values(v, s);
@@ -123,7 +133,7 @@ ModelStep run_access(const Vector& v, model::Processor& m, const Operation& op, 
     e.event = model::event_of(o, op.access.linear);
     if (o.kind == model::OutcomeKind::translated && op.access.kind == spec::AccessKind::read)
       e.event.value = s.memory.read(o.physical, op.size);
-    e.entries = entry_flags(v, before, &o);
+    e.entries = entry_flags(v, before, open, &o);
     if (const FlagNote f = source_flag(allowed[i].source); f.flag && !o.same_result(allowed.front().outcome))
       add_flag(step, e, f);
     if (std::any_of(e.entries.begin(), e.entries.end(), [](const EntryFlags& f) { return f.accessed == FlagExpectation::either; }))
@@ -145,6 +155,9 @@ ModelStep run_access(const Vector& v, model::Processor& m, const Operation& op, 
   }
   if (allowed.empty()) return step;
   const model::Outcome canonical = allowed.front().outcome;
+  // What any allowed outcome may set and the canonical one does not stays open.
+  for (std::size_t i = 0; i < v.entries.size(); ++i)
+    for (const auto& a : allowed) open[i] |= updates_of(a.outcome.permitted, v.entries[i].physical);
   m.apply(op, &allowed.front());
   if (canonical.kind == model::OutcomeKind::translated && op.access.kind == spec::AccessKind::write) {
     // The data store itself (the TLB model tracks translations, not data): an aligned
@@ -168,19 +181,28 @@ std::vector<ModelStep> evaluate_on_model(const Vector& v, StepTrace trace) {
   config.capacity = 0;  // unbounded: allowed() is then the full architectural set
   model::Processor m(v.initial, {}, config);
   std::vector<ModelStep> steps;
+  std::vector<std::uint64_t> open(v.entries.size(), 0);  // A/D bits an earlier outcome may have set
   for (const Operation& op : v.operations) {
     ModelStep step;
     if (op.kind == OperationKind::access) {
-      step = run_access(v, m, op, trace);
+      step = run_access(v, m, op, trace, open);
     } else {
       const std::optional<ExpectedOutcome> fault = control_fault(m.state(), op);
       if (!fault) m.apply(op);
       step.trace = describe_operation(op) + (fault ? ": " + model::describe(fault->event) : "") + "\n";
       ExpectedOutcome e = fault ? *fault : ExpectedOutcome{};
-      e.entries = entry_flags(v, entry_values(v, m.state()), nullptr);
+      // A store to a checked entry gives it a definite value.
+      if (op.kind == OperationKind::store_entry)
+        for (std::size_t i = 0; i < v.entries.size(); ++i)
+          if (v.entries[i].physical == op.address) open[i] = 0;
+      e.entries = entry_flags(v, entry_values(v, m.state()), open, nullptr);
       step.expectation.outcomes.push_back(std::move(e));
     }
-    for (const auto& e : v.entries) step.entries_after.emplace_back(e.physical, m.state().memory.read64(e.physical));
+    for (std::size_t i = 0; i < v.entries.size(); ++i) {
+      const std::uint64_t value = m.state().memory.read64(v.entries[i].physical);
+      open[i] &= ~value;  // set now on the canonical path: determined
+      step.entries_after.emplace_back(v.entries[i].physical, value);
+    }
     steps.push_back(std::move(step));
   }
   return steps;

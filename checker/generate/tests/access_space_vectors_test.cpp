@@ -131,6 +131,26 @@ TEST(AccessSpaceVectors, CheckedEntriesShowTheAccessedAndDirtyFlags) {
   EXPECT_EQ(pml4.g.vector.initial.memory.read64(pml4.g.vector.entries[1].physical) & 0xfff, P | RW | US | PS);
 }
 
+// Many cases share a vector, so what one case's access may leave open stays open for the
+// operations after it: a walk that faults at a not-present PTE may have set the PDE's A flag
+// first (SDM Vol. 3A 4.8), and no later operation of another case settles it.
+TEST(AccessSpaceVectors, AnEarlierCasesOpenAccessedFlagStaysEitherAfterwards) {
+  Options o;
+  Walk faulting = pt(P | RW | US, RW | US), fine = pt(kAll, kAll | D);
+  Chunk c{Family::pt, true, 0, {{faulting, acc(Mode::user, K::read)}, {fine, acc(Mode::user, K::read)}}};
+  const GeneratedVector g = build_vector(o, c, Registers{});
+  ASSERT_EQ(g.vector.operations.size(), 2u);
+  const auto& first = g.vector.expectations[0].outcomes;
+  const auto& second = g.vector.expectations[1].outcomes;
+  ASSERT_EQ(first.front().event.kind, model::EventKind::exception);
+  // c0.pde after the faulting walk and after c1's read: either, in every allowed outcome.
+  EXPECT_EQ(first.front().entries[0].name, "c0.pde");
+  EXPECT_EQ(first.front().entries[0].accessed, vectors::FlagExpectation::either);
+  for (const auto& outcome : second) EXPECT_EQ(outcome.entries[0].accessed, vectors::FlagExpectation::either);
+  EXPECT_EQ(second.front().entries[2].name, "c1.pde");
+  EXPECT_EQ(second.front().entries[2].accessed, vectors::FlagExpectation::set);
+}
+
 // A sample of the whole space, one chunk in 1999 in each register configuration in turn:
 // every vector within the format's limits, its cases sharing what a target must provide, and
 // what gen writes loads back as the same vectors, which pass on the model target.
