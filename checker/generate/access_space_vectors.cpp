@@ -33,14 +33,14 @@ constexpr std::uint64_t kData = kDataAt;  // 16 MiB
 constexpr std::uint64_t kPtSlot = 1, kFirstPdptSlot = 2;
 constexpr unsigned kKeyTwoBit = spec::pte::protection_key_lo + 1;  // key 2 in bits 62:59
 
-// The flag list of an entry for a mapping (P RW US A D XD; PS comes from the page size).
-std::string flags(std::uint64_t e) {
+// The flags of an entry for a mapping (P RW US A D XD; PS comes from the page size).
+std::vector<const char*> flag_names(std::uint64_t e) {
   static const std::pair<std::uint64_t, const char*> names[] = {{P, "P"}, {RW, "RW"}, {US, "US"},
                                                                  {A, "A"}, {D, "D"},   {XD, "XD"}};
-  std::string out;
+  std::vector<const char*> out;
   for (const auto& [b, name] : names)
-    if (e & b) out += std::string(out.empty() ? "" : ", ") + name;
-  return "[" + out + "]";
+    if (e & b) out.push_back(name);
+  return out;
 }
 
 // The bits a mapping's `set:` ORs into an entry: reserved bits, PS of a PML4E, key 2.
@@ -52,61 +52,103 @@ std::vector<unsigned> set_bits(std::uint64_t e, bool key_two) {
   return bits;
 }
 
+// One case's mapping (vectors/SCHEMA.md, states: a mapping with upper levels and `set:`),
+// written as YAML text for vector files and built as a YAML node for the loader (the same
+// fields; the load-back test compares the two).
+struct Mapping {
+  std::uint64_t va = 0, pa = 0;
+  const char* size = "4K";
+  std::uint64_t flags = 0;
+  std::vector<std::pair<const char*, std::uint64_t>> upper;  // "pml4", "pdpt", "pd" -> flags
+  bool pkey = false;
+  std::map<std::string, std::vector<unsigned>> set;
+
+  std::string text() const {
+    std::string m = fmt::format("{{ va: {:#x}, pa: {:#x}, size: {}, flags: [{}]", va, pa, size, fmt::join(flag_names(flags), ", "));
+    for (const auto& [level, f] : upper) m += fmt::format(", {}: [{}]", level, fmt::join(flag_names(f), ", "));
+    if (pkey) m += ", pkey: 1";
+    if (!set.empty()) {
+      std::vector<std::string> parts;
+      for (const auto& [entry, bits] : set) parts.push_back(fmt::format("{}: [{}]", entry, fmt::join(bits, ", ")));
+      m += fmt::format(", set: {{ {} }}", fmt::join(parts, ", "));
+    }
+    return m + " }";
+  }
+  YAML::Node node() const {
+    YAML::Node n;
+    n["va"] = fmt::format("{:#x}", va);
+    n["pa"] = fmt::format("{:#x}", pa);
+    n["size"] = size;
+    auto list = [](std::uint64_t f) {
+      YAML::Node l(YAML::NodeType::Sequence);
+      for (const char* name : flag_names(f)) l.push_back(name);
+      return l;
+    };
+    n["flags"] = list(flags);
+    for (const auto& [level, f] : upper) n[level] = list(f);
+    if (pkey) n["pkey"] = 1;
+    if (!set.empty())
+      for (const auto& [entry, bits] : set) {
+        YAML::Node b(YAML::NodeType::Sequence);
+        for (unsigned bit : bits) b.push_back(bit);
+        n["set"][entry] = b;
+      }
+    return n;
+  }
+};
+
 struct Placed {
-  std::string mapping;                                      // YAML flow mapping for the state
+  Mapping mapping;
   std::uint64_t va = 0;                                     // the accessed linear address
   std::vector<std::pair<std::string, unsigned>> checked;    // entry name -> level
 };
 
 Placed place(const Walk& w, std::size_t n, unsigned per_pdpte_index) {
   Placed p;
-  std::map<std::string, std::vector<unsigned>> set;
+  Mapping& m = p.mapping;
   auto add_set = [&](const char* entry, std::vector<unsigned> bits) {
-    if (!bits.empty()) set[entry] = std::move(bits);
+    if (!bits.empty()) m.set[entry] = std::move(bits);
   };
-  std::string m;
   const std::uint64_t kDefaultUpper = P | RW | US | A;
+  m.pkey = w.pkey;
   if (w.family == Family::pt) {
-    const std::uint64_t va = (kPtSlot << 39) | (std::uint64_t{w.pdpte_writable ? 0u : 1u} << 30) |
-                             (std::uint64_t{per_pdpte_index} << 21);
-    const std::string pdpte = flags(w.pdpte_writable ? kDefaultUpper : (P | US | A));
-    p.va = va;
+    m.va = (kPtSlot << 39) | (std::uint64_t{w.pdpte_writable ? 0u : 1u} << 30) | (std::uint64_t{per_pdpte_index} << 21);
+    m.pa = kData;
+    p.va = m.va;
+    m.upper = {{"pml4", kDefaultUpper}, {"pdpt", w.pdpte_writable ? kDefaultUpper : (P | US | A)}};
     if (w.upper & PS) {
-      m = fmt::format("{{ va: {:#x}, pa: {:#x}, size: 2M, flags: {}, pml4: {}, pdpt: {}", va, kData, flags(w.upper),
-                      flags(kDefaultUpper), pdpte);
+      m.size = "2M";
+      m.flags = w.upper;
       add_set("pde", set_bits(w.upper & ~PS, false));
       p.checked = {{"pde", 2}};
     } else {
-      m = fmt::format("{{ va: {:#x}, pa: {:#x}, size: 4K, flags: {}, pml4: {}, pdpt: {}, pd: {}", va, kData, flags(w.lower),
-                      flags(kDefaultUpper), pdpte, flags(w.upper));
+      m.flags = w.lower;
+      m.upper.push_back({"pd", w.upper});
       add_set("pde", set_bits(w.upper, w.pkey));
       add_set("pte", set_bits(w.lower, false));
       p.checked = {{"pde", 2}, {"pte", 1}};
     }
   } else {
-    const std::uint64_t va = (kFirstPdptSlot + n) << 39;
+    m.va = (kFirstPdptSlot + n) << 39;
     if (w.lower & PS) {
-      p.va = va + kData;  // the 1-GByte page maps PA 0: offset 16 MiB is the data page
-      m = fmt::format("{{ va: {:#x}, pa: 0x0, size: 1G, flags: {}, pml4: {}", va, flags(w.lower), flags(w.upper));
+      p.va = m.va + kData;  // the 1-GByte page maps PA 0: offset 16 MiB is the data page
+      m.pa = 0;
+      m.size = "1G";
+      m.flags = w.lower;
+      m.upper = {{"pml4", w.upper}};
       add_set("pml4e", set_bits(w.upper, w.pkey));
       add_set("pdpte", set_bits(w.lower & ~PS, false));
     } else {
-      p.va = va;
-      m = fmt::format("{{ va: {:#x}, pa: {:#x}, size: 4K, flags: {}, pml4: {}, pdpt: {}, pd: {}", va, kData,
-                      flags(P | RW | US | A | D), flags(w.upper), flags(w.lower), flags(kDefaultUpper));
+      p.va = m.va;
+      m.pa = kData;
+      m.flags = P | RW | US | A | D;
+      m.upper = {{"pml4", w.upper}, {"pdpt", w.lower}, {"pd", kDefaultUpper}};
       add_set("pml4e", set_bits(w.upper, false));
       add_set("pdpte", set_bits(w.lower, false));
       if (w.pkey) add_set("pde", {kKeyTwoBit});
     }
     p.checked = {{"pml4e", 4}, {"pdpte", 3}};
   }
-  if (w.pkey) m += ", pkey: 1";
-  if (!set.empty()) {
-    std::vector<std::string> parts;
-    for (const auto& [entry, bits] : set) parts.push_back(fmt::format("{}: [{}]", entry, fmt::join(bits, ", ")));
-    m += fmt::format(", set: {{ {} }}", fmt::join(parts, ", "));
-  }
-  p.mapping = m + " }";
   return p;
 }
 
@@ -181,10 +223,12 @@ void lay_out(const Options& options, const Chunk& chunk, Layout& layout) {
   s.data_page(kData);
   unsigned per_pdpte[2] = {0, 0};
   std::vector<std::pair<std::uint64_t, unsigned>> checked;  // (va, level) per entry
+  YAML::Node mappings(YAML::NodeType::Sequence);
   for (std::size_t n = 0; n < layout.walks.size(); ++n) {
     const Walk& w = layout.walks[n];
     const Placed p = place(w, n, per_pdpte[w.pdpte_writable ? 0 : 1]++);
-    s.mappings.push_back(p.mapping);
+    s.mappings.push_back(p.mapping.text());
+    mappings.push_back(p.mapping.node());
     layout.vas.push_back(p.va);
     for (const auto& [name, level] : p.checked) {
       layout.entries.push_back({fmt::format("c{}.{}", n, name), 0});
@@ -195,8 +239,20 @@ void lay_out(const Options& options, const Chunk& chunk, Layout& layout) {
   Registers defaults;
   defaults.nxe = chunk.nxe;
   apply(defaults, s);
-  YAML::Node doc = YAML::Load(s.yaml());
+  // The state as the loader reads it, built as a node: the sketch's text (StateSketch::yaml)
+  // without a parse of it; the registers are set per vector afterwards.
+  YAML::Node doc;
   doc["schema"] = "vtspec/state/1";
+  doc["features"]["maxphyaddr"] = options.maxphyaddr;
+  doc["paging"]["root"] = fmt::format("{:#x}", s.root);
+  doc["paging"]["tables_at"] = fmt::format("{:#x}", s.tables_at);
+  doc["paging"]["map"] = mappings;
+  for (const auto& [gpa, value] : s.writes) {
+    YAML::Node w;
+    w["gpa"] = fmt::format("{:#x}", gpa);
+    w["u64"] = fmt::format("{:#x}", value);
+    doc["memory"].push_back(w);
+  }
   layout.initial = vectors::load_state(doc, "<access space>");
   for (std::size_t i = 0; i < checked.size(); ++i)
     layout.entries[i].physical = entry_at(layout.initial, checked[i].first, checked[i].second);

@@ -68,17 +68,17 @@ std::optional<unsigned> batch_alias_slot(const model::MachineState& initial, std
 // boot shim needs before any program is written).
 std::vector<std::uint8_t> build_region(const Layout& layout);
 
-// Stages the stores that turn guest memory as it is (`current`: reads 8 bytes of the
-// target's guest memory; frames `nonzero_frames` may be non-zero, all others are zero) into
-// the vector's initial memory, in the staging area (`staging`: the VT_STAGING_SIZE bytes at
-// layout.region_gpa + VT_STAGING_OFFSET), and records their number in `encoded.program`.
-// Returns the number of stores, or an error when they do not fit.
+// Stages the stores that turn guest memory as it is (`current`: the target's vector window,
+// guest-physical 0 up; frames `nonzero_frames` may be non-zero, all others are zero) into the
+// vector's initial memory `encoded.memory`, in the staging area (`staging`: the
+// VT_STAGING_SIZE bytes at layout.region_gpa + VT_STAGING_OFFSET). Returns the number of
+// stores, for vt_program_header.store_count, or an error when they do not fit.
 struct StageResult {
   std::size_t stores = 0;
   std::string error;
 };
-StageResult stage_memory(EncodedVector& encoded, std::span<const std::uint64_t> nonzero_frames,
-                         const std::function<std::uint64_t(std::uint64_t)>& current, std::span<std::uint8_t> staging);
+StageResult stage_memory(const EncodedVector& encoded, std::span<const std::uint64_t> nonzero_frames,
+                         std::span<const std::uint8_t> current, std::span<std::uint8_t> staging);
 
 struct DecodedResults {
   std::vector<Observation> observations;  // one per operation (ran = false where none recorded)

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstddef>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -30,16 +31,13 @@ std::string load(KvmHarnessVm& vm, const harness::EncodedVector& program, bool t
   auto window = vm.window();
   for (std::uint64_t table : program.top_tables)
     std::memcpy(window.data() + table + VT_HARNESS_PML4_INDEX * 8, &program.harness_pml4e, 8);
-  harness::EncodedVector staged = program;
-  auto current = [&](std::uint64_t address) {
-    std::uint64_t value;
-    std::memcpy(&value, window.data() + address, 8);
-    return value;
-  };
   const harness::StageResult stage =
-      harness::stage_memory(staged, vm.nonzero_frames(), current, vm.region().subspan(VT_STAGING_OFFSET, VT_STAGING_SIZE));
+      harness::stage_memory(program, vm.nonzero_frames(), window, vm.region().subspan(VT_STAGING_OFFSET, VT_STAGING_SIZE));
   if (!stage.error.empty()) return stage.error;
-  std::memcpy(vm.region().data() + VT_PROGRAM_OFFSET, staged.program.data(), staged.program.size());
+  std::uint8_t* const program_area = vm.region().data() + VT_PROGRAM_OFFSET;
+  std::memcpy(program_area, program.program.data(), program.program.size());
+  const auto store_count = static_cast<std::uint32_t>(stage.stores);
+  std::memcpy(program_area + offsetof(vt_program_header, store_count), &store_count, sizeof store_count);
   std::memset(vm.region().data() + VT_RESULTS_OFFSET, 0, VT_RESULTS_FIRST + program.op_count * sizeof(vt_result));
   if (trace) std::fprintf(stderr, "[kvm] staged %zu stores: %ld us\n", stage.stores, micros_since(t0));
   return {};
