@@ -12,6 +12,7 @@
 // The chunk's state is loaded once with the one state loader and shared by its register
 // configurations, which differ only in registers: consecutive vectors start from the same
 // memory, so a target that reuses its VM restages almost nothing.
+#include <algorithm>
 #include <bit>
 
 #include <fmt/format.h>
@@ -310,6 +311,11 @@ void complete(GeneratedVector& g, const ChunkVector& base, const Registers& r, b
   g.state_yaml = sketch.yaml();
 }
 
+bool same_walks(const Chunk& a, const Chunk& b) {
+  return a.cases.size() == b.cases.size() &&
+         std::equal(a.cases.begin(), a.cases.end(), b.cases.begin(), [](const auto& x, const auto& y) { return x.first == y.first; });
+}
+
 }  // namespace
 
 GeneratedVector build_vector(const Options& options, const Chunk& chunk, const Registers& registers) {
@@ -326,26 +332,37 @@ Report generate(const Options& options, const Admit& admit, const std::function<
   const std::vector<Registers> configs[2] = {registers(options, false), registers(options, true)};
   bool stop = false;
   Layout layout;
+  // The chunks over one group of walks, run register configuration by register configuration:
+  // consecutive vectors then share their memory (but for the A/D flags the previous one set)
+  // and, within a configuration, their registers.
+  std::vector<std::pair<Chunk, ChunkVector>> group;
+  auto emit_group = [&] {
+    if (group.empty()) return;
+    for (const Registers& r : configs[group.front().first.nxe])
+      for (const auto& [chunk, base] : group) {
+        if (stop || (limit && report.cases >= limit)) {
+          stop = true;
+          break;
+        }
+        GeneratedVector g = configure(base, chunk, r);
+        if (const auto why = admit(vectors::needs_of(g.vector))) {
+          report.not_runnable[*why] += g.cases;
+          continue;
+        }
+        complete(g, base, r, options.state_text);
+        report.cases += g.cases;
+        ++report.vectors;
+        report.operations += g.vector.operations.size();
+        sink(std::move(g));
+      }
+    group.clear();
+  };
   for_each_chunk(options, [&](const Chunk& chunk) {
     if (stop || (options.every > 1 && chunk.index % options.every != 0)) return;
-    ChunkVector base = chunk_vector(options, chunk, layout);
-    for (const Registers& r : configs[chunk.nxe]) {
-      if (limit && report.cases >= limit) {
-        stop = true;
-        return;
-      }
-      GeneratedVector g = configure(base, chunk, r);
-      if (const auto why = admit(vectors::needs_of(g.vector))) {
-        report.not_runnable[*why] += g.cases;
-        continue;
-      }
-      complete(g, base, r, options.state_text);
-      report.cases += g.cases;
-      ++report.vectors;
-      report.operations += g.vector.operations.size();
-      sink(std::move(g));
-    }
+    if (!group.empty() && !same_walks(group.front().first, chunk)) emit_group();
+    group.emplace_back(chunk, chunk_vector(options, chunk, layout));
   });
+  emit_group();
   return report;
 }
 

@@ -1,5 +1,6 @@
 #include "conformance/targets/kvm_execution.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstddef>
@@ -53,7 +54,7 @@ KvmExecution execute_on_kvm(KvmHarnessVm& vm, const harness::EncodedVector& prog
   try {
     if (std::string error = load(vm, program, trace); !error.empty()) {
       problems.push_back(error);
-    } else if (!vcpu.try_set_sregs(vm.boot_sregs(initial))) {
+    } else if (!vm.boot(initial)) {
       problems.push_back(fmt::format("KVM_SET_SREGS rejected the initial state (CR0 {:#x}, CR4 {:#x}, EFER {:#x})",
                                      initial.cr0, initial.cr4, initial.efer));
     } else {
@@ -119,6 +120,7 @@ KvmExecution execute_on_kvm(KvmHarnessVm& vm, const harness::EncodedVector& prog
             regs.cr3 = now.cr3;
             regs.cr4 = now.cr4;
             regs.efer = now.efer;
+            vm.forget_sregs();
             if (!vcpu.try_set_sregs(vm.boot_sregs(regs))) {
               problems.push_back("could not restart the harness after the internal error");
               execution.vm_broken = true;
@@ -137,6 +139,13 @@ KvmExecution execute_on_kvm(KvmHarnessVm& vm, const harness::EncodedVector& prog
         }
       }
     }
+    // The control registers the next vector may find as they are: only if nothing here could
+    // have changed them (its operations, a recovery, a failure).
+    const bool changes_control = std::any_of(operations.begin(), operations.end(), [](const model::Operation& op) {
+      using K = model::OperationKind;
+      return op.kind == K::mov_cr0 || op.kind == K::mov_cr3 || op.kind == K::mov_cr4 || op.kind == K::wrmsr_efer;
+    });
+    if (changes_control || !problems.empty()) vm.forget_sregs();
     const auto t0 = Clock::now();
     vm.refresh_nonzero_frames(program.top_tables);  // load() wrote their harness entry
     if (trace) std::fprintf(stderr, "[kvm] scan: %zu non-zero frames, %ld us\n", vm.nonzero_frames().size(), micros_since(t0));
@@ -149,6 +158,7 @@ KvmExecution execute_on_kvm(KvmHarnessVm& vm, const harness::EncodedVector& prog
   } catch (const std::exception& e) {
     problems.push_back(fmt::format("KVM failure: {}", e.what()));
     execution.vm_broken = true;
+    vm.forget_sregs();
   }
   execution.decoded = harness::decode(vm.region().subspan(VT_RESULTS_OFFSET, VT_RESULTS_SIZE), program.op_count, program.readback);
   if (!execution.decoded.failure.empty()) problems.push_back(execution.decoded.failure);

@@ -72,6 +72,16 @@ void KvmHarnessVm::refresh_nonzero_frames(std::span<const std::uint64_t> host_wr
   nonzero_frames_ = window_.nonzero_frames(candidates);
 }
 
+bool KvmHarnessVm::boot(const model::GuestRegisters& regs) {
+  const kvm_sregs s = boot_sregs(regs);
+  const std::array<std::uint64_t, 4> control = {s.cr0, s.cr3, s.cr4, s.efer};
+  if (booted_ == control) return true;
+  booted_.reset();
+  if (!vcpu_->try_set_sregs(s)) return false;
+  booted_ = control;
+  return true;
+}
+
 kvm_sregs KvmHarnessVm::boot_sregs(const model::GuestRegisters& regs) const {
   const vt_info& info = harness::guest_info();
   kvm_sregs s = base_sregs_;

@@ -5,7 +5,9 @@
 // the host load the end state) and the vector's CR0/CR3/CR4/EFER.
 #pragma once
 
+#include <array>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "conformance/harness/encoding.hpp"
@@ -31,6 +33,12 @@ class KvmHarnessVm {
 
   // The special registers that start the harness with `regs`' control registers.
   kvm_sregs boot_sregs(const model::GuestRegisters& regs) const;
+  // Loads boot_sregs(regs) with KVM_SET_SREGS unless the vCPU is known to have them already:
+  // the last vector started with the same CR0, CR3, CR4 and EFER and could not change them
+  // (forget_sregs() says it could). KVM rebuilds its shadow MMU context on every such load,
+  // so skipping the identical ones saves more than the ioctl. False when KVM rejects them.
+  bool boot(const model::GuestRegisters& regs);
+  void forget_sregs() { booted_.reset(); }
 
  private:
   std::unique_ptr<kvm::Vm> vm_;
@@ -39,6 +47,7 @@ class KvmHarnessVm {
   kvm_sregs base_sregs_{};
   std::vector<std::uint64_t> nonzero_frames_;
   bool dirty_log_ = false;
+  std::optional<std::array<std::uint64_t, 4>> booted_;  // CR0, CR3, CR4, EFER of the last boot
 };
 
 }  // namespace vtspec::conformance

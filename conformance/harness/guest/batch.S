@@ -8,24 +8,26 @@
  * reading back the checked entries). Here the bookkeeping is user code running at a
  * lower-half copy of the harness's PML4 entry (harness_abi.h, VT_USER_ALIAS_LINEAR), and the
  * supervisor instructions per operation are only those the architecture makes necessary:
- * for a CPL-0 access the #UD that enters ring 0, the access and the IRETQ (8 instructions, 10
- * with RFLAGS.AC set); for a fault the handler below (10). What is executed for the vector is unchanged: the same
- * one access instruction per operation, at the operation's CPL, with RFLAGS.AC as the vector
- * has it, and nothing between two
- * operations touches the vector's translations (the loop uses only harness pages).
+ * for a CPL-0 access the exception that enters ring 0, the access and the IRETQ (8
+ * instructions, 10 with RFLAGS.AC set); for a fault the handler below (10). The way in is a
+ * division by zero (#DE), not UD2: this KVM first tries to emulate the instruction behind
+ * every #UD, about 10 us more. What is executed for the vector is unchanged: the same one
+ * access instruction per operation, at the operation's CPL, with RFLAGS.AC as the vector has
+ * it, and nothing between two operations touches the vector's translations (the loop uses
+ * only harness pages).
  *
  * While the loop runs, the IDT is one of the two batch IDTs (descriptors.c), whose gates lead
- * here; they differ only in the #UD handler, which restores RFLAGS.AC for vectors that set it.
+ * here; they differ only in the #DE handler, which restores RFLAGS.AC for vectors that set it.
  * Registers of the loop (CPL 3):
  *   R12 operation index, R13 end of the run, R14 the vt_op (VT_USER_PROGRAM),
  *   RBX its vt_result (VT_USER_RESULTS), RBP the read-back list, R11 vt_ub_fault (here),
  *   R15 the state: 0 bookkeeping (an exception is a harness failure), 1 a CPL-3 access in
  *   progress, 3 a CPL-0 access in progress (an exception is its outcome), 2 asking ring 0
- *   for a CPL-0 access (the next #UD), 4 asking to leave (the next #UD).
+ *   for a CPL-0 access (the next #DE), 4 asking to leave (the next #DE).
  * A CPL-0 access: RDI address, RSI value, RDX stub index (access * 4 + log2(size)), R15 = 2,
- * UD2; the #UD handler calls the kernel stub and resumes after the UD2 with RAX. A fault:
- * the handler resumes at R11 with EAX vector, RDX error code, RCX CR2 (#PF, else 0), R8
- * faulting RIP; the loop records the CS the access ran with (the one its CPL has). */
+ * DIV by zero; the #DE handler calls the kernel stub and resumes after the DIV with RAX. A
+ * fault: the handler resumes at R11 with EAX vector, RDX error code, RCX CR2 (#PF, else 0),
+ * R8 faulting RIP; the loop records the CS the access ran with (the one its CPL has). */
 #include "asm_abi.h"
 
 #define NONCANONICAL $0x8000dead0000beef
@@ -52,7 +54,8 @@ vt_ub_loop:
         cmpb $3, OP_CPL(%r14)
         je 1f
         mov $2, %r15d
-        ud2                              /* CPL 0: made by the #UD handler */
+        xor %r10d, %r10d
+        div %r10d                        /* CPL 0: made by the #DE handler */
         jmp 2f
 1:      mov $1, %r15d
         lea vt_ub_stubs(%rip), %rax
@@ -112,7 +115,8 @@ vt_ub_fault:
         add $R_SIZEOF, %rbx
         jmp vt_ub_loop
 8:      mov $4, %r15d
-        ud2                              /* back to the interpreter */
+        xor %r10d, %r10d
+        div %r10d                        /* back to the interpreter */
 
 /* CPL-3 access stubs: the one access, RAX = the value read (0 otherwise). */
 vt_ub_read1:  movzbq (%rdi), %rax; ret
@@ -170,31 +174,32 @@ vt_batch_run:
         push %rax
         iretq
 
-/* #UD (stack: RIP, CS, RFLAGS, RSP, SS), for vectors with RFLAGS.AC = 0. */
-vt_batch_ud:
+/* #DE (stack: RIP, CS, RFLAGS, RSP, SS), for vectors with RFLAGS.AC = 0. */
+#define DIV_LENGTH 3                     /* div %r10d: 41 f7 f2 */
+vt_batch_de:
         cmp $2, %r15d
-        jne vt_batch_ud_other
+        jne vt_batch_de_other
         mov $3, %r15d                    /* the CPL-0 access is in progress */
         call *vt_bk_stubs(,%rdx,8)
-        addq $2, (%rsp)                  /* past the UD2 */
+        addq $DIV_LENGTH, (%rsp)         /* past the DIV */
         iretq
 /* The same for vectors with RFLAGS.AC = 1: the access runs with the loop's RFLAGS, AC as the
  * vector has it. (This KVM clears AC on the way in, although IDT event delivery leaves it
  * alone, SDM Vol. 2A INT n, IA-32e mode; POPF at CPL 0 restores it.) */
-vt_batch_ud_ac:
+vt_batch_de_ac:
         cmp $2, %r15d
-        jne vt_batch_ud_other
+        jne vt_batch_de_other
         mov $3, %r15d
         pushq 16(%rsp)
         popfq
         call *vt_bk_stubs(,%rdx,8)
-        addq $2, (%rsp)
+        addq $DIV_LENGTH, (%rsp)
         iretq
-vt_batch_ud_other:
+vt_batch_de_other:
         cmp $4, %r15d
         je vt_batch_leave
         pushq $0
-        pushq $6
+        pushq $0
         jmp vt_batch_fault
 
 vt_batch_leave:
@@ -219,7 +224,7 @@ vt_batch_resume:                         /* back to the loop (RAX, RDX, RCX set)
         mov (%rsp), %r8
         cmp $3, %r15d
         jne 1f
-        mov $(__rsp0_top - 40), %rsp     /* a CPL-0 access: the #UD frame from CPL 3 */
+        mov $(__rsp0_top - 40), %rsp     /* a CPL-0 access: the #DE frame from CPL 3 */
 1:      mov %r11, (%rsp)
         iretq
 9:      pushq $14
@@ -240,12 +245,12 @@ vt_bexc_\n: pushq $0; pushq $\n; jmp vt_batch_fault
 .macro BATCH_ERR n
 vt_bexc_\n: pushq $\n; jmp vt_batch_fault
 .endm
-BATCH_NOERR 0
 BATCH_NOERR 1
 BATCH_NOERR 2
 BATCH_NOERR 3
 BATCH_NOERR 4
 BATCH_NOERR 5
+BATCH_NOERR 6
 BATCH_NOERR 7
 BATCH_NOERR 9
 BATCH_ERR 10
@@ -277,11 +282,11 @@ vt_bk_stubs:
         .quad vt_k_write1, vt_k_write2, vt_k_write4, vt_k_write8
         .quad vt_k_fetch, vt_k_fetch, vt_k_fetch, vt_k_fetch
 /* The batch IDTs' handlers by vector (descriptors.c builds vt_batch_idt and vt_batch_ac_idt
- * from them, the latter with vt_batch_ud_ac for #UD); 0 for the double fault, which keeps
+ * from them, the latter with vt_batch_de_ac for #DE); 0 for the double fault, which keeps
  * the interpreter's handler and its IST stack. */
-        .globl vt_batch_stubs, vt_batch_ud_ac
+        .globl vt_batch_stubs, vt_batch_de_ac
 vt_batch_stubs:
-        .quad vt_bexc_0, vt_bexc_1, vt_bexc_2, vt_bexc_3, vt_bexc_4, vt_bexc_5, vt_batch_ud, vt_bexc_7
+        .quad vt_batch_de, vt_bexc_1, vt_bexc_2, vt_bexc_3, vt_bexc_4, vt_bexc_5, vt_bexc_6, vt_bexc_7
         .quad 0, vt_bexc_9, vt_bexc_10, vt_bexc_11, vt_bexc_12, vt_bexc_13, vt_batch_pf, vt_bexc_15
         .quad vt_bexc_16, vt_bexc_17, vt_bexc_18, vt_bexc_19, vt_bexc_20, vt_bexc_21, vt_bexc_22, vt_bexc_23
         .quad vt_bexc_24, vt_bexc_25, vt_bexc_26, vt_bexc_27, vt_bexc_28, vt_bexc_29, vt_bexc_30, vt_bexc_31

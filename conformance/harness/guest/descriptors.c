@@ -65,7 +65,7 @@ void vt_setup_descriptors(void) {
     /* The batch loop's handlers; a double fault goes to the interpreter's on its own stack. */
     const uint64_t batch = v == 8 ? vt_exception_stubs[8] : vt_batch_stubs[v];
     set_gate(&vt_batch_idt[v], batch, v == 8 ? 1 : 0);
-    set_gate(&vt_batch_ac_idt[v], v == 6 ? (uint64_t)vt_batch_ud_ac : batch, v == 8 ? 1 : 0);
+    set_gate(&vt_batch_ac_idt[v], v == 0 ? (uint64_t)vt_batch_de_ac : batch, v == 8 ? 1 : 0);
   }
 }
 

@@ -27,7 +27,7 @@ extern char vt_s_read1[], vt_s_read2[], vt_s_read4[], vt_s_read8[];
 extern char vt_s_write1[], vt_s_write2[], vt_s_write4[], vt_s_write8[], vt_s_fetch[], vt_s_done[];
 extern const uint64_t vt_exception_stubs[32];
 extern const uint64_t vt_batch_stubs[32]; /* batch.S: the batch IDTs' handlers (0 for #DF) */
-extern char vt_batch_ud_ac[];             /* batch.S: the #UD handler for vectors with RFLAGS.AC */
+extern char vt_batch_de_ac[];             /* batch.S: the #DE handler for vectors with RFLAGS.AC */
 
 extern char __image_start[], __image_end[], __image_size[], __bss_start[], __bss_end[];
 extern char __stack_top[], __rsp0_top[], __ist1_top[], __user_begin[], __user_end[];
