@@ -107,7 +107,9 @@ OpSpec op_gen(const FuzzSpace& s, const FuzzCase& c) {
       {10, OpKind::read}, {8, OpKind::write}, {4, OpKind::fetch}, {4, OpKind::store_entry}, {3, OpKind::invlpg},
       {1, OpKind::mov_cr3}, {1, OpKind::mov_cr0}, {1, OpKind::mov_cr4}, {1, OpKind::wrmsr_efer}};
   if (c.cr4_pke && s.can("wrpkru")) kinds.push_back({1, OpKind::wrpkru});
-  if (s.can("invpcid")) kinds.push_back({1, OpKind::invpcid});
+  // INVPCID touches the feature (its presence decides #UD): only where the target can build
+  // the drawn CPU with or without it.
+  if (s.can("invpcid") && s.feature(Feature::invpcid, c.invpcid)) kinds.push_back({1, OpKind::invpcid});
   o.kind = pick(kinds);
   o.mapping = *gen::inRange<unsigned>(0, 8);
   o.size = *gen::element<unsigned>(8, 1, 2, 4);
@@ -123,10 +125,16 @@ OpSpec op_gen(const FuzzSpace& s, const FuzzCase& c) {
   o.value = *gen::arbitrary<std::uint64_t>();
   o.level = *gen::weightedElement<unsigned>({{4, 1u}, {2, 2u}, {1, 3u}, {1, 4u}});
   o.type = *gen::inRange<unsigned>(0, 4);
+  o.reserved = o.kind == OpKind::mov_cr0 && *gen::weightedElement<bool>({{3, false}, {1, true}});
   return o;
 }
 
 }  // namespace
+
+// Operations per random case: long sequences amortize a target's cost per vector (a KVM
+// vector costs a guest entry and the staging of its memory), and shrinking removes what a
+// divergence does not need.
+constexpr unsigned kMaxOperations = 48;
 
 unsigned systematic_cases(const FuzzSpace& s) { return s.feature(Feature::page1gb, true) ? 192 : 128; }
 
@@ -141,6 +149,7 @@ rc::Gen<FuzzCase> fuzz_case_gen(const FuzzSpace& s, std::optional<unsigned> syst
     c.pku = feature_gen(s, Feature::pku, true);
     c.page1gb = feature_gen(s, Feature::page1gb, true);
     c.pcid = feature_gen(s, Feature::pcid, false);
+    c.invpcid = feature_gen(s, Feature::invpcid, false);
     c.cr0_wp = *gen::weightedElement<bool>({{1, false}, {3, true}});
     c.cr4_smep = c.smep && *gen::weightedElement<bool>({{1, false}, {1, true}});
     c.cr4_smap = c.smap && *gen::weightedElement<bool>({{1, false}, {1, true}});
@@ -164,8 +173,13 @@ rc::Gen<FuzzCase> fuzz_case_gen(const FuzzSpace& s, std::optional<unsigned> syst
         }
       return c;
     }
-    const unsigned ops = *gen::inRange<unsigned>(1, 13);
-    for (unsigned i = 0; i < ops; ++i) c.ops.push_back(op_gen(s, c));
+    // A container generator: its shrinks remove any operation, not only the last ones.
+    const FuzzCase regs = c;
+    // The container's size sets its length (up to kMaxOperations); each operation is drawn
+    // at the nominal size, since gen::inRange scales its range with the size.
+    c.ops = *gen::resize(kMaxOperations,
+                         gen::nonEmpty(gen::container<std::vector<OpSpec>>(
+                             gen::resize(rc::kNominalSize, gen::exec([s, regs] { return op_gen(s, regs); })))));
     return c;
   });
 }
@@ -242,7 +256,7 @@ std::optional<BuiltVector> build_vector(const FuzzCase& c, const std::string& id
   model::MachineState& s = v.initial;
   s.features.maxphyaddr = c.maxphyaddr;
   s.features.nx = c.nx, s.features.smep = c.smep, s.features.smap = c.smap, s.features.pku = c.pku;
-  s.features.page1gb = c.page1gb, s.features.pcid = c.pcid, s.features.invpcid = c.pcid;
+  s.features.page1gb = c.page1gb, s.features.pcid = c.pcid, s.features.invpcid = c.invpcid;
   namespace cr0 = spec::cr0;
   namespace cr4 = spec::cr4;
   s.regs.cr0 = cr0::pe | cr0::pg | (c.cr0_wp ? cr0::wp : 0);
@@ -322,8 +336,14 @@ std::optional<BuiltVector> build_vector(const FuzzCase& c, const std::string& id
       case OpKind::fetch: {
         const bool fetch = o.kind == OpKind::fetch && !p.table_as_data;  // a fetch needs the RET
         op = make(fetch ? "fetch" : o.kind == OpKind::write ? "write" : "read");
-        const unsigned size = fetch ? 1 : o.size;
-        const std::uint64_t offset = fetch ? 0 : std::min<std::uint64_t>(o.offset, kPage - size);
+        // A write through a page table mapped as data changes one flag byte of a live entry:
+        // byte 0 (P, RW, US, PWT, PCD, A, D, PS/PAT) or byte 7 (XD, protection key), never its
+        // address field, so every translation stays in the vector's guest-physical window
+        // (vectors/format/vector_address_space.h).
+        const bool flag_byte_only = o.kind == OpKind::write && p.table_as_data;
+        const unsigned size = fetch || flag_byte_only ? 1 : o.size;
+        std::uint64_t offset = fetch ? 0 : std::min<std::uint64_t>(o.offset, kPage - size);
+        if (flag_byte_only) offset = (offset & ~std::uint64_t{7}) | ((o.value >> 8) & 1 ? 7 : 0);
         model::set_member(op, model::Member::linear, p.linear + offset);
         if (!fetch) model::set_member(op, model::Member::size, size);
         model::set_member(op, model::Member::cpl, o.cpl);
@@ -357,7 +377,7 @@ std::optional<BuiltVector> build_vector(const FuzzCase& c, const std::string& id
       case OpKind::mov_cr0: {
         // Toggle WP; now and then set bit 32 (reserved: #GP, SDM Vol. 3A 2.5) to probe the check.
         op = make("mov_cr0");
-        const bool reserved = o.value % 8 == 0;
+        const bool reserved = o.reserved;
         if (!reserved) wp = !wp;
         model::set_member(op, model::Member::value,
                           cr0::pe | cr0::pg | (wp ? cr0::wp : 0) | (reserved ? bit(32) : 0));

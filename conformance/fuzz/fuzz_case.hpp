@@ -63,11 +63,12 @@ struct OpSpec {
   std::uint64_t value = 0;  // written value; for store_entry the flag flipped; for control registers the bit toggled
   unsigned level = 1;       // store_entry: the entry's level
   unsigned type = 0;        // invpcid
+  bool reserved = false;    // mov_cr0: also set a reserved bit (bit 32: #GP, SDM Vol. 3A 2.5)
 };
 
 struct FuzzCase {
   unsigned maxphyaddr = 36;
-  bool nx = true, smep = true, smap = true, pku = false, page1gb = false, pcid = false;
+  bool nx = true, smep = true, smap = true, pku = false, page1gb = false, pcid = false, invpcid = false;
   bool cr0_wp = true, cr4_smep = false, cr4_smap = false, cr4_pke = false, cr4_pge = false, efer_nxe = true, rflags_ac = false;
   std::uint32_t pkru = 0;
   std::vector<MappingSpec> mappings;

@@ -32,9 +32,12 @@ struct Judged {
   VectorRecord record;  // divergent operations with their classes
 };
 
-Judged run_and_judge(Target& target, const vectors::Vector& v) {
+Judged run_and_judge(Target& target, const vectors::Vector& v, std::string* skipped = nullptr) {
   Judged j;
-  if (skip_reason(vectors::needs_of(v), target.capabilities())) return j;
+  if (auto why = skip_reason(vectors::needs_of(v), target.capabilities())) {
+    if (skipped) *skipped = *why;
+    return j;
+  }
   try {
     j.result = target.run(v);
   } catch (const std::exception& e) {
@@ -107,6 +110,7 @@ int run_fuzz(Target& target, const std::function<std::unique_ptr<Target>()>& fre
   const unsigned systematic = systematic_cases(space);
   rc::Random random(o.seed);
   std::map<std::string, FuzzClass> classes;
+  std::map<std::string, std::size_t> skip_reasons;  // the generator draws only runnable cases; these slipped through
   std::set<std::string> reached;
   struct Recent {
     BuiltVector built;
@@ -123,17 +127,21 @@ int run_fuzz(Target& target, const std::function<std::unique_ptr<Target>()>& fre
   for (std::size_t k = 0; !out_of_time(); ++k) {
     rc::Random r = random.split();
     const std::optional<unsigned> phase1 = k < systematic ? std::optional<unsigned>(static_cast<unsigned>(k)) : std::nullopt;
-    rc::Shrinkable<FuzzCase> shrinkable = fuzz_case_gen(space, phase1)(r, static_cast<int>(k % 100));
+    // Every case at the nominal size: the weights decide the distribution (docs/fuzzing.md),
+    // not a size ramp (gen::inRange would otherwise narrow its ranges for early cases).
+    rc::Shrinkable<FuzzCase> shrinkable = fuzz_case_gen(space, phase1)(r, rc::kNominalSize);
     auto built = build_vector(shrinkable.value(), case_id(o.seed, k), space);
     if (!built) {
       ++s.discarded;
       continue;
     }
     const auto t0 = Clock::now();
-    Judged j = run_and_judge(target, built->vector);
+    std::string skipped;
+    Judged j = run_and_judge(target, built->vector, &skipped);
     run_seconds += std::chrono::duration<double>(Clock::now() - t0).count();
     if (!j.ran) {
       ++s.skipped;
+      ++skip_reasons[skipped.empty() ? j.result.reason : skipped];
       continue;
     }
     ++s.cases;
@@ -232,6 +240,7 @@ int run_fuzz(Target& target, const std::function<std::unique_ptr<Target>()>& fre
                      "({:.0f} operations/s in the target)\n",
                      s.cases, s.skipped, s.discarded, s.operations, s.seconds, s.cases / s.seconds, s.operations / s.seconds,
                      run_seconds > 0 ? s.operations / run_seconds : 0.0);
+  for (const auto& [why, count] : skip_reasons) out << fmt::format("  SKIPPED {:>5}: {}\n", count, why);
   std::size_t unknown = 0;
   for (const auto& c : s.classes) {
     unknown += c.known.empty();

@@ -142,7 +142,7 @@ std::uint64_t read_after_updates(const model::PhysicalMemory& memory, const mode
 
 // An access: every outcome the TLB model allows (the fresh walk first, then each usable
 // cached entry), deduplicated; the machine then follows the fresh walk's canonical outcome.
-ModelStep run_access(const Vector& v, model::Processor& m, const Operation& op) {
+ModelStep run_access(const Vector& v, model::Processor& m, const Operation& op, const model::Event* observed) {
   ModelStep step;
   const MachineState& s = m.state();
   const auto before = entry_values(v, s);
@@ -192,8 +192,21 @@ ModelStep run_access(const Vector& v, model::Processor& m, const Operation& op) 
     }
   }
   if (allowed.empty()) return step;
-  const model::Outcome canonical = allowed.front().outcome;
-  m.apply(op, &allowed.front());
+  // The machine follows the fresh walk's outcome, or, on the path a target took, the allowed
+  // outcome it observed (e.g. a read through a cached translation: that entry stays cached).
+  std::size_t chosen = 0;
+  if (observed)
+    for (std::size_t i = 0; i < allowed.size(); ++i) {
+      model::Event e = model::event_of(allowed[i].outcome, op.access.linear);
+      if (allowed[i].outcome.kind == model::OutcomeKind::translated && op.access.kind == spec::AccessKind::read)
+        e.value = read_after_updates(s.memory, allowed[i].outcome, allowed[i].outcome.physical, op.size, false);
+      if (model::difference(e, *observed).empty()) {
+        chosen = i;
+        break;
+      }
+    }
+  const model::Outcome canonical = allowed[chosen].outcome;
+  m.apply(op, &allowed[chosen]);
   if (canonical.kind == model::OutcomeKind::translated && op.access.kind == spec::AccessKind::write) {
     // The data store itself (the TLB model tracks translations, not data): an aligned
     // 8-byte read-modify-write of the bytes written.
@@ -211,7 +224,7 @@ ModelStep run_access(const Vector& v, model::Processor& m, const Operation& op) 
 
 }  // namespace
 
-std::vector<ModelStep> evaluate_on_model(const Vector& v) {
+std::vector<ModelStep> evaluate_on_model(const Vector& v, const std::vector<std::optional<model::Event>>* path) {
   model::TlbConfig config;
   config.capacity = 0;  // unbounded: allowed() is then the full architectural set
   model::Processor m(v.initial, {}, config);
@@ -219,7 +232,8 @@ std::vector<ModelStep> evaluate_on_model(const Vector& v) {
   for (const Operation& op : v.operations) {
     ModelStep step;
     if (op.kind == OperationKind::access) {
-      step = run_access(v, m, op);
+      const std::size_t i = steps.size();
+      step = run_access(v, m, op, path && i < path->size() && (*path)[i] ? &*(*path)[i] : nullptr);
     } else {
       const std::optional<ExpectedOutcome> fault = control_fault(m.state(), op);
       if (!fault) m.apply(op);
