@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   add(add_gen_command);
   add(add_run_command);
   add(add_prove_command);
+  add(add_oracle_command);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
