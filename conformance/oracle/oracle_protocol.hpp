@@ -19,8 +19,8 @@ namespace vtspec::oracle {
 
 inline constexpr const char* kProtocol = "vtspec/oracle/1";
 
-// The longest request line, newline excluded: 1 MiB. A one-access request is ~300 bytes,
-// the largest a vector may be (1024 operations, vectors/SCHEMA.md) ~100 KiB.
+// The longest request line, newline excluded: 1 MiB. A one-access request is ~230 bytes,
+// one of 1024 operations (the vector limit, vectors/SCHEMA.md) ~45 KiB.
 inline constexpr std::size_t kMaxRequestLine = std::size_t{1} << 20;
 
 struct Answer {
