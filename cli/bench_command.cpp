@@ -5,7 +5,8 @@
 // case). The generator (model expectations) runs on its own thread and hands vectors to the
 // target through a bounded queue, so the two cores work at once; where the time goes is
 // reported (generation, the target's run, judging). Every case is judged against the
-// model's allowed set: a divergence makes the command exit 1, with one example per class.
+// model's allowed set as `vtspec run` judges it: a divergence makes the command exit 1,
+// with one example per class.
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -20,10 +21,9 @@
 #include "checker/generate/access_space.hpp"
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
-#include "conformance/runner/comparison.hpp"
-#include "conformance/runner/divergence_class.hpp"
 #include "conformance/runner/skip_decision.hpp"
 #include "conformance/runner/target_factory.hpp"
+#include "conformance/runner/vector_judgement.hpp"
 
 namespace vtspec::cli {
 
@@ -153,19 +153,15 @@ int run_access_bench(const BenchOptions& o) {
       if (c.first++ == 0) c.second = fmt::format("{}: {}", g.vector.id, result.reason);
       continue;
     }
-    bool failed = false;
-    for (std::size_t i = 0; i < g.vector.operations.size(); ++i) {
-      static const conformance::Observation missing;
-      const auto& observed = i < result.observations.size() ? result.observations[i] : missing;
-      if (conformance::matching_outcome(g.vector, i, observed) >= 0) continue;
-      failed = true;
-      ++failed_operations;
-      auto& c = classes[conformance::divergence_class(g.vector, i, observed)];
-      if (c.first++ == 0)
-        c.second = fmt::format("{} operation {} ({}): {}", g.vector.id, i, vectors::describe_operation(g.vector.operations[i]),
-                               conformance::mismatch(g.vector, g.vector.expectations[i].outcomes.front(), observed));
+    // Judged as `vtspec run` judges (conformance/runner/vector_judgement.hpp).
+    conformance::VectorRecord record;
+    conformance::judge(g.vector, result, record);
+    failed_operations += record.divergences;
+    failed_vectors += record.divergences != 0;
+    for (const auto& d : record.divergent) {
+      auto& c = classes[d.class_key];
+      if (c.first++ == 0) c.second = fmt::format("{}: {}", g.vector.id, record.details.substr(0, record.details.find('\n')));
     }
-    failed_vectors += failed;
     judge_time += Clock::now() - t_judge;
   }
   generator.join();

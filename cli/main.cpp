@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
   add(add_run_command);
   add(add_prove_command);
   add(add_bench_command);
+  add(add_fuzz_command);
+  add(add_oracle_command);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -87,4 +87,27 @@ std::optional<vectors::Vector> feature_probe(model::Feature feature, bool presen
   return std::nullopt;
 }
 
+vectors::Vector upper_half_user_probe() {
+  // 0xffff800000400000: PML4 index 256, PDPT 0, PD 2, PT 0. All entries P, RW, US, A (and D
+  // in the PTE), so no access changes them; the page starts with a RET for the fetch.
+  static const char* const text = R"(schema: vtspec/vector/1
+vectors:
+  - id: probe/user-upper-half
+    state:
+      features: { maxphyaddr: 36 }
+      registers: { cr3: 0x1000 }
+      memory:
+        - { gpa: 0x1800, u64: 0x2027 }
+        - { gpa: 0x2000, u64: 0x3027 }
+        - { gpa: 0x3010, u64: 0x4027 }
+        - { gpa: 0x4000, u64: 0x20067 }
+        - { gpa: 0x20000, u64: 0x5a5a00c3 }
+    operations:
+      - { op: read, va: 0xffff800000400000, cpl: 3, size: 4, expect: { value: 0x5a5a00c3 } }
+      - { op: write, va: 0xffff800000400008, cpl: 3, value: 0x1, expect: ok }
+      - { op: fetch, va: 0xffff800000400000, cpl: 3, expect: ok }
+)";
+  return vectors::load_vector_text(text, "<upper-half user probe>").front();
+}
+
 }  // namespace vtspec::conformance

@@ -16,4 +16,10 @@ namespace vtspec::conformance {
 // guest-visible probe is needed or possible (the target then relies on its other checks).
 std::optional<vectors::Vector> feature_probe(model::Feature feature, bool present);
 
+// The probe for user-mode accesses in the upper half of the linear address space (the
+// abilities "read/write/fetch at CPL 3 in the upper half", model::ability): a user page at
+// 0xffff800000400000 that a CPL-3 read, write and fetch may use (SDM Vol. 3A 4.6.1: the
+// page's U/S, R/W and XD decide, not the half it lies in).
+vectors::Vector upper_half_user_probe();
+
 }  // namespace vtspec::conformance

@@ -5,10 +5,12 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 
 #include "model/address_space/guest_physical_view.hpp"
 #include "model/address_space/host_physical_memory.hpp"
+#include "model/rule_override.hpp"
 #include "model/virtual_cpu.hpp"
 #include "spec/control_registers.hpp"
 #include "spec/ept_walk.hpp"
@@ -43,6 +45,8 @@ struct MachineState {
   CpuFeatures features;
   std::optional<EptSettings> ept;  // present: guest-physical addresses go through EPT
   HostPhysicalMemory memory;       // always host-physical; see guest_physical()
+  // Mutation testing only (rule_override.hpp): null in every normal state.
+  std::shared_ptr<const RuleOverride> rule_override;
 
   unsigned paging_levels() const { return (regs.cr4 & cr4::la57) ? 5 : 4; }
   spec::PagingShape paging_shape() const {

@@ -18,6 +18,10 @@ std::string ability(const Operation& op) {
   if (op.kind != OperationKind::access) return name;
   if (op.access.implicit_supervisor) return "implicit supervisor " + name;
   if (op.access.cpl == 1 || op.access.cpl == 2) return name + " at CPL " + std::to_string(op.access.cpl);
+  // A user-mode access in the upper half of the linear address space (bit 63 set: canonical
+  // for 4- and 5-level paging). The SDM treats both halves alike (Vol. 3A 4.6); a hypervisor
+  // that keeps the upper half for its guest's kernel does not (docs/kvm-divergences.md §8).
+  if (op.access.cpl == 3 && (op.access.linear >> 63)) return name + " at CPL 3 in the upper half";
   return name;
 }
 

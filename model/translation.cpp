@@ -167,6 +167,7 @@ PolicyRun run_policy(const MachineState& state, const AccessRequest& req, spec::
   if (!state.ept) {
     spec::DirectPort<Concrete, const PhysicalMemory, Collector> port{state.memory, run.collector};
     run.guest = spec::walk_paging<Concrete>(shape, ctl, state.regs.cr3, req.linear, access, port, policy);
+    if (state.rule_override && state.rule_override->redecide_walk) state.rule_override->redecide_walk(ctl, access, run.guest);
     o = outcome_of_walk(run.guest, req.linear);
     run.references = static_cast<unsigned>(run.collector.references.size());
   } else {

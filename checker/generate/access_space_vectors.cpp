@@ -301,7 +301,7 @@ GeneratedVector configure(const ChunkVector& base, const Chunk& chunk, const Reg
 }
 
 void complete(GeneratedVector& g, const ChunkVector& base, const Registers& r, bool state_text) {
-  for (auto& step : vectors::evaluate_on_model(g.vector, vectors::StepTrace::omit)) {
+  for (auto& step : vectors::evaluate_on_model(g.vector, nullptr, vectors::StepTrace::omit)) {
     g.vector.expectations.push_back(std::move(step.expectation));
     g.vector.notes.merge(step.notes);
   }

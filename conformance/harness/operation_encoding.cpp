@@ -110,11 +110,13 @@ std::vector<std::pair<std::string, std::string>> variants() {
       continue;
     }
     for (unsigned cpl = 0; cpl < 4; ++cpl)
-      for (bool implicit : {false, true}) {
-        op.access.cpl = cpl;
-        op.access.implicit_supervisor = implicit;
-        add(op);
-      }
+      for (bool implicit : {false, true})
+        for (std::uint64_t linear : {0x400000ull, 0xffff800000400000ull}) {  // both halves
+          op.access.cpl = cpl;
+          op.access.implicit_supervisor = implicit;
+          op.access.linear = linear;
+          add(op);
+        }
   }
   return out;
 }

@@ -47,11 +47,17 @@ std::string json_strings(const std::vector<std::string>& values) {
 namespace {
 
 // A reader over one text; each step returns false with `error` set at the first problem.
-class FlatObjectReader {
+// `strict`: RFC 8259 to the letter (check_json_syntax); otherwise the records' reader, which
+// takes what JsonObject writes and a little more (any run of number characters, raw control
+// characters in strings, only spaces and tabs around).
+class JsonReader {
  public:
-  FlatObjectReader(const std::string& text, std::string& error) : text_(text), error_(error) {}
+  JsonReader(std::string_view text, bool strict) : text_(text), strict_(strict) {}
+  const std::string& error() const { return error_; }
+  std::size_t error_offset() const { return error_at_; }
 
-  bool object(std::map<std::string, std::string>& out) {
+  // A flat object: string keys, string or number values.
+  bool flat_object(std::map<std::string, std::string>& out) {
     skip_space();
     if (!expect('{')) return false;
     skip_space();
@@ -72,9 +78,18 @@ class FlatObjectReader {
     }
   }
 
+  // Exactly one value of any kind, nested at most `max_depth` deep, and nothing after it.
+  bool one_value(unsigned max_depth) {
+    skip_space();
+    if (!value(max_depth)) return false;
+    skip_space();
+    return i_ == text_.size() || fail("text after the JSON value");
+  }
+
  private:
   bool fail(const std::string& what) {
-    error_ = fmt::format("{} at column {}", what, i_ + 1);
+    error_ = what;
+    error_at_ = i_;
     return false;
   }
   bool peek(char c) const { return i_ < text_.size() && text_[i_] == c; }
@@ -84,12 +99,47 @@ class FlatObjectReader {
     return true;
   }
   void skip_space() {
-    while (i_ < text_.size() && (text_[i_] == ' ' || text_[i_] == '\t')) ++i_;
+    while (i_ < text_.size() && (text_[i_] == ' ' || text_[i_] == '\t' || (strict_ && (text_[i_] == '\n' || text_[i_] == '\r'))))
+      ++i_;
   }
   bool end() {
     ++i_;  // the '}'
     skip_space();
     return i_ == text_.size() || fail("text after the object");
+  }
+
+  bool value(unsigned depth) {
+    if (peek('{') || peek('[')) return container(depth);
+    std::string ignored;
+    if (peek('"')) return string(ignored);
+    for (const std::string_view literal : {"true", "false", "null"})
+      if (text_.substr(i_, literal.size()) == literal) return i_ += literal.size(), true;
+    return number(ignored);
+  }
+
+  // An object or an array; its values are one level deeper.
+  bool container(unsigned depth) {
+    const bool object = peek('{');
+    const char close = object ? '}' : ']';
+    if (depth == 0) return fail("nested too deep");
+    ++i_;
+    skip_space();
+    if (peek(close)) return ++i_, true;
+    for (;;) {
+      skip_space();
+      if (object) {
+        std::string key;
+        if (!string(key)) return false;
+        skip_space();
+        if (!expect(':')) return false;
+        skip_space();
+      }
+      if (!value(depth - 1)) return false;
+      skip_space();
+      if (peek(close)) return ++i_, true;
+      if (!peek(',')) return fail(fmt::format("expected ',' or '{}'", close));
+      ++i_;
+    }
   }
 
   bool hex4(unsigned& value) {
@@ -128,6 +178,7 @@ class FlatObjectReader {
     while (i_ < text_.size()) {
       const char c = text_[i_++];
       if (c == '"') return true;
+      if (strict_ && static_cast<unsigned char>(c) < 0x20) return --i_, fail("a control character in a string (escape it)");
       if (c != '\\') {
         out += c;
         continue;
@@ -151,14 +202,37 @@ class FlatObjectReader {
     return fail("unterminated string");
   }
 
+  bool digits(std::string& out) {
+    const std::size_t from = i_;
+    while (i_ < text_.size() && std::isdigit(static_cast<unsigned char>(text_[i_]))) out += text_[i_++];
+    return i_ > from;
+  }
+
   bool number(std::string& out) {
+    if (strict_) {  // RFC 8259 section 6: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+      if (peek('-')) out += text_[i_++];
+      if (peek('0')) out += text_[i_++];
+      else if (!digits(out)) return fail("expected a JSON value");
+      if (peek('.')) {
+        out += text_[i_++];
+        if (!digits(out)) return fail("expected a digit after '.'");
+      }
+      if (peek('e') || peek('E')) {
+        out += text_[i_++];
+        if (peek('+') || peek('-')) out += text_[i_++];
+        if (!digits(out)) return fail("expected a digit in the exponent");
+      }
+      return true;
+    }
     while (i_ < text_.size() && (std::isdigit(static_cast<unsigned char>(text_[i_])) || std::string_view(".-+eE").find(text_[i_]) != std::string_view::npos))
       out += text_[i_++];
     return !out.empty() || fail("expected a string or a number");
   }
 
-  const std::string& text_;
-  std::string& error_;
+  std::string_view text_;
+  bool strict_;
+  std::string error_;
+  std::size_t error_at_ = 0;
   std::size_t i_ = 0;
 };
 
@@ -166,8 +240,16 @@ class FlatObjectReader {
 
 std::optional<std::map<std::string, std::string>> parse_flat_json_object(const std::string& text, std::string& error) {
   std::map<std::string, std::string> out;
-  if (!FlatObjectReader(text, error).object(out)) return std::nullopt;
-  return out;
+  JsonReader reader(text, false);
+  if (reader.flat_object(out)) return out;
+  error = fmt::format("{} at column {}", reader.error(), reader.error_offset() + 1);
+  return std::nullopt;
+}
+
+std::optional<JsonSyntaxError> check_json_syntax(std::string_view text, unsigned max_depth) {
+  JsonReader reader(text, true);
+  if (reader.one_value(max_depth)) return std::nullopt;
+  return JsonSyntaxError{reader.error_offset(), reader.error()};
 }
 
 }  // namespace vtspec::conformance

@@ -1,11 +1,14 @@
 // The runner's JSON, written by hand (RFC 8259): strings escaped once, here, for the results
-// file's records (vector_record.cpp) and the `--format json` report (json_report.cpp), and
-// the one reader of what they write (a flat object, the results file's records).
+// file's records (vector_record.cpp), the `--format json` report (json_report.cpp) and the
+// answers of `vtspec oracle` (conformance/oracle); the one reader of what they write (a flat
+// object, the results file's records); and a syntax check of any JSON text (the oracle's
+// requests, which the YAML loader then reads: JSON is YAML 1.2).
 #pragma once
 
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace vtspec::conformance {
@@ -37,5 +40,14 @@ std::string json_strings(const std::vector<std::string>& values);
 // with what is wrong in `error`. Every escape of RFC 8259 is read, \uXXXX (and a surrogate
 // pair) as UTF-8, so it reads what json_string writes and what another JSON writer would.
 std::optional<std::map<std::string, std::string>> parse_flat_json_object(const std::string& text, std::string& error);
+
+// Whether `text` is exactly one JSON value (RFC 8259), whitespace around it aside, with
+// arrays and objects nested at most `max_depth` deep; no tree is built. nullopt when it is;
+// otherwise the first problem and its byte offset in `text`.
+struct JsonSyntaxError {
+  std::size_t offset = 0;
+  std::string message;
+};
+std::optional<JsonSyntaxError> check_json_syntax(std::string_view text, unsigned max_depth);
 
 }  // namespace vtspec::conformance

@@ -36,7 +36,11 @@ KnownDivergence entry(const std::string& file, const YAML::Node& node, const std
   };
   KnownDivergence k;
   k.target = required("target");
-  k.vector = required("vector");
+  // Without `vector`, an entry names a class wherever it shows (what `vtspec fuzz` needs:
+  // its vectors are new each run); then `class` is required and `operation` is refused.
+  if (node["vector"]) k.vector = required("vector");
+  else if (!node["class"]) throw vectors::LoadError(file, node, where + ".vector", "missing (give vector, or class for any vector)");
+  else if (node["operation"]) throw vectors::LoadError(file, node["operation"], where + ".operation", "an entry for any vector names no operation");
   k.reference = required("reference");
   k.verdict = required("verdict");
   if (node["operation"]) k.operation = vectors::parse_number(node["operation"], file, where + ".operation");
@@ -48,7 +52,7 @@ KnownDivergence entry(const std::string& file, const YAML::Node& node, const std
 }  // namespace
 
 std::string KnownDivergence::describe() const {
-  return fmt::format("{} {}{} ({}:{}): {}", target, vector, operation ? fmt::format(" operation {}", *operation) : "",
+  return fmt::format("{} {}{} ({}:{}): {}", target, vector.empty() ? "any vector, class '" + class_key.value_or("") + "'" : vector, operation ? fmt::format(" operation {}", *operation) : "",
                      source.file, source.line, reference);
 }
 
@@ -72,6 +76,7 @@ KnownDivergences KnownDivergences::load(const std::string& file, const std::stri
   }
   out.matched_.assign(out.entries_.size(), false);
   out.loaded_.assign(out.entries_.size(), false);
+  for (std::size_t i = 0; i < out.entries_.size(); ++i) out.loaded_[i] = out.entries_[i].vector.empty();
   return out;
 }
 
@@ -96,7 +101,8 @@ std::vector<const KnownDivergence*> KnownDivergences::not_loaded() const {
 const KnownDivergence* KnownDivergences::match(const std::string& vector, std::size_t operation, const std::string& class_key) {
   for (std::size_t i = 0; i < entries_.size(); ++i) {
     const KnownDivergence& k = entries_[i];
-    if (!loaded_[i] || k.vector != vector || (k.operation && *k.operation != operation) || (k.class_key && *k.class_key != class_key))
+    const bool any_vector = k.vector.empty();
+    if ((!any_vector && (!loaded_[i] || k.vector != vector)) || (k.operation && *k.operation != operation) || (k.class_key && *k.class_key != class_key))
       continue;
     matched_[i] = true;
     return &k;
@@ -107,7 +113,7 @@ const KnownDivergence* KnownDivergences::match(const std::string& vector, std::s
 std::vector<const KnownDivergence*> KnownDivergences::fixed(const std::set<std::string>& compared) const {
   std::vector<const KnownDivergence*> out;
   for (std::size_t i = 0; i < entries_.size(); ++i)
-    if (!matched_[i] && compared.count(entries_[i].vector)) out.push_back(&entries_[i]);
+    if (!matched_[i] && !entries_[i].vector.empty() && compared.count(entries_[i].vector)) out.push_back(&entries_[i]);
   return out;
 }
 

@@ -16,6 +16,7 @@
 #include "conformance/runner/reports.hpp"
 #include "conformance/runner/results_file.hpp"
 #include "conformance/runner/skip_decision.hpp"
+#include "conformance/runner/vector_judgement.hpp"
 #include "vectors/format/load_error.hpp"
 #include "vectors/format/model_evaluation.hpp"
 #include "vectors/format/corpus_file.hpp"
@@ -26,29 +27,10 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-const Observation& observation(const VectorResult& result, std::size_t i) {
-  static const Observation missing;
-  return i < result.observations.size() ? result.observations[i] : missing;
-}
+const Observation& observation(const VectorResult& result, std::size_t i) { return observation_of(result, i); }
 
 const vectors::SourceLocation& source_of(const vectors::Vector& v, std::size_t i) {
   return i < v.operation_sources.size() ? v.operation_sources[i] : v.source;
-}
-
-// Compares a target's observations with the vector's expectations; fills the record: one
-// details line and one divergence class per divergent operation.
-void judge(const vectors::Vector& v, const VectorResult& result, VectorRecord& record) {
-  for (std::size_t i = 0; i < v.operations.size(); ++i) {
-    const Observation& o = observation(result, i);
-    if (matching_outcome(v, i, o) >= 0) continue;
-    ++record.divergences;
-    const auto& where = source_of(v, i);
-    record.details += fmt::format("operation {} ({}:{}): {}: {}\n", i, where.file, where.line,
-                                  vectors::describe_operation(v.operations[i]),
-                                  mismatch(v, v.expectations[i].outcomes.front(), o));
-    record.divergent.push_back({i, divergence_class(v, i, o)});
-  }
-  if (record.divergences) record.status = VectorRecord::Status::fail;
 }
 
 // One vector's divergences, after the run's known list: each is KNOWN or joins its class.

@@ -67,6 +67,22 @@ Capabilities probe_kvm_capabilities(const KvmCpuConfig& supported, const KvmProb
     return failed;
   };
 
+  // User-mode accesses in the upper half: a guest shows whether the hypervisor gives the
+  // whole linear address space to user mode (docs/kvm-divergences.md §8).
+  {
+    const vectors::Vector upper = upper_half_user_probe();
+    const std::string failed = probe_result(upper, hooks.run_vector(upper, base));
+    caps.notes.push_back(fmt::format("probe {}: {}", upper.id, failed.empty() ? "passed" : failed));
+    if (!failed.empty())
+      for (const char* access : {"read", "write", "fetch"}) {
+        const std::string ability = std::string(access) + " at CPL 3 in the upper half";
+        caps.abilities->erase(ability);
+        caps.why_not_ability[ability] =
+            "user-mode accesses above 0x7fffffffffff fault here whatever the guest's entries say (" + failed +
+            "; docs/kvm-divergences.md §8)";
+      }
+  }
+
   for (Feature f : model::kAllFeatures) {
     FeatureSupport& s = caps[f];
     KvmCpuConfig with = base, without = base;

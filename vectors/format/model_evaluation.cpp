@@ -117,10 +117,43 @@ std::optional<ExpectedOutcome> control_fault(const MachineState& s, const Operat
 // The same event and entry expectations (how it is marked and why it is allowed aside).
 bool same_outcome(const ExpectedOutcome& a, const ExpectedOutcome& b) { return a.event == b.event && a.entries == b.entries; }
 
+// A write whose data lands on a checked entry's A/D byte (bits 7:0: A is bit 5, D bit 6,
+// SDM Vol. 3A Tables 4-14..4-20) leaves those flags as the data says: the store comes after
+// the translation's own flag updates (4.8), so the entry read back afterwards holds the data.
+void overwrite_flags(const Vector& v, std::vector<EntryFlags>& flags, std::uint64_t physical, unsigned size,
+                     std::uint64_t data) {
+  for (std::size_t i = 0; i < v.entries.size() && i < flags.size(); ++i) {
+    const std::uint64_t low_byte = v.entries[i].physical;
+    if (low_byte < physical || low_byte >= physical + size) continue;
+    const std::uint64_t byte = (data >> (8 * (low_byte - physical))) & 0xff;
+    flags[i].accessed = (byte & kAccessed) ? FlagExpectation::set : FlagExpectation::clear;
+    flags[i].dirty = (byte & kDirty) ? FlagExpectation::set : FlagExpectation::clear;
+  }
+}
+
+// What a read of `size` bytes at `physical` returns after the outcome's A/D updates, which
+// the translation makes before the data access (SDM Vol. 3A 4.8): a read of a paging-
+// structure entry through a mapping of its own table sees the flag its walk set. With
+// `permitted`, the updates the outcome may also make are included.
+std::uint64_t read_after_updates(const model::PhysicalMemory& memory, const model::Outcome& o, std::uint64_t physical,
+                                 unsigned size, bool permitted) {
+  std::uint64_t value = memory.read(physical, size);
+  auto overlay = [&](const model::FlagUpdate& u) {
+    for (unsigned b = 0; b < size; ++b) {
+      const std::uint64_t at = physical + b;
+      if (at >= u.physical && at < u.physical + 8) value |= ((u.bits >> (8 * (at - u.physical))) & 0xff) << (8 * b);
+    }
+  };
+  for (const auto& u : o.required) overlay(u);
+  if (permitted)
+    for (const auto& u : o.permitted) overlay(u);
+  return value;
+}
+
 // An access: every outcome the TLB model allows (the fresh walk first, then each usable
 // cached entry), deduplicated; the machine then follows the fresh walk's canonical outcome.
-ModelStep run_access(const Vector& v, model::Processor& m, const Operation& op, StepTrace trace,
-                     std::vector<std::uint64_t>& open) {
+ModelStep run_access(const Vector& v, model::Processor& m, const Operation& op, const model::Event* observed,
+                     StepTrace trace, std::vector<std::uint64_t>& open) {
   ModelStep step;
   const MachineState& s = m.state();
   const auto before = entry_values(v, s);
@@ -131,9 +164,14 @@ ModelStep run_access(const Vector& v, model::Processor& m, const Operation& op, 
     ExpectedOutcome e;
     e.result = step.expectation.outcomes.empty() ? ExpectedOutcome::Result::valid : ExpectedOutcome::Result::acceptable;
     e.event = model::event_of(o, op.access.linear);
-    if (o.kind == model::OutcomeKind::translated && op.access.kind == spec::AccessKind::read)
-      e.event.value = s.memory.read(o.physical, op.size);
+    std::optional<std::uint64_t> with_permitted;  // the value if the permitted updates are made too
+    if (o.kind == model::OutcomeKind::translated && op.access.kind == spec::AccessKind::read) {
+      e.event.value = read_after_updates(s.memory, o, o.physical, op.size, false);
+      if (const auto v = read_after_updates(s.memory, o, o.physical, op.size, true); v != *e.event.value) with_permitted = v;
+    }
     e.entries = entry_flags(v, before, open, &o);
+    if (o.kind == model::OutcomeKind::translated && op.access.kind == spec::AccessKind::write)
+      overwrite_flags(v, e.entries, o.physical, op.size, op.value);
     if (const FlagNote f = source_flag(allowed[i].source); f.flag && !o.same_result(allowed.front().outcome))
       add_flag(step, e, f);
     if (std::any_of(e.entries.begin(), e.entries.end(), [](const EntryFlags& f) { return f.accessed == FlagExpectation::either; }))
@@ -144,21 +182,46 @@ ModelStep run_access(const Vector& v, model::Processor& m, const Operation& op, 
     if (trace == StepTrace::include && allowed[i].source != model::SourceKind::fresh_walk &&
         !o.same_result(allowed.front().outcome))
       step.trace += fmt::format("also allowed, through a cached {}: {}\n", model::to_string(allowed[i].source), o.describe());
-    auto& outcomes = step.expectation.outcomes;
-    const auto same = std::find_if(outcomes.begin(), outcomes.end(), [&](const ExpectedOutcome& x) { return same_outcome(x, e); });
-    if (same == outcomes.end()) {
-      outcomes.push_back(std::move(e));
-    } else if (same->result == ExpectedOutcome::Result::acceptable) {
-      for (const auto& flag : e.flags)  // one more reason the same outcome is allowed
-        if (std::find(same->flags.begin(), same->flags.end(), flag) == same->flags.end()) same->flags.push_back(flag);
+    std::vector<ExpectedOutcome> variants{e};
+    if (with_permitted) {
+      // The read sees an accessed flag the walk may set early (4.8): also allowed.
+      ExpectedOutcome early = e;
+      early.result = ExpectedOutcome::Result::acceptable;
+      early.event.value = *with_permitted;
+      add_flag(step, early, kEarlyAccessedFlag);
+      variants.push_back(std::move(early));
+    }
+    for (auto& variant : variants) {
+      auto& outcomes = step.expectation.outcomes;
+      const auto same =
+          std::find_if(outcomes.begin(), outcomes.end(), [&](const ExpectedOutcome& x) { return same_outcome(x, variant); });
+      if (same == outcomes.end()) {
+        outcomes.push_back(std::move(variant));
+      } else if (same->result == ExpectedOutcome::Result::acceptable) {
+        for (const auto& flag : variant.flags)  // one more reason the same outcome is allowed
+          if (std::find(same->flags.begin(), same->flags.end(), flag) == same->flags.end()) same->flags.push_back(flag);
+      }
     }
   }
   if (allowed.empty()) return step;
-  const model::Outcome canonical = allowed.front().outcome;
-  // What any allowed outcome may set and the canonical one does not stays open.
+  // The machine follows the fresh walk's outcome, or, on the path a target took, the allowed
+  // outcome it observed (e.g. a read through a cached translation: that entry stays cached).
+  std::size_t chosen = 0;
+  if (observed)
+    for (std::size_t i = 0; i < allowed.size(); ++i) {
+      model::Event e = model::event_of(allowed[i].outcome, op.access.linear);
+      if (allowed[i].outcome.kind == model::OutcomeKind::translated && op.access.kind == spec::AccessKind::read)
+        e.value = read_after_updates(s.memory, allowed[i].outcome, allowed[i].outcome.physical, op.size, false);
+      if (model::difference(e, *observed).empty()) {
+        chosen = i;
+        break;
+      }
+    }
+  const model::Outcome canonical = allowed[chosen].outcome;
+  // What any allowed outcome may set and the one followed does not stays open.
   for (std::size_t i = 0; i < v.entries.size(); ++i)
     for (const auto& a : allowed) open[i] |= updates_of(a.outcome.permitted, v.entries[i].physical);
-  m.apply(op, &allowed.front());
+  m.apply(op, &allowed[chosen]);
   if (canonical.kind == model::OutcomeKind::translated && op.access.kind == spec::AccessKind::write) {
     // The data store itself (the TLB model tracks translations, not data): an aligned
     // 8-byte read-modify-write of the bytes written.
@@ -170,13 +233,17 @@ ModelStep run_access(const Vector& v, model::Processor& m, const Operation& op, 
     store.address = base;
     store.value = (m.state().memory.read64(base) & ~(mask << shift)) | ((op.value & mask) << shift);
     m.apply(store);
+    // The data gives a checked entry's A/D byte a definite value (overwrite_flags).
+    for (std::size_t i = 0; i < v.entries.size(); ++i)
+      if (v.entries[i].physical >= canonical.physical && v.entries[i].physical < canonical.physical + op.size) open[i] = 0;
   }
   return step;
 }
 
 }  // namespace
 
-std::vector<ModelStep> evaluate_on_model(const Vector& v, StepTrace trace) {
+std::vector<ModelStep> evaluate_on_model(const Vector& v, const std::vector<std::optional<model::Event>>* path,
+                                         StepTrace trace) {
   model::TlbConfig config;
   config.capacity = 0;  // unbounded: allowed() is then the full architectural set
   model::Processor m(v.initial, {}, config);
@@ -185,7 +252,8 @@ std::vector<ModelStep> evaluate_on_model(const Vector& v, StepTrace trace) {
   for (const Operation& op : v.operations) {
     ModelStep step;
     if (op.kind == OperationKind::access) {
-      step = run_access(v, m, op, trace, open);
+      const std::size_t i = steps.size();
+      step = run_access(v, m, op, path && i < path->size() && (*path)[i] ? &*(*path)[i] : nullptr, trace, open);
     } else {
       const std::optional<ExpectedOutcome> fault = control_fault(m.state(), op);
       if (!fault) m.apply(op);

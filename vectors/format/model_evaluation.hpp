@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -28,7 +29,13 @@ struct ModelStep {
 // cost of a step; a generator that only needs expectations leaves it out.
 enum class StepTrace : bool { omit, include };
 
-// Runs every operation in order. The state follows the canonical outcome of each.
-std::vector<ModelStep> evaluate_on_model(const Vector& vector, StepTrace trace = StepTrace::include);
+// Runs every operation in order. The state follows the canonical outcome of each, or, given
+// `path` (what a target observed, per operation), the allowed outcome the target took where
+// it took one: the allowed sets of later operations are then those of the path the target
+// is on (a read served by a cached translation keeps that entry cached; the canonical
+// fresh walk's #PF would have removed it).
+std::vector<ModelStep> evaluate_on_model(const Vector& vector,
+                                         const std::vector<std::optional<model::Event>>* path = nullptr,
+                                         StepTrace trace = StepTrace::include);
 
 }  // namespace vtspec::vectors

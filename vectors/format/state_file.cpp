@@ -219,7 +219,7 @@ Mapping parse_shorthand(const Context& c, const YAML::Node& node, const std::str
   map.leaf_level = leaf_level_for_size(c, node, field, size);
   YAML::Node flags(YAML::NodeType::Sequence);
   std::string list = m[6];
-  std::regex word(R"([A-Za-z0-9]+)");
+  static const std::regex word(R"([A-Za-z0-9]+)");
   for (auto it = std::sregex_iterator(list.begin(), list.end(), word); it != std::sregex_iterator(); ++it) flags.push_back(it->str());
   // Report flag errors at the shorthand's own position.
   try {
@@ -229,7 +229,7 @@ Mapping parse_shorthand(const Context& c, const YAML::Node& node, const std::str
   }
   const std::string options = m[7];
   if (ept && options.find("mt") == std::string::npos) map.leaf_flags |= std::uint64_t{6} << spec::epte::memory_type_lo;
-  std::regex opt(R"((\w+)\s*=\s*(\w+))");
+  static const std::regex opt(R"((\w+)\s*=\s*(\w+))");
   for (auto it = std::sregex_iterator(options.begin(), options.end(), opt); it != std::sregex_iterator(); ++it) {
     const std::string key = (*it)[1], value = (*it)[2];
     if (!ept && key == "pkey") {

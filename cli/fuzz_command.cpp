@@ -1,0 +1,127 @@
+// `vtspec fuzz --target kvm|model [--seed N] [--time 60s | --cases N] [--out DIR] [--known FILE]`
+#include <chrono>
+#include <iostream>
+#include <random>
+
+#include "checker/coverage/outcome_classes.hpp"
+#include "checker/mutants/access_rights_mutant.hpp"
+#include "checker/mutants/mutation.hpp"
+#include "conformance/runner/model_target.hpp"
+#include "cli/commands.hpp"
+#include "cli/exit_codes.hpp"
+#include "conformance/fuzz/fuzz_run.hpp"
+#include "conformance/runner/target_factory.hpp"
+
+namespace vtspec::cli {
+
+namespace {
+
+struct FuzzCommandOptions {
+  std::string target = "kvm";
+  std::optional<std::uint64_t> seed;
+  std::string time;
+  std::optional<std::size_t> cases;
+  std::string mutation;
+  conformance::fuzz::FuzzOptions fuzz;
+};
+
+// "60s", "2m", "90" (seconds).
+std::optional<double> parse_duration(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  std::size_t used = 0;
+  double v = 0;
+  try {
+    v = std::stod(text, &used);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  const std::string unit = text.substr(used);
+  if (unit.empty() || unit == "s") return v;
+  if (unit == "m") return v * 60;
+  return std::nullopt;
+}
+
+// The #PF outcome classes of `vtspec gen --cover`, as the fuzzer counts them.
+std::vector<conformance::fuzz::CoverageClass> page_fault_classes() {
+  std::vector<conformance::fuzz::CoverageClass> out;
+  for (const auto& c : checker::outcome_classes())
+    if (c.family == checker::OutcomeClass::page_fault) out.push_back({c.id, c.kind, c.cpl, c.value});
+  return out;
+}
+
+// The model target with a mutant's bug (checker/mutants): shows the fuzzer finds it. Only the
+// access-rights mutants are reachable by vtspec/vector/1 vectors (no EPT; the TLB mutant
+// lives in the proofs' copy of the flush rule, not in the model's TLB).
+std::unique_ptr<conformance::Target> mutated_model(const std::string& name, std::string& error) {
+  const auto m = checker::mutation_by_name(name);
+  if (!m) {
+    error = "unknown mutation '" + name + "'";
+    return nullptr;
+  }
+  if (!checker::mutants::mutates_access_rights(*m)) {
+    error = "mutation '" + name + "' is not reachable by vtspec/vector/1 vectors on the model target (" +
+            checker::mutation_info(*m).description + ")";
+    return nullptr;
+  }
+  auto rules = std::make_shared<model::RuleOverride>();
+  const checker::Mutation mutation = *m;
+  rules->redecide_walk = [mutation](const spec::PagingControl<spec::Concrete>& ctl, const spec::Access<spec::Concrete>& acc,
+                                    spec::PagingWalk<spec::Concrete>& w) {
+    checker::mutants::redecide<spec::Concrete>(mutation, ctl, acc, w);
+  };
+  return std::make_unique<conformance::ModelTarget>(rules, name);
+}
+
+}  // namespace
+
+Action add_fuzz_command(CLI::App& app) {
+  auto opts = std::make_shared<FuzzCommandOptions>();
+  auto* cmd = app.add_subcommand("fuzz", "Property-based fuzzing of a live target: random vectors judged by the model's "
+                                         "allowed sets, divergences shrunk to minimal replayable vectors.");
+  cmd->add_option("--target", opts->target, "kvm or model")->check(CLI::IsMember({"kvm", "model"}));
+  cmd->add_option("--seed", opts->seed, "Seed (default: from the clock; always printed, the same seed gives the same cases)");
+  cmd->add_option("--time", opts->time, "Run this long: 60s, 2m (default 60s unless --cases)");
+  cmd->add_option("--cases", opts->cases, "Run this many cases");
+  cmd->add_option("--out", opts->fuzz.out_dir, "Write each divergence class's minimal vector here (default fuzz-out)");
+  cmd->add_option("--known", opts->fuzz.known_path,
+                  "Known-divergences list; class entries (no vector:) count documented divergences without failing");
+  cmd->add_option("--mutation", opts->mutation,
+                  "With --target model: fuzz a model with this mutant's bug (vtspec prove --list-mutations); the fuzzer must find it");
+  cmd->add_option("--shrink-attempts", opts->fuzz.shrink_attempts, "Target runs one shrink may take (default 400)");
+  cmd->add_option("--reset-every", opts->fuzz.reset_every,
+                  "Cases between order-dependence checks on a fresh VM (default 200; 0: never)");
+  return [opts]() -> int {
+    auto& f = opts->fuzz;
+    f.seed = opts->seed ? *opts->seed : static_cast<std::uint64_t>(std::random_device{}()) << 16 ^
+                                            static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+    f.seconds = parse_duration(opts->time);
+    if (!opts->time.empty() && !f.seconds) {
+      std::cerr << "vtspec fuzz: --time '" << opts->time << "': expected seconds, e.g. 60s or 2m\n";
+      return kBadInput;
+    }
+    f.cases = opts->cases;
+    if (!f.seconds && !f.cases) f.seconds = 60;
+    if (f.out_dir.empty()) f.out_dir = "fuzz-out";
+    f.coverage = page_fault_classes();
+    const std::string name = opts->target;
+    if (!opts->mutation.empty()) {
+      if (name != "model") {
+        std::cerr << "vtspec fuzz: --mutation needs --target model\n";
+        return kBadInput;
+      }
+      std::string error;
+      auto mutated = mutated_model(opts->mutation, error);
+      if (!mutated) {
+        std::cerr << "vtspec fuzz: " << error << "\n";
+        return kBadInput;
+      }
+      const std::string mutation = opts->mutation;
+      return conformance::fuzz::run_fuzz(
+          *mutated, [mutation] { std::string e; return mutated_model(mutation, e); }, f, std::cout);
+    }
+    auto target = conformance::make_target(name);
+    return conformance::fuzz::run_fuzz(*target, [name] { return conformance::make_target(name); }, f, std::cout);
+  };
+}
+
+}  // namespace vtspec::cli
