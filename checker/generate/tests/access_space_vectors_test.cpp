@@ -57,7 +57,9 @@ void expect(const Built& b, const Expected& e, const char* what) {
     EXPECT_EQ(ev.cr2, va);  // 4.7: CR2 is the linear address
   } else {
     ASSERT_EQ(ev.kind, model::EventKind::completed) << model::describe(ev);
-    if (e.value) EXPECT_EQ(ev.value, e.value);
+    if (e.value) {
+      EXPECT_EQ(ev.value, e.value);
+    }
   }
 }
 
