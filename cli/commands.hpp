@@ -13,6 +13,7 @@ Action add_walk_command(CLI::App& app);
 Action add_gen_command(CLI::App& app);
 Action add_run_command(CLI::App& app);
 Action add_prove_command(CLI::App& app);
+Action add_bench_command(CLI::App& app);
 Action add_fuzz_command(CLI::App& app);
 Action add_oracle_command(CLI::App& app);
 

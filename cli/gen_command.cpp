@@ -1,5 +1,6 @@
 // `vtspec gen [--out DIR] [--check]`: write the conformance corpus with expectations taken
 // from the model; --check instead compares DIR with what would be written (drift check).
+// `vtspec gen --space access [--out DIR]`: stream a generated space instead (gen_space.hpp).
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -12,6 +13,7 @@
 #include "checker/generate/draft.hpp"
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/gen_space.hpp"
 
 namespace vtspec::cli {
 
@@ -36,7 +38,21 @@ Action add_gen_command(CLI::App& app) {
   cmd->add_flag("--check", opts->check, "Do not write: exit 1 if DIR differs from what gen would write");
   static bool cover = false;  // --cover: Z3 witnesses per outcome class (checker/coverage)
   cmd->add_flag("--cover", cover, "Write a Z3 witness for every reachable outcome class to DIR (default vectors/cover)");
-  return [opts]() -> int {
+  auto space = std::make_shared<SpaceGenOptions>();
+  cmd->add_option("--space", space->space,
+                  "Stream a generated space instead of the corpus: 'access' (kvm-unit-tests' access-test space and more, "
+                  "docs/access-space.md), to --out DIR or stdout; never checked in");
+  cmd->add_option("--target", space->target, "With --space: generate only what this target (model, kvm) can run")
+      ->check(CLI::IsMember({"model", "kvm"}));
+  cmd->add_option("--maxphyaddr", space->maxphyaddr, "With --space: the virtual CPU's MAXPHYADDR (default 36)");
+  cmd->add_flag("--kvm-unit-tests", space->kvm_unit_tests_only, "With --space access: only the part access.c covers");
+  cmd->add_option("--limit", space->limit, "With --space: stop after this many cases");
+  cmd->add_option("--sample", space->every, "With --space: a sample, one vector group in N");
+  return [opts, space, cmd]() -> int {
+    if (!space->space.empty()) {
+      space->out = cmd->count("--out") ? opts->out : "";
+      return run_space_generation(*space);
+    }
     if (cover) return checker::run_cover_cli(opts->out == "vectors/corpus" ? "vectors/cover" : opts->out);
     namespace fs = std::filesystem;
     std::vector<std::pair<std::string, std::string>> files;

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   add(add_gen_command);
   add(add_run_command);
   add(add_prove_command);
+  add(add_bench_command);
   add(add_fuzz_command);
   add(add_oracle_command);
   try {

@@ -38,6 +38,11 @@ class PhysicalMemory {
   void set_bits64(std::uint64_t address, std::uint64_t bits) { write64(address, read64(address) | bits); }
 
   bool frame_present(std::uint64_t address) const { return frames_.count(address / kFrameSize) != 0; }
+  // The kFrameSize bytes of frame `number`, or nullptr when it was never written (all zero).
+  const std::uint8_t* frame_bytes(std::uint64_t number) const {
+    const Frame* f = find(number);
+    return f ? f->data() : nullptr;
+  }
   std::vector<std::uint64_t> frame_numbers() const;
   void clear() {
     frames_.clear();

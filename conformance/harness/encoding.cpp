@@ -1,6 +1,7 @@
 #include "conformance/harness/encoding.hpp"
 
 #include <algorithm>
+#include <bitset>
 #include <cstring>
 #include <set>
 
@@ -18,12 +19,15 @@ namespace {
 // No XD bit anywhere: with EFER.NXE = 0 it would be reserved, and the vector decides NXE.
 // No G bit: harness translations may be flushed like any other, they are re-walked.
 constexpr std::uint64_t kPresent = spec::bit_at(spec::pte::present), kWritable = spec::bit_at(spec::pte::writable),
-                        kUser = spec::bit_at(spec::pte::user), kPageSize = spec::bit_at(spec::pte::page_size);
+                        kUser = spec::bit_at(spec::pte::user), kPageSize = spec::bit_at(spec::pte::page_size),
+                        kAccessed = spec::bit_at(spec::pte::accessed);
 constexpr std::uint64_t kPage = 4096, kLargePage = 2ull << 20, kGiga = 1ull << 30;
 
 // Harness table pages inside the region (VT_TABLES_OFFSET): PDPT, PD, PT, then the
-// direct map's page directories.
+// direct map's page directories; the last two pages hold the user-mode aliases of the batch
+// loop (harness_abi.h): the PT of VT_USER_PROGRAM/VT_USER_RESULTS and the PD of VT_USER_DIRECT.
 constexpr unsigned kPdpt = 0, kPd = 1, kPt = 2, kDirectPd = 3;
+constexpr unsigned kUserAliasPt = VT_TABLES_PAGES - 2, kUserDirectPd = VT_TABLES_PAGES - 1;
 
 template <typename T>
 void put(std::vector<std::uint8_t>& bytes, std::uint64_t offset, const T& value) {
@@ -38,11 +42,59 @@ std::uint64_t table_gpa(const Layout& layout, unsigned page) {
 
 std::uint64_t harness_pml4e(const Layout& layout) {
   // U/S = 1 here (and in the PDPT/PD entries of the harness region) so the CPL-3 stub page
-  // can be user-accessible; every other harness page has U/S = 0 in its PTE.
-  return table_gpa(layout, kPdpt) | kPresent | kWritable | kUser;
+  // can be user-accessible; every other harness page has U/S = 0 in its PTE. A preset: the
+  // processor never writes the entry (SDM Vol. 3A 4.8), so it stays what the host staged.
+  return table_gpa(layout, kPdpt) | kPresent | kWritable | kUser | kAccessed;
+}
+
+// Accesses at CPL 0 and 3 run in the guest's batch loop (guest/batch.S): every operation of
+// a run of them carries the run's end, so that a re-entry in the middle of a run (after an
+// exit the target recovered from) finds it too.
+void mark_batch_runs(std::vector<vt_op>& ops) {
+  auto batched = [](const vt_op& op) { return op.kind == VT_OP_ACCESS && (op.cpl == 0 || op.cpl == 3); };
+  for (std::size_t i = 0; i < ops.size();) {
+    std::size_t end = i;
+    while (end < ops.size() && batched(ops[end])) ++end;
+    for (std::size_t k = i; k < end; ++k) ops[k].batch_end = static_cast<std::uint32_t>(end);
+    i = end == i ? i + 1 : end;
+  }
 }
 
 }  // namespace
+
+std::optional<unsigned> batch_alias_slot(const model::MachineState& initial, std::span<const model::Operation> operations,
+                                         const std::set<std::uint64_t>& top_tables) {
+  constexpr unsigned kLowerHalfSlots = 256;  // PML4 slots 0-255: linear addresses below 2^47
+  std::bitset<512> used;
+  for (std::uint64_t table : top_tables)
+    for (unsigned slot = 0; slot < kLowerHalfSlots; ++slot)
+      if (initial.memory.read64(table + slot * 8) != 0) used.set(slot);
+  auto reach = [&](std::uint64_t first, std::uint64_t last) {
+    for (std::uint64_t slot = (first >> 39) & 511;; slot = (slot + 1) & 511) {
+      used.set(slot);
+      if (slot == ((last >> 39) & 511)) break;
+    }
+  };
+  for (const auto& op : operations) {
+    switch (op.kind) {
+      case model::OperationKind::access:
+        reach(op.access.linear, op.access.linear + std::max(op.size, 1u) - 1);
+        break;
+      case model::OperationKind::invlpg:
+      case model::OperationKind::invpcid:
+        reach(op.address, op.address);
+        break;
+      case model::OperationKind::store_entry:
+        for (std::uint64_t table : top_tables)
+          if (op.address >= table && op.address < table + kLowerHalfSlots * 8) used.set((op.address - table) / 8);
+        break;
+      default: break;
+    }
+  }
+  for (unsigned slot = kLowerHalfSlots; slot-- > 0;)
+    if (!used.test(slot)) return slot;
+  return std::nullopt;
+}
 
 std::vector<std::uint8_t> build_region(const Layout& layout) {
   std::vector<std::uint8_t> region(VT_REGION_SIZE, 0);
@@ -70,6 +122,19 @@ std::vector<std::uint8_t> build_region(const Layout& layout) {
     put(region, tables + kPt * kPage + i * 8,
         (layout.region_gpa + i * kPage) | kPresent | kWritable | (user ? kUser : 0));
   }
+  // The batch loop's user-mode aliases: the program read-only, the results writable (the PD
+  // entry after the region's), and the vector window read-only in 2-MByte pages.
+  constexpr std::uint64_t kUserAliasPde = (VT_USER_ALIAS_LINEAR >> 21) & 511;  // 1
+  put(region, tables + kPd * kPage + kUserAliasPde * 8, table_gpa(layout, kUserAliasPt) | kPresent | kWritable | kUser);
+  for (std::uint64_t i = 0; i < VT_PROGRAM_SIZE / kPage; ++i)
+    put(region, tables + kUserAliasPt * kPage + i * 8, (layout.region_gpa + VT_PROGRAM_OFFSET + i * kPage) | kPresent | kUser);
+  for (std::uint64_t i = 0; i < VT_RESULTS_SIZE / kPage; ++i)
+    put(region, tables + kUserAliasPt * kPage + (VT_PROGRAM_SIZE / kPage + i) * 8,
+        (layout.region_gpa + VT_RESULTS_OFFSET + i * kPage) | kPresent | kWritable | kUser);
+  constexpr std::uint64_t kUserDirectPdpte = (VT_USER_DIRECT >> 30) & 511;  // 509
+  put(region, tables + kPdpt * kPage + kUserDirectPdpte * 8, table_gpa(layout, kUserDirectPd) | kPresent | kUser);
+  for (std::uint64_t gpa = 0; gpa < layout.vector_window && gpa < kGiga; gpa += kLargePage)
+    put(region, tables + kUserDirectPd * kPage + gpa / kLargePage * 8, gpa | kPresent | kUser | kPageSize);
   return region;
 }
 
@@ -80,8 +145,9 @@ EncodeResult encode(const model::MachineState& initial, std::span<const model::O
     out.error = std::move(message);
     return std::move(out);
   };
-  if (layout.region_gpa < layout.vector_window || direct_map_size(layout) > (VT_TABLES_PAGES - kDirectPd) * kGiga)
-    return fail("harness layout: region must follow the vector window and fit the direct map");
+  if (layout.region_gpa < layout.vector_window || direct_map_size(layout) > (kUserAliasPt - kDirectPd) * kGiga ||
+      layout.vector_window > kGiga)
+    return fail("harness layout: region must follow the vector window (at most 1 GiB) and fit the direct map");
   if (initial.regs.cr4 & model::cr4::la57)
     return fail("5-level paging (CR4.LA57): the harness only inserts its mappings into 4-level tables");
   // What the vector may use (the loader checked it against the format's window; a target
@@ -110,6 +176,14 @@ EncodeResult encode(const model::MachineState& initial, std::span<const model::O
     if (!encoded.error.empty()) return fail(fmt::format("operation {}: {}", i, encoded.error));
     ops.push_back(encoded.record);
   }
+  mark_batch_runs(ops);
+  // The batch loop's lower-half copy of the harness's PML4 entry, in a slot the vector never
+  // reaches; without one the loop runs at entry 511 (slower on some targets, same results).
+  std::uint64_t user_alias = 0;
+  if (const auto slot = batch_alias_slot(initial, operations, top_tables)) {
+    for (std::uint64_t table : top_tables) out.encoded.memory.write64(table + *slot * 8, harness_pml4e(layout));
+    user_alias = (std::uint64_t{*slot} + 1) << 39;  // slot 511's addresses + this = the slot's (mod 2^64)
+  }
 
   vt_program_header header{};
   header.magic = VT_PROGRAM_MAGIC;
@@ -120,6 +194,7 @@ EncodeResult encode(const model::MachineState& initial, std::span<const model::O
   header.user_rflags = (initial.regs.rflags & model::rflags::ac) | 0x2;
   header.region_gpa = layout.region_gpa;
   header.staging_gpa = layout.region_gpa + VT_STAGING_OFFSET;
+  header.user_alias = user_alias;
   auto& program = out.encoded.program;
   program.resize(sizeof header + ops.size() * sizeof(vt_op) + readback.size() * 8);
   std::uint64_t at = 0;

@@ -15,6 +15,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -55,21 +57,28 @@ struct EncodeResult {
 EncodeResult encode(const model::MachineState& initial, std::span<const model::Operation> operations,
                     std::span<const std::uint64_t> readback, const Layout& layout = {});
 
+// The lower-half PML4 slot where the batch loop runs (harness_abi.h, VT_USER_ALIAS_LINEAR):
+// the highest of 0-255 that the vector provably never reaches - zero in every top-level
+// table it runs on (`top_tables`), no operation's linear operand in its 512 GiB, no
+// store_entry to it in those tables - or none. Its entry is then the harness's, like 511.
+std::optional<unsigned> batch_alias_slot(const model::MachineState& initial, std::span<const model::Operation> operations,
+                                         const std::set<std::uint64_t>& top_tables);
+
 // The region bytes with the harness image and the harness paging structures only (what a
 // boot shim needs before any program is written).
 std::vector<std::uint8_t> build_region(const Layout& layout);
 
-// Stages the stores that turn guest memory as it is (`current`: reads 8 bytes of the
-// target's guest memory; frames `nonzero_frames` may be non-zero, all others are zero) into
-// the vector's initial memory, in the staging area (`staging`: the VT_STAGING_SIZE bytes at
-// layout.region_gpa + VT_STAGING_OFFSET), and records their number in `encoded.program`.
-// Returns the number of stores, or an error when they do not fit.
+// Stages the stores that turn guest memory as it is (`current`: the target's vector window,
+// guest-physical 0 up; frames `nonzero_frames` may be non-zero, all others are zero) into the
+// vector's initial memory `encoded.memory`, in the staging area (`staging`: the
+// VT_STAGING_SIZE bytes at layout.region_gpa + VT_STAGING_OFFSET). Returns the number of
+// stores, for vt_program_header.store_count, or an error when they do not fit.
 struct StageResult {
   std::size_t stores = 0;
   std::string error;
 };
-StageResult stage_memory(EncodedVector& encoded, std::span<const std::uint64_t> nonzero_frames,
-                         const std::function<std::uint64_t(std::uint64_t)>& current, std::span<std::uint8_t> staging);
+StageResult stage_memory(const EncodedVector& encoded, std::span<const std::uint64_t> nonzero_frames,
+                         std::span<const std::uint8_t> current, std::span<std::uint8_t> staging);
 
 struct DecodedResults {
   std::vector<Observation> observations;  // one per operation (ran = false where none recorded)

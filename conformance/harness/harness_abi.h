@@ -39,6 +39,24 @@
 #define VT_RESULTS_OFFSET 0x180000ull    /* vt_results_header, vt_result[], readback values */
 #define VT_RESULTS_SIZE 0x080000ull
 
+/* User-mode aliases for the interpreter's batch loop (guest/batch.S), which runs at CPL 3:
+ * on this KVM backend supervisor code is emulated an instruction at a time, user code runs
+ * natively (docs/kvm-divergences.md section 4), so the per-operation bookkeeping of a run
+ * of accesses - reading the operation, recording its outcome, reading back the checked
+ * entries - is done at CPL 3 and only a supervisor access itself at CPL 0.
+ *   VT_USER_PROGRAM  the program area, read-only at CPL 3   (4-KByte pages, U/S = 1, R/W = 0)
+ *   VT_USER_RESULTS  the results area, writable at CPL 3    (4-KByte pages, U/S = 1)
+ *   VT_USER_DIRECT   guest-physical [0, vector window), read-only at CPL 3 (2-MByte pages)
+ * Supervisor code never touches them (SMAP). They lie in PML4 entry 511, the harness's, and
+ * the loop reaches them and its user page and stack RIP-relative only, so that it also runs
+ * at a copy of entry 511 in a lower-half PML4 slot: this backend emulates user code too when
+ * it runs in the upper half. The encoder picks the slot among those the vector provably never
+ * reaches (encoding.hpp, batch_alias_slot) and sets vt_program_header.user_alias. */
+#define VT_USER_ALIAS_LINEAR (VT_HARNESS_LINEAR + VT_REGION_SIZE)
+#define VT_USER_PROGRAM VT_USER_ALIAS_LINEAR
+#define VT_USER_RESULTS (VT_USER_ALIAS_LINEAR + VT_PROGRAM_SIZE)
+#define VT_USER_DIRECT (VT_HARNESS_LINEAR - 0x40000000ull) /* PDPT entry 509, next to the region */
+
 /* The staging area follows the harness region in guest-physical space (it is reached only
  * through the direct map). It holds the stores that turn guest memory as the previous vector
  * left it into this vector's initial memory: store_count pairs {u64 guest-physical address,
@@ -73,7 +91,7 @@
 #define VT_INFO_MAGIC 0x4f464e4948535456ull /* "VTSHINFO" */
 #define VT_PROGRAM_MAGIC 0x474f525048535456ull /* "VTSHPROG" */
 #define VT_RESULTS_MAGIC 0x534c535248535456ull /* "VTSHRSLS" */
-#define VT_ABI_VERSION 2u
+#define VT_ABI_VERSION 3u /* 3: user-mode aliases for the batch loop */
 
 #ifndef __ASSEMBLER__
 /* At image offset 0: what a boot shim and the host need to know about the linked image. */
@@ -117,6 +135,7 @@ struct vt_program_header {
   uint64_t staging_gpa;    /* guest-physical base of the staging area */
   uint32_t store_count;    /* staged stores to perform before operation 0 */
   uint32_t reserved;
+  uint64_t user_alias;     /* added to the batch loop's addresses (see VT_USER_ALIAS_LINEAR); 0: none */
 };
 #define VT_FLAG_WRPKRU 1u
 #define VT_FLAG_CPUID 2u /* record CPUID leaves VT_CPUID_LEAVES in the results header */
@@ -132,7 +151,9 @@ struct vt_op {
   uint64_t address; /* linear (access, invlpg, invpcid) or guest-physical (store_entry) */
   uint64_t value;   /* written value, CR value, stored entry */
   uint64_t pcid;
-  uint64_t reserved;
+  uint32_t batch_end; /* non-zero: this operation starts a run of accesses at CPL 0 and 3,
+                       * operations [this, batch_end), that the batch loop runs (batch.S) */
+  uint32_t reserved;
 };
 
 enum vt_status {

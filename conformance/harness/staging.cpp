@@ -1,8 +1,8 @@
 // One step of the harness pipeline (encoding.hpp): the stores that load a vector's memory with guest writes.
 #include "conformance/harness/encoding.hpp"
 
+#include <algorithm>
 #include <cstring>
-#include <set>
 
 #include <fmt/format.h>
 
@@ -10,35 +10,41 @@ namespace vtspec::conformance::harness {
 
 namespace {
 constexpr std::uint64_t kPage = 4096;
-template <typename T>
-void put(std::vector<std::uint8_t>& bytes, std::uint64_t offset, const T& value) {
-  std::memcpy(bytes.data() + offset, &value, sizeof value);
-}
 }  // namespace
 
-StageResult stage_memory(EncodedVector& encoded, std::span<const std::uint64_t> nonzero_frames,
-                         const std::function<std::uint64_t(std::uint64_t)>& current, std::span<std::uint8_t> staging) {
+StageResult stage_memory(const EncodedVector& encoded, std::span<const std::uint64_t> nonzero_frames,
+                         std::span<const std::uint8_t> current, std::span<std::uint8_t> staging) {
   StageResult out;
-  std::set<std::uint64_t> frames;
-  for (std::uint64_t number : encoded.memory.frame_numbers()) frames.insert(number * kPage);
-  frames.insert(nonzero_frames.begin(), nonzero_frames.end());
-  std::uint64_t capacity = std::min<std::uint64_t>(staging.size(), VT_STAGING_SIZE) / 16;
-  for (std::uint64_t frame : frames)
-    for (std::uint64_t address = frame; address < frame + kPage; address += 8) {
-      std::uint64_t want = encoded.memory.read64(address);
-      if (current(address) == want) continue;
+  std::vector<std::uint64_t> frames = encoded.memory.frame_numbers();
+  for (std::uint64_t& number : frames) number *= kPage;
+  frames.insert(frames.end(), nonzero_frames.begin(), nonzero_frames.end());
+  std::sort(frames.begin(), frames.end());
+  frames.erase(std::unique(frames.begin(), frames.end()), frames.end());
+  static const std::uint8_t zero[kPage] = {};
+  const std::uint64_t capacity = std::min<std::uint64_t>(staging.size(), VT_STAGING_SIZE) / 16;
+  for (std::uint64_t frame : frames) {
+    if (frame + kPage > current.size()) {
+      out.error = fmt::format("frame {:#x} is outside the target's memory", frame);
+      return out;
+    }
+    const std::uint8_t* want = encoded.memory.frame_bytes(frame / kPage);
+    if (!want) want = zero;
+    const std::uint8_t* have = current.data() + frame;
+    if (std::memcmp(want, have, kPage) == 0) continue;  // most frames: as the previous vector left them
+    for (std::uint64_t offset = 0; offset < kPage; offset += 8) {
+      std::uint64_t w, h;
+      std::memcpy(&w, want + offset, 8);
+      std::memcpy(&h, have + offset, 8);
+      if (w == h) continue;
       if (out.stores == capacity) {
         out.error = fmt::format("more than {} stores to load the vector's memory", capacity);
         return out;
       }
-      std::uint64_t pair[2] = {address, want};
+      const std::uint64_t pair[2] = {frame + offset, w};
       std::memcpy(staging.data() + out.stores * 16, pair, 16);
       ++out.stores;
     }
-  vt_program_header header;
-  std::memcpy(&header, encoded.program.data(), sizeof header);
-  header.store_count = static_cast<std::uint32_t>(out.stores);
-  put(encoded.program, 0, header);
+  }
   return out;
 }
 

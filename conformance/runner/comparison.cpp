@@ -20,13 +20,22 @@ bool flag_matches(FlagExpectation want, std::uint64_t entry, unsigned bit) {
   return want == FlagExpectation::either || (want == FlagExpectation::set) == set;
 }
 
-// The first checked entry whose A/D bits differ from the expectation.
+// The first checked entry whose A/D bits differ from the expectation. Expectations, the
+// vector's checked entries and the read-back values usually come in the same order (the
+// generator and the targets keep it): that position is looked at first, names being unique.
 std::optional<Mismatch> entries_mismatch(const vectors::Vector& v, const ExpectedOutcome& e, const Observation& o) {
-  for (const auto& flags : e.entries) {
+  for (std::size_t k = 0; k < e.entries.size(); ++k) {
+    const auto& flags = e.entries[k];
     std::uint64_t physical = 0;
-    for (const auto& c : v.entries)
-      if (c.name == flags.name) physical = c.physical;
-    const auto it = std::find_if(o.entries_after.begin(), o.entries_after.end(), [&](const auto& p) { return p.first == physical; });
+    if (k < v.entries.size() && v.entries[k].name == flags.name)
+      physical = v.entries[k].physical;
+    else
+      for (const auto& c : v.entries)
+        if (c.name == flags.name) physical = c.physical;
+    auto it = k < o.entries_after.size() && o.entries_after[k].first == physical ? o.entries_after.begin() + k
+                                                                                  : o.entries_after.end();
+    if (it == o.entries_after.end())
+      it = std::find_if(o.entries_after.begin(), o.entries_after.end(), [&](const auto& p) { return p.first == physical; });
     if (it == o.entries_after.end())
       return Mismatch{{flags.name, "read back", "not read back"}, fmt::format("entry {} was not read back", flags.name)};
     for (const auto& [bit, want, letter] : {std::tuple{kAccessedBit, flags.accessed, "A"}, std::tuple{kDirtyBit, flags.dirty, "D"}})

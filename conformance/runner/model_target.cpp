@@ -20,7 +20,7 @@ VectorResult ModelTarget::run(const vectors::Vector& vector) {
     mutated = vector;
     mutated.initial.rule_override = rules_;
   }
-  for (auto& step : vectors::evaluate_on_model(rules_ ? mutated : vector)) {
+  for (auto& step : vectors::evaluate_on_model(rules_ ? mutated : vector, nullptr, vectors::StepTrace::omit)) {
     Observation obs;
     obs.ran = true;
     obs.event = step.expectation.outcomes.front().event;

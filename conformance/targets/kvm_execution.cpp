@@ -1,7 +1,9 @@
 #include "conformance/targets/kvm_execution.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstddef>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -30,16 +32,13 @@ std::string load(KvmHarnessVm& vm, const harness::EncodedVector& program, bool t
   auto window = vm.window();
   for (std::uint64_t table : program.top_tables)
     std::memcpy(window.data() + table + VT_HARNESS_PML4_INDEX * 8, &program.harness_pml4e, 8);
-  harness::EncodedVector staged = program;
-  auto current = [&](std::uint64_t address) {
-    std::uint64_t value;
-    std::memcpy(&value, window.data() + address, 8);
-    return value;
-  };
   const harness::StageResult stage =
-      harness::stage_memory(staged, vm.nonzero_frames(), current, vm.region().subspan(VT_STAGING_OFFSET, VT_STAGING_SIZE));
+      harness::stage_memory(program, vm.nonzero_frames(), window, vm.region().subspan(VT_STAGING_OFFSET, VT_STAGING_SIZE));
   if (!stage.error.empty()) return stage.error;
-  std::memcpy(vm.region().data() + VT_PROGRAM_OFFSET, staged.program.data(), staged.program.size());
+  std::uint8_t* const program_area = vm.region().data() + VT_PROGRAM_OFFSET;
+  std::memcpy(program_area, program.program.data(), program.program.size());
+  const auto store_count = static_cast<std::uint32_t>(stage.stores);
+  std::memcpy(program_area + offsetof(vt_program_header, store_count), &store_count, sizeof store_count);
   std::memset(vm.region().data() + VT_RESULTS_OFFSET, 0, VT_RESULTS_FIRST + program.op_count * sizeof(vt_result));
   if (trace) std::fprintf(stderr, "[kvm] staged %zu stores: %ld us\n", stage.stores, micros_since(t0));
   return {};
@@ -55,7 +54,7 @@ KvmExecution execute_on_kvm(KvmHarnessVm& vm, const harness::EncodedVector& prog
   try {
     if (std::string error = load(vm, program, trace); !error.empty()) {
       problems.push_back(error);
-    } else if (!vcpu.try_set_sregs(vm.boot_sregs(initial))) {
+    } else if (!vm.boot(initial)) {
       problems.push_back(fmt::format("KVM_SET_SREGS rejected the initial state (CR0 {:#x}, CR4 {:#x}, EFER {:#x})",
                                      initial.cr0, initial.cr4, initial.efer));
     } else {
@@ -121,6 +120,7 @@ KvmExecution execute_on_kvm(KvmHarnessVm& vm, const harness::EncodedVector& prog
             regs.cr3 = now.cr3;
             regs.cr4 = now.cr4;
             regs.efer = now.efer;
+            vm.forget_sregs();
             if (!vcpu.try_set_sregs(vm.boot_sregs(regs))) {
               problems.push_back("could not restart the harness after the internal error");
               execution.vm_broken = true;
@@ -139,8 +139,15 @@ KvmExecution execute_on_kvm(KvmHarnessVm& vm, const harness::EncodedVector& prog
         }
       }
     }
+    // The control registers the next vector may find as they are: only if nothing here could
+    // have changed them (its operations, a recovery, a failure).
+    const bool changes_control = std::any_of(operations.begin(), operations.end(), [](const model::Operation& op) {
+      using K = model::OperationKind;
+      return op.kind == K::mov_cr0 || op.kind == K::mov_cr3 || op.kind == K::mov_cr4 || op.kind == K::wrmsr_efer;
+    });
+    if (changes_control || !problems.empty()) vm.forget_sregs();
     const auto t0 = Clock::now();
-    vm.refresh_nonzero_frames();
+    vm.refresh_nonzero_frames(program.top_tables);  // load() wrote their harness entry
     if (trace) std::fprintf(stderr, "[kvm] scan: %zu non-zero frames, %ld us\n", vm.nonzero_frames().size(), micros_since(t0));
     if (trace) {
       const kvm_sregs now = vcpu.sregs();
@@ -151,6 +158,7 @@ KvmExecution execute_on_kvm(KvmHarnessVm& vm, const harness::EncodedVector& prog
   } catch (const std::exception& e) {
     problems.push_back(fmt::format("KVM failure: {}", e.what()));
     execution.vm_broken = true;
+    vm.forget_sregs();
   }
   execution.decoded = harness::decode(vm.region().subspan(VT_RESULTS_OFFSET, VT_RESULTS_SIZE), program.op_count, program.readback);
   if (!execution.decoded.failure.empty()) problems.push_back(execution.decoded.failure);

@@ -1,6 +1,8 @@
 #include "conformance/targets/kvm_harness_vm.hpp"
 
+#include <algorithm>
 #include <cstring>
+#include <optional>
 
 #include "conformance/harness/harness_image.hpp"
 
@@ -40,13 +42,44 @@ kvm_segment data_segment(std::uint16_t selector) {
 KvmHarnessVm::KvmHarnessVm(const kvm::System& system, const kvm::Cpuid& cpuid, const harness::Layout& layout)
     : vm_(system.create_vm()), window_(layout.vector_window), region_(VT_REGION_AND_STAGING_SIZE) {
   harness::guest_info();  // a broken embedded image is a build error: say so here
-  vm_->set_memory(kWindowSlot, 0, window_);
+  try {
+    vm_->set_memory(kWindowSlot, 0, window_, true);
+    dirty_log_ = vm_->dirty_pages(kWindowSlot, window_.size()).has_value();
+  } catch (const std::runtime_error&) {  // no dirty logging here: scan resident frames instead
+    vm_->set_memory(kWindowSlot, 0, window_);
+  }
   vm_->set_memory(kRegionSlot, layout.region_gpa, region_);
   vcpu_ = vm_->create_vcpu(0);
   vcpu_->set_cpuid(cpuid);
   const auto image = harness::build_region(layout);
   std::memcpy(region_.bytes().data(), image.data(), image.size());
   base_sregs_ = vcpu_->sregs();
+}
+
+void KvmHarnessVm::refresh_nonzero_frames(std::span<const std::uint64_t> host_written) {
+  std::optional<std::vector<std::uint64_t>> dirty;
+  if (dirty_log_) dirty = vm_->dirty_pages(kWindowSlot, window_.size());
+  if (!dirty) {
+    nonzero_frames_ = window_.nonzero_frames();
+    return;
+  }
+  constexpr std::uint64_t kPage = 4096;
+  std::vector<std::uint64_t> candidates = std::move(*dirty);
+  candidates.insert(candidates.end(), nonzero_frames_.begin(), nonzero_frames_.end());
+  for (std::uint64_t address : host_written) candidates.push_back(address & ~(kPage - 1));
+  std::sort(candidates.begin(), candidates.end());
+  candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+  nonzero_frames_ = window_.nonzero_frames(candidates);
+}
+
+bool KvmHarnessVm::boot(const model::GuestRegisters& regs) {
+  const kvm_sregs s = boot_sregs(regs);
+  const std::array<std::uint64_t, 4> control = {s.cr0, s.cr3, s.cr4, s.efer};
+  if (booted_ == control) return true;
+  booted_.reset();
+  if (!vcpu_->try_set_sregs(s)) return false;
+  booted_ = control;
+  return true;
 }
 
 kvm_sregs KvmHarnessVm::boot_sregs(const model::GuestRegisters& regs) const {

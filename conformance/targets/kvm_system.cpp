@@ -116,6 +116,21 @@ std::vector<std::uint64_t> GuestMemory::nonzero_frames() {
   return nonzero;
 }
 
+std::vector<std::uint64_t> GuestMemory::nonzero_frames(std::span<const std::uint64_t> candidates) {
+  constexpr std::uint64_t kPage = 4096;
+  static const std::uint8_t zero[kPage] = {};
+  std::vector<std::uint64_t> nonzero;
+  for (std::uint64_t frame : candidates) {
+    if (frame >= size_) continue;
+    std::uint8_t* page = data_ + frame;
+    if (std::memcmp(page, zero, kPage) != 0)
+      nonzero.push_back(frame);
+    else
+      madvise(page, kPage, MADV_DONTNEED);
+  }
+  return nonzero;
+}
+
 // ---- System
 
 System::System() {
@@ -169,14 +184,29 @@ Vm::~Vm() {
   if (fd_ >= 0) close(fd_);
 }
 
-void Vm::set_memory(std::uint32_t slot, std::uint64_t gpa, GuestMemory& memory) {
+void Vm::set_memory(std::uint32_t slot, std::uint64_t gpa, GuestMemory& memory, bool log_dirty) {
   kvm_userspace_memory_region region{};
   region.slot = slot;
+  region.flags = log_dirty ? KVM_MEM_LOG_DIRTY_PAGES : 0;
   region.guest_phys_addr = gpa;
   region.memory_size = memory.size();
   region.userspace_addr = reinterpret_cast<std::uint64_t>(memory.bytes().data());
   if (ioctl(fd_, KVM_SET_USER_MEMORY_REGION, &region) < 0)
     throw os_error(fmt::format("KVM_SET_USER_MEMORY_REGION slot {} at {:#x}", slot, gpa));
+}
+
+std::optional<std::vector<std::uint64_t>> Vm::dirty_pages(std::uint32_t slot, std::uint64_t size) {
+  constexpr std::uint64_t kPage = 4096;
+  std::vector<std::uint64_t> bitmap((size / kPage + 63) / 64, 0);
+  kvm_dirty_log log{};
+  log.slot = slot;
+  log.dirty_bitmap = bitmap.data();
+  if (ioctl(fd_, KVM_GET_DIRTY_LOG, &log) < 0) return std::nullopt;
+  std::vector<std::uint64_t> pages;
+  for (std::size_t word = 0; word < bitmap.size(); ++word)
+    for (std::uint64_t bits = bitmap[word]; bits; bits &= bits - 1)
+      pages.push_back((word * 64 + static_cast<std::uint64_t>(__builtin_ctzll(bits))) * kPage);
+  return pages;
 }
 
 void Vm::delete_memory(std::uint32_t slot) {

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -36,6 +37,10 @@ class GuestMemory {
   // resident (mincore). Resident frames that are all zero are given back (MADV_DONTNEED):
   // their content, zero, stays the same, so a shadow MMU's view stays consistent.
   std::vector<std::uint64_t> nonzero_frames();
+  // The same, but only among `candidates` (frame offsets, sorted, no duplicates): the frames
+  // that can be non-zero, e.g. from a dirty log. Much cheaper than mincore over the whole
+  // memory when the candidates are few.
+  std::vector<std::uint64_t> nonzero_frames(std::span<const std::uint64_t> candidates);
 
  private:
   std::uint8_t* data_ = nullptr;
@@ -85,8 +90,12 @@ class Vm {
   ~Vm();
   Vm(const Vm&) = delete;
   Vm& operator=(const Vm&) = delete;
-  // Maps `memory` at guest-physical `gpa` in `slot` (replacing what the slot had).
-  void set_memory(std::uint32_t slot, std::uint64_t gpa, GuestMemory& memory);
+  // Maps `memory` at guest-physical `gpa` in `slot` (replacing what the slot had); with
+  // `log_dirty`, KVM logs the pages the guest writes (KVM_MEM_LOG_DIRTY_PAGES).
+  void set_memory(std::uint32_t slot, std::uint64_t gpa, GuestMemory& memory, bool log_dirty = false);
+  // The offsets of the pages of `slot` (of `size` bytes) the guest wrote since the last call
+  // (KVM_GET_DIRTY_LOG, which also starts the next log), or nullopt if KVM refuses.
+  std::optional<std::vector<std::uint64_t>> dirty_pages(std::uint32_t slot, std::uint64_t size);
   void delete_memory(std::uint32_t slot);
   std::unique_ptr<Vcpu> create_vcpu(unsigned id);
 

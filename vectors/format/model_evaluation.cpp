@@ -68,18 +68,28 @@ FlagExpectation flag_after(std::uint64_t before, std::uint64_t required, std::ui
   return (permitted & bit) ? FlagExpectation::either : FlagExpectation::clear;
 }
 
+// The A/D bits of one checked entry that an outcome sets (`required`) or may set (`permitted`).
+std::uint64_t updates_of(const std::vector<model::FlagUpdate>& updates, std::uint64_t physical) {
+  std::uint64_t bits = 0;
+  for (const auto& u : updates)
+    if (!u.ept && u.physical == physical) bits |= u.bits;
+  return bits;
+}
+
 // The A/D expectations of the vector's checked entries, given their values before the
-// operation and the flag updates an outcome makes (required ones always, permitted ones maybe).
+// operation, the flag updates an outcome makes (required ones always, permitted ones maybe)
+// and the bits an earlier operation may have set although the canonical path did not
+// (`open`: e.g. an A flag set early on a walk that faulted, SDM Vol. 3A 4.8), which stay
+// either until an operation sets them.
 std::vector<EntryFlags> entry_flags(const Vector& v, const std::vector<std::uint64_t>& before,
-                                    const model::Outcome* outcome) {
+                                    const std::vector<std::uint64_t>& open, const model::Outcome* outcome) {
   std::vector<EntryFlags> out;
+  out.reserve(v.entries.size());
   for (std::size_t i = 0; i < v.entries.size(); ++i) {
-    std::uint64_t required = 0, permitted = 0;
+    std::uint64_t required = 0, permitted = open[i];
     if (outcome) {
-      for (const auto& u : outcome->required)
-        if (!u.ept && u.physical == v.entries[i].physical) required |= u.bits;
-      for (const auto& u : outcome->permitted)
-        if (!u.ept && u.physical == v.entries[i].physical) permitted |= u.bits;
+      required = updates_of(outcome->required, v.entries[i].physical);
+      permitted |= updates_of(outcome->permitted, v.entries[i].physical);
     }
     out.push_back({v.entries[i].name, flag_after(before[i], required, permitted, kAccessed),
                    flag_after(before[i], required, permitted, kDirty)});
@@ -142,12 +152,13 @@ std::uint64_t read_after_updates(const model::PhysicalMemory& memory, const mode
 
 // An access: every outcome the TLB model allows (the fresh walk first, then each usable
 // cached entry), deduplicated; the machine then follows the fresh walk's canonical outcome.
-ModelStep run_access(const Vector& v, model::Processor& m, const Operation& op, const model::Event* observed) {
+ModelStep run_access(const Vector& v, model::Processor& m, const Operation& op, const model::Event* observed,
+                     StepTrace trace, std::vector<std::uint64_t>& open) {
   ModelStep step;
   const MachineState& s = m.state();
   const auto before = entry_values(v, s);
   const auto allowed = m.allowed(op.access);
-  step.trace = model::format_walk(s, op.access, model::translate(s, op.access));
+  if (trace == StepTrace::include) step.trace = model::format_walk(s, op.access, model::translate(s, op.access));
   for (std::size_t i = 0; i < allowed.size(); ++i) {
     const model::Outcome& o = allowed[i].outcome;
     ExpectedOutcome e;
@@ -158,7 +169,7 @@ ModelStep run_access(const Vector& v, model::Processor& m, const Operation& op, 
       e.event.value = read_after_updates(s.memory, o, o.physical, op.size, false);
       if (const auto v = read_after_updates(s.memory, o, o.physical, op.size, true); v != *e.event.value) with_permitted = v;
     }
-    e.entries = entry_flags(v, before, &o);
+    e.entries = entry_flags(v, before, open, &o);
     if (o.kind == model::OutcomeKind::translated && op.access.kind == spec::AccessKind::write)
       overwrite_flags(v, e.entries, o.physical, op.size, op.value);
     if (const FlagNote f = source_flag(allowed[i].source); f.flag && !o.same_result(allowed.front().outcome))
@@ -168,7 +179,8 @@ ModelStep run_access(const Vector& v, model::Processor& m, const Operation& op, 
     // Every acceptable outcome says why it is allowed: one of a fresh walk's alternatives
     // (model::translate) that none of the flags above explains is the walk's open order.
     if (e.result == ExpectedOutcome::Result::acceptable && e.flags.empty()) add_flag(step, e, kWalkAlternative);
-    if (allowed[i].source != model::SourceKind::fresh_walk && !o.same_result(allowed.front().outcome))
+    if (trace == StepTrace::include && allowed[i].source != model::SourceKind::fresh_walk &&
+        !o.same_result(allowed.front().outcome))
       step.trace += fmt::format("also allowed, through a cached {}: {}\n", model::to_string(allowed[i].source), o.describe());
     std::vector<ExpectedOutcome> variants{e};
     if (with_permitted) {
@@ -206,6 +218,9 @@ ModelStep run_access(const Vector& v, model::Processor& m, const Operation& op, 
       }
     }
   const model::Outcome canonical = allowed[chosen].outcome;
+  // What any allowed outcome may set and the one followed does not stays open.
+  for (std::size_t i = 0; i < v.entries.size(); ++i)
+    for (const auto& a : allowed) open[i] |= updates_of(a.outcome.permitted, v.entries[i].physical);
   m.apply(op, &allowed[chosen]);
   if (canonical.kind == model::OutcomeKind::translated && op.access.kind == spec::AccessKind::write) {
     // The data store itself (the TLB model tracks translations, not data): an aligned
@@ -218,31 +233,44 @@ ModelStep run_access(const Vector& v, model::Processor& m, const Operation& op, 
     store.address = base;
     store.value = (m.state().memory.read64(base) & ~(mask << shift)) | ((op.value & mask) << shift);
     m.apply(store);
+    // The data gives a checked entry's A/D byte a definite value (overwrite_flags).
+    for (std::size_t i = 0; i < v.entries.size(); ++i)
+      if (v.entries[i].physical >= canonical.physical && v.entries[i].physical < canonical.physical + op.size) open[i] = 0;
   }
   return step;
 }
 
 }  // namespace
 
-std::vector<ModelStep> evaluate_on_model(const Vector& v, const std::vector<std::optional<model::Event>>* path) {
+std::vector<ModelStep> evaluate_on_model(const Vector& v, const std::vector<std::optional<model::Event>>* path,
+                                         StepTrace trace) {
   model::TlbConfig config;
   config.capacity = 0;  // unbounded: allowed() is then the full architectural set
   model::Processor m(v.initial, {}, config);
   std::vector<ModelStep> steps;
+  std::vector<std::uint64_t> open(v.entries.size(), 0);  // A/D bits an earlier outcome may have set
   for (const Operation& op : v.operations) {
     ModelStep step;
     if (op.kind == OperationKind::access) {
       const std::size_t i = steps.size();
-      step = run_access(v, m, op, path && i < path->size() && (*path)[i] ? &*(*path)[i] : nullptr);
+      step = run_access(v, m, op, path && i < path->size() && (*path)[i] ? &*(*path)[i] : nullptr, trace, open);
     } else {
       const std::optional<ExpectedOutcome> fault = control_fault(m.state(), op);
       if (!fault) m.apply(op);
       step.trace = describe_operation(op) + (fault ? ": " + model::describe(fault->event) : "") + "\n";
       ExpectedOutcome e = fault ? *fault : ExpectedOutcome{};
-      e.entries = entry_flags(v, entry_values(v, m.state()), nullptr);
+      // A store to a checked entry gives it a definite value.
+      if (op.kind == OperationKind::store_entry)
+        for (std::size_t i = 0; i < v.entries.size(); ++i)
+          if (v.entries[i].physical == op.address) open[i] = 0;
+      e.entries = entry_flags(v, entry_values(v, m.state()), open, nullptr);
       step.expectation.outcomes.push_back(std::move(e));
     }
-    for (const auto& e : v.entries) step.entries_after.emplace_back(e.physical, m.state().memory.read64(e.physical));
+    for (std::size_t i = 0; i < v.entries.size(); ++i) {
+      const std::uint64_t value = m.state().memory.read64(v.entries[i].physical);
+      open[i] &= ~value;  // set now on the canonical path: determined
+      step.entries_after.emplace_back(v.entries[i].physical, value);
+    }
     steps.push_back(std::move(step));
   }
   return steps;

@@ -25,12 +25,17 @@ struct ModelStep {
   std::map<std::string, std::string> notes;
 };
 
+// Whether ModelStep::trace is filled: the walk trace is text for reports, and most of the
+// cost of a step; a generator that only needs expectations leaves it out.
+enum class StepTrace : bool { omit, include };
+
 // Runs every operation in order. The state follows the canonical outcome of each, or, given
 // `path` (what a target observed, per operation), the allowed outcome the target took where
 // it took one: the allowed sets of later operations are then those of the path the target
 // is on (a read served by a cached translation keeps that entry cached; the canonical
 // fresh walk's #PF would have removed it).
 std::vector<ModelStep> evaluate_on_model(const Vector& vector,
-                                         const std::vector<std::optional<model::Event>>* path = nullptr);
+                                         const std::vector<std::optional<model::Event>>* path = nullptr,
+                                         StepTrace trace = StepTrace::include);
 
 }  // namespace vtspec::vectors

@@ -24,6 +24,19 @@ struct __attribute__((packed)) vt_gate {
 uint64_t vt_gdt[VT_SEL_RING2_CODE / 8 + 1] __attribute__((aligned(16)));
 struct vt_tss vt_tss __attribute__((aligned(16)));
 struct vt_gate vt_idt[32] __attribute__((aligned(16)));
+/* While the batch loop runs (batch.S): for vectors with RFLAGS.AC = 0 and = 1. */
+struct vt_gate vt_batch_idt[32] __attribute__((aligned(16)));
+struct vt_gate vt_batch_ac_idt[32] __attribute__((aligned(16)));
+
+static void set_gate(struct vt_gate* g, uint64_t handler, unsigned ist) {
+  g->offset_low = handler & 0xffff;
+  g->selector = VT_SEL_KERNEL_CODE;
+  g->ist = (uint8_t)ist;
+  g->type_attr = 0x8e; /* present, DPL 0, 64-bit interrupt gate */
+  g->offset_mid = (handler >> 16) & 0xffff;
+  g->offset_high = handler >> 32;
+  g->reserved = 0;
+}
 
 void vt_setup_descriptors(void) {
   vt_gdt[0] = 0;
@@ -48,14 +61,11 @@ void vt_setup_descriptors(void) {
   vt_tss.iomap_base = sizeof(vt_tss);     /* no I/O bitmap: CPL 1-3 have no port access (IOPL 0) */
 
   for (unsigned v = 0; v < 32; ++v) {
-    uint64_t handler = vt_exception_stubs[v];
-    vt_idt[v].offset_low = handler & 0xffff;
-    vt_idt[v].selector = VT_SEL_KERNEL_CODE;
-    vt_idt[v].ist = v == 8 ? 1 : 0;
-    vt_idt[v].type_attr = 0x8e; /* present, DPL 0, 64-bit interrupt gate */
-    vt_idt[v].offset_mid = (handler >> 16) & 0xffff;
-    vt_idt[v].offset_high = handler >> 32;
-    vt_idt[v].reserved = 0;
+    set_gate(&vt_idt[v], vt_exception_stubs[v], v == 8 ? 1 : 0);
+    /* The batch loop's handlers; a double fault goes to the interpreter's on its own stack. */
+    const uint64_t batch = v == 8 ? vt_exception_stubs[8] : vt_batch_stubs[v];
+    set_gate(&vt_batch_idt[v], batch, v == 8 ? 1 : 0);
+    set_gate(&vt_batch_ac_idt[v], v == 0 ? (uint64_t)vt_batch_de_ac : batch, v == 8 ? 1 : 0);
   }
 }
 

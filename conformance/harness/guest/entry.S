@@ -3,7 +3,7 @@
  * target loads long mode through KVM_SET_SREGS; multiboot shims come later) jumps to
  * vt_entry in 64-bit mode with the harness GDT/IDT/TR loaded, RSP = info.stack_top and
  * RDI = the first operation to run. */
-#include "../harness_abi.h"
+#include "asm_abi.h"
 
         .code64
         .text
@@ -49,6 +49,41 @@ vt_resume:
         popfq
         mov $1, %eax
         jmp *56(%rdi)
+
+/* ---- Loading memory --------------------------------------------------------------------- */
+/* void vt_stage(const uint64_t *stores, uint32_t count): the staged stores {guest-physical
+ * address, value} (harness_abi.h, VT_STAGING_OFFSET) through the direct map. Supervisor
+ * instructions are expensive on some targets: four stores per 15 instructions. */
+        .globl vt_stage
+vt_stage:
+        movabs $B_DIRECT_MAP, %rdx
+        mov %esi, %ecx
+        shr $2, %ecx
+        jz 2f
+1:      mov (%rdi), %rax
+        mov 8(%rdi), %r8
+        mov %r8, (%rdx,%rax)
+        mov 16(%rdi), %rax
+        mov 24(%rdi), %r8
+        mov %r8, (%rdx,%rax)
+        mov 32(%rdi), %rax
+        mov 40(%rdi), %r8
+        mov %r8, (%rdx,%rax)
+        mov 48(%rdi), %rax
+        mov 56(%rdi), %r8
+        mov %r8, (%rdx,%rax)
+        add $64, %rdi
+        dec %ecx
+        jnz 1b
+2:      and $3, %esi
+        jz 4f
+3:      mov (%rdi), %rax
+        mov 8(%rdi), %r8
+        mov %r8, (%rdx,%rax)
+        add $16, %rdi
+        dec %esi
+        jnz 3b
+4:      ret
 
 /* ---- Access stubs ------------------------------------------------------------------------- */
 /* Kernel (CPL 0) stubs: RDI = linear address, RSI = value; return the value read in RAX.
@@ -112,14 +147,12 @@ vt_enter_ring:
  * supervisor pages, so SMEP does not stop them. */
 RING_STUBS vt_s_, vt_s_done
 
-/* ---- CPL-3 stubs (their own page, mapped U/S = 1) ------------------------------------- */
-        .section .user_text, "ax"
-RING_STUBS vt_u_, vt_u_done
-        .text
+/* CPL-3 accesses run in the batch loop (batch.S), whose stubs are on the user page. */
 
 /* ---- Exception entry ---------------------------------------------------------------- */
 /* Every vector 0-31 gets a stub that pushes a zero error code when the CPU pushes none
- * (SDM Vol. 3A 6.13, Table 6-1: 8, 10-14, 17, 21, 29, 30 push one), then the vector. */
+ * (SDM Vol. 3A 6.13, Table 6-1: 8, 10-14, 17, 21, 29, 30 push one), then the vector. (The
+ * batch loop has an IDT of its own, batch.S.) */
 .macro EXC_NOERR n
 vt_exc_\n: pushq $0; pushq $\n; jmp vt_exc_common
 .endm
@@ -161,6 +194,7 @@ EXC_NOERR 31
 
 /* Frame handed to vt_exception (struct vt_frame in harness.h): r15..rax, vector, error
  * code, then the CPU's RIP, CS, RFLAGS, RSP, SS. */
+        .globl vt_exc_common
 vt_exc_common:
         push %rax
         push %rbx

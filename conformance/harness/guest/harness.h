@@ -21,19 +21,23 @@ void vt_resume(const struct vt_checkpoint* c) __attribute__((noreturn));
 void vt_enter_ring(uint64_t stub, uint64_t address, uint64_t value, uint64_t rflags, uint64_t rsp,
                    uint64_t cs) __attribute__((noreturn));
 
-typedef uint64_t (*vt_kernel_stub)(uint64_t address, uint64_t value);
 extern char vt_k_read1[], vt_k_read2[], vt_k_read4[], vt_k_read8[];
 extern char vt_k_write1[], vt_k_write2[], vt_k_write4[], vt_k_write8[], vt_k_fetch[];
-extern char vt_u_read1[], vt_u_read2[], vt_u_read4[], vt_u_read8[];
-extern char vt_u_write1[], vt_u_write2[], vt_u_write4[], vt_u_write8[], vt_u_fetch[], vt_u_done[];
 extern char vt_s_read1[], vt_s_read2[], vt_s_read4[], vt_s_read8[];
 extern char vt_s_write1[], vt_s_write2[], vt_s_write4[], vt_s_write8[], vt_s_fetch[], vt_s_done[];
 extern const uint64_t vt_exception_stubs[32];
+extern const uint64_t vt_batch_stubs[32]; /* batch.S: the batch IDTs' handlers (0 for #DF) */
+extern char vt_batch_de_ac[];             /* batch.S: the #DE handler for vectors with RFLAGS.AC */
 
 extern char __image_start[], __image_end[], __image_size[], __bss_start[], __bss_end[];
 extern char __stack_top[], __rsp0_top[], __ist1_top[], __user_begin[], __user_end[];
-extern char __user_stack_top[];
+extern char __user_stack_top[], __user_program[], __user_results[];
 extern char vt_entry[];
+
+/* batch.S: runs operations [first, end), each an access at CPL 0 or 3, with the loop at CPL 3. */
+void vt_batch_run(uint32_t first, uint32_t end);
+/* entry.S: performs `count` staged stores {guest-physical address, value} through the direct map. */
+void vt_stage(const uint64_t* stores, uint32_t count);
 
 void vt_setup_descriptors(void);
 void harness_main(uint64_t first_op) __attribute__((noreturn));

@@ -6,6 +6,41 @@
  * (no CR3 write, no INVLPG, no paging-structure store of its own). */
 #include "harness.h"
 
+#include <stddef.h>
+
+#include "asm_abi.h"
+
+/* The assembly files read harness_abi.h through asm_abi.h: the same numbers, checked here. */
+_Static_assert(B_PROGRAM == VT_HARNESS_LINEAR + VT_PROGRAM_OFFSET && B_DIRECT_MAP == VT_DIRECT_MAP_BASE &&
+                   B_USER_PROGRAM == VT_USER_PROGRAM &&
+                   B_USER_RESULTS == VT_USER_RESULTS && B_USER_DIRECT == VT_USER_DIRECT,
+               "asm_abi.h: addresses");
+_Static_assert(B_SEL_USER_DATA == VT_SEL_USER_DATA && B_SEL_USER_CODE == VT_SEL_USER_CODE &&
+                   B_SEL_KERNEL_CODE == VT_SEL_KERNEL_CODE && B_STARTED == VT_STARTED &&
+                   B_COMPLETED == VT_COMPLETED && B_EXCEPTION == VT_EXCEPTION && B_FETCH == VT_FETCH,
+               "asm_abi.h: selectors and enums");
+_Static_assert(PH_OP_COUNT == offsetof(struct vt_program_header, op_count) &&
+                   PH_READBACK_COUNT == offsetof(struct vt_program_header, readback_count) &&
+                   PH_USER_RFLAGS == offsetof(struct vt_program_header, user_rflags) &&
+                   PH_USER_ALIAS == offsetof(struct vt_program_header, user_alias) &&
+                   PH_SIZE == sizeof(struct vt_program_header),
+               "asm_abi.h: vt_program_header");
+_Static_assert(OP_ACCESS == offsetof(struct vt_op, access) && OP_SIZE == offsetof(struct vt_op, size) &&
+                   OP_CPL == offsetof(struct vt_op, cpl) && OP_ADDRESS == offsetof(struct vt_op, address) &&
+                   OP_VALUE == offsetof(struct vt_op, value) && OP_BATCH_END == offsetof(struct vt_op, batch_end) &&
+                   OP_SIZEOF == sizeof(struct vt_op),
+               "asm_abi.h: vt_op");
+_Static_assert(R_STATUS == offsetof(struct vt_result, status) && R_VECTOR == offsetof(struct vt_result, vector) &&
+                   R_ERROR == offsetof(struct vt_result, error_code) && R_CR2 == offsetof(struct vt_result, cr2) &&
+                   R_RIP == offsetof(struct vt_result, rip) && R_VALUE == offsetof(struct vt_result, value) &&
+                   R_CS == offsetof(struct vt_result, cs) && R_SIZEOF == sizeof(struct vt_result),
+               "asm_abi.h: vt_result");
+_Static_assert(RH_OPS_DONE == offsetof(struct vt_results_header, ops_done) &&
+                   RH_CURRENT_OP == offsetof(struct vt_results_header, current_op) &&
+                   RH_SIZE == sizeof(struct vt_results_header) && B_READBACK_VALUES == VT_READBACK_VALUES_OFFSET &&
+                   (1u << B_READBACK_STRIDE_SHIFT) == VT_MAX_READBACK * 8,
+               "asm_abi.h: results area");
+
 #define PROGRAM ((const volatile struct vt_program_header*)(VT_HARNESS_LINEAR + VT_PROGRAM_OFFSET))
 #define RESULTS ((volatile struct vt_results_header*)(VT_HARNESS_LINEAR + VT_RESULTS_OFFSET))
 
@@ -44,22 +79,14 @@ static volatile uint64_t* readback_slot(uint32_t op, uint32_t k) {
 /* The supervisor alias of a guest-physical address. */
 static volatile uint64_t* direct(uint64_t gpa) { return (volatile uint64_t*)(VT_DIRECT_MAP_BASE + gpa); }
 
-/* The access stubs of each ring class: CPL 0 (return to the interpreter), CPL 1 and 2
- * (supervisor pages), CPL 3 (the user page). */
-enum { RING0_STUBS, SUPERVISOR_STUBS, USER_STUBS };
-static uint64_t pick_stub(unsigned ring_class, unsigned access, unsigned size) {
-  static char* const stubs[3][3][4] = {
-      {{vt_k_read1, vt_k_read2, vt_k_read4, vt_k_read8},
-       {vt_k_write1, vt_k_write2, vt_k_write4, vt_k_write8},
-       {vt_k_fetch, vt_k_fetch, vt_k_fetch, vt_k_fetch}},
-      {{vt_s_read1, vt_s_read2, vt_s_read4, vt_s_read8},
-       {vt_s_write1, vt_s_write2, vt_s_write4, vt_s_write8},
-       {vt_s_fetch, vt_s_fetch, vt_s_fetch, vt_s_fetch}},
-      {{vt_u_read1, vt_u_read2, vt_u_read4, vt_u_read8},
-       {vt_u_write1, vt_u_write2, vt_u_write4, vt_u_write8},
-       {vt_u_fetch, vt_u_fetch, vt_u_fetch, vt_u_fetch}}};
+/* Accesses at CPL 0 and 3 run in the batch loop (batch.S; the host marks them, vt_op.batch_end);
+ * CPL 1 and 2 here, through the supervisor-page stubs of their rings. */
+static uint64_t ring_stub(unsigned access, unsigned size) {
+  static char* const stubs[3][4] = {{vt_s_read1, vt_s_read2, vt_s_read4, vt_s_read8},
+                                    {vt_s_write1, vt_s_write2, vt_s_write4, vt_s_write8},
+                                    {vt_s_fetch, vt_s_fetch, vt_s_fetch, vt_s_fetch}};
   unsigned s = size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : 3;
-  return (uint64_t)stubs[ring_class][access][s];
+  return (uint64_t)stubs[access][s];
 }
 
 /* The stack for CPL-1 and CPL-2 stubs: on a supervisor page (their accesses are
@@ -67,25 +94,19 @@ static uint64_t pick_stub(unsigned ring_class, unsigned access, unsigned size) {
  * holds vt_s_done, so a RET fetched at CPL 1 or 2 returns. */
 static uint64_t ring_stack[64] __attribute__((aligned(16)));
 #define RING_STACK_RSP ((uint64_t)&ring_stack[56])
-#define USER_STACK_RSP ((uint64_t)__user_stack_top - 64)
 
-static void enter_ring(const volatile struct vt_op* op) {
-  static const uint64_t code[4] = {0, VT_SEL_RING1_CODE | 1, VT_SEL_RING2_CODE | 2, VT_SEL_USER_CODE | 3};
-  const int user = op->cpl == 3;
-  vt_enter_ring(pick_stub(user ? USER_STUBS : SUPERVISOR_STUBS, op->access, op->size), op->address, op->value,
-                PROGRAM->user_rflags, user ? USER_STACK_RSP : RING_STACK_RSP, code[op->cpl & 3]);
+static __attribute__((noreturn)) void enter_ring(const volatile struct vt_op* op) {
+  static const uint64_t code[3] = {0, VT_SEL_RING1_CODE | 1, VT_SEL_RING2_CODE | 2};
+  vt_enter_ring(ring_stub(op->access, op->size), op->address, op->value, PROGRAM->user_rflags, RING_STACK_RSP,
+                code[op->cpl]);
 }
 
-/* Runs one operation; returns normally only when it completed at CPL 0. */
+/* Runs one operation that is not batched; returns normally only when it completed at CPL 0. */
 static void run_operation(const volatile struct vt_op* op, volatile struct vt_result* r) {
   uint64_t address = op->address, value = op->value;
   switch (op->kind) {
-    case VT_OP_ACCESS: {
-      if (op->cpl != 0) enter_ring(op); /* returns through vt_exception */
-      vt_kernel_stub stub = (vt_kernel_stub)pick_stub(RING0_STUBS, op->access, op->size);
-      r->value = stub(address, value);
-      break;
-    }
+    case VT_OP_ACCESS:
+      enter_ring(op); /* CPL 1 or 2; returns through vt_exception */
     case VT_OP_STORE_ENTRY:
       *direct(address) = value; /* SDM Vol. 3A 4.10.4: software update of a paging entry */
       break;
@@ -125,63 +146,82 @@ static void run_operation(const volatile struct vt_op* op, volatile struct vt_re
  * every TLB entry and paging-structure cache: a MOV to CR4 that changes CR4.PGE invalidates
  * all of them, global ones included (SDM Vol. 3A 4.10.4.1), so the first operation starts
  * from an empty TLB whatever ran before. */
-static void load_memory(const volatile struct vt_program_header* program) {
-  const volatile uint64_t* stores = (const volatile uint64_t*)direct(program->staging_gpa);
-  for (uint32_t i = 0; i < program->store_count; ++i) *direct(stores[2 * i]) = stores[2 * i + 1];
+static void load_memory(const struct vt_program_header* program) {
+  vt_stage((const uint64_t*)direct(program->staging_gpa), program->store_count);
   uint64_t cr4;
   __asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
   __asm__ volatile("mov %0, %%cr4" : : "r"(cr4 ^ (1ull << 7)) : "memory");
   __asm__ volatile("mov %0, %%cr4" : : "r"(cr4) : "memory");
 }
 
+/* One operation the batch loop does not run, with its checkpoint (kept out of harness_main:
+ * a function that calls vt_checkpoint keeps its variables in memory, which costs
+ * instructions on every vector). */
+static __attribute__((noinline)) void run_unbatched(const struct vt_op* op, uint32_t i, const uint64_t* readback,
+                                                    uint32_t readback_count) {
+  volatile struct vt_results_header* results = RESULTS;
+  results->current_op = i;
+  volatile struct vt_result* r = result_slot(i);
+  r->status = VT_STARTED;
+  current_op = op;
+  current_result = r;
+  if (vt_checkpoint(&checkpoint) == 0) {
+    in_operation = 1;
+    run_operation(op, r);
+  }
+  in_operation = 0;
+  for (uint32_t k = 0; k < readback_count; ++k) *readback_slot(i, k) = *direct(readback[k]);
+  results->ops_done = i + 1;
+}
+
 void harness_main(uint64_t first_op) {
   /* Once per load of the image: bss is zero as loaded (the host or boot shim zero-fills the
    * image area), and afterwards every word the interpreter uses is set before it is read.
-   * Instructions are expensive on some targets (on this KVM backend supervisor code can be
-   * emulated), so nothing is redone per vector. */
+   * Instructions are expensive on some targets (on this KVM backend supervisor code is
+   * emulated), so nothing is redone per vector, and the program is read through a plain
+   * pointer: the host wrote it before this entry and nothing changes it during the run. */
   if (!descriptors_ready) {
+    uint64_t user_direct; /* below the kernel code model's range: RIP-relative, as batch.S has it */
+    __asm__("lea __user_direct(%%rip), %0" : "=r"(user_direct));
+    if ((uint64_t)__user_program != VT_USER_PROGRAM || (uint64_t)__user_results != VT_USER_RESULTS ||
+        user_direct != VT_USER_DIRECT) /* harness.ld against harness_abi.h */
+      vt_report(VT_PORT_FAILED, VT_FAIL_BAD_PROGRAM);
     vt_setup_descriptors();
+    *(volatile uint64_t*)RING_STACK_RSP = (uint64_t)vt_s_done;
     descriptors_ready = 1;
   }
-  const volatile struct vt_program_header* program = PROGRAM;
-  if (program->magic != VT_PROGRAM_MAGIC || program->op_count > VT_MAX_OPS ||
-      program->readback_count > VT_MAX_READBACK)
+  const struct vt_program_header* program = (const struct vt_program_header*)PROGRAM;
+  const uint32_t op_count = program->op_count, readback_count = program->readback_count;
+  if (program->magic != VT_PROGRAM_MAGIC || op_count > VT_MAX_OPS || readback_count > VT_MAX_READBACK)
     vt_report(VT_PORT_FAILED, VT_FAIL_BAD_PROGRAM);
-  const volatile struct vt_op* ops = (const volatile struct vt_op*)(program + 1);
-  const volatile uint64_t* readback = (const volatile uint64_t*)(ops + program->op_count);
+  const struct vt_op* ops = (const struct vt_op*)(program + 1);
+  const uint64_t* readback = (const uint64_t*)(ops + op_count);
   volatile struct vt_results_header* results = RESULTS;
   results->magic = VT_RESULTS_MAGIC;
 
-  /* The CPL-3 return address for a RET fetched at CPL 3, written through the direct map
-   * (a CPL-0 write to the U/S = 1 stack page itself would be subject to SMAP). */
-  *direct(program->region_gpa + (USER_STACK_RSP - VT_HARNESS_LINEAR)) = (uint64_t)vt_u_done;
-  *(volatile uint64_t*)RING_STACK_RSP = (uint64_t)vt_s_done;
-
   if (first_op == 0) load_memory(program);
-  if (program->flags & VT_FLAG_CPUID) {
-    static const uint32_t leaves[4] = {1, 7, 0x80000001u, 0x80000008u};
-    for (int i = 0; i < 4; ++i) {
-      uint32_t a, b, c, d;
-      __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(leaves[i]), "c"(0));
-      results->cpuid[i][0] = a, results->cpuid[i][1] = b, results->cpuid[i][2] = c, results->cpuid[i][3] = d;
+  if (program->flags) {
+    if (program->flags & VT_FLAG_CPUID) {
+      static const uint32_t leaves[4] = {1, 7, 0x80000001u, 0x80000008u};
+      for (int i = 0; i < 4; ++i) {
+        uint32_t a, b, c, d;
+        __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(leaves[i]), "c"(0));
+        results->cpuid[i][0] = a, results->cpuid[i][1] = b, results->cpuid[i][2] = c, results->cpuid[i][3] = d;
+      }
     }
+    if (program->flags & VT_FLAG_WRPKRU)
+      __asm__ volatile("wrpkru" : : "a"((uint32_t)program->pkru), "c"(0), "d"(0) : "memory");
   }
-  if (program->flags & VT_FLAG_WRPKRU)
-    __asm__ volatile("wrpkru" : : "a"((uint32_t)program->pkru), "c"(0), "d"(0) : "memory");
 
-  for (uint32_t i = (uint32_t)first_op; i < program->op_count; ++i) {
-    results->current_op = i;
-    volatile struct vt_result* r = result_slot(i);
-    r->status = VT_STARTED;
-    current_op = &ops[i];
-    current_result = r;
-    if (vt_checkpoint(&checkpoint) == 0) {
-      in_operation = 1;
-      run_operation(&ops[i], r);
+  for (uint32_t i = (uint32_t)first_op; i < op_count; ++i) {
+    const uint32_t end = ops[i].batch_end; /* the host marks each operation of a run (harness_abi.h) */
+    if (end) {
+      if (end <= i || end > op_count) vt_report(VT_PORT_FAILED, VT_FAIL_BAD_PROGRAM);
+      vt_batch_run(i, end); /* records each outcome and the read-back values itself */
+      i = end - 1;
+      continue;
     }
-    in_operation = 0;
-    for (uint32_t k = 0; k < program->readback_count; ++k) *readback_slot(i, k) = *direct(readback[k]);
-    results->ops_done = i + 1;
+    run_unbatched(&ops[i], i, readback, readback_count);
   }
   vt_report(VT_PORT_DONE, results->ops_done);
 }
@@ -202,8 +242,8 @@ void vt_exception(struct vt_frame* frame) {
   volatile struct vt_result* r = current_result;
   uint64_t cr2 = frame->vector == 14 ? vt_read_cr2() : 0;
   int fetch = op->kind == VT_OP_ACCESS && op->access == VT_FETCH;
-  if (frame->vector == 6 && (frame->rip == (uint64_t)vt_u_done || frame->rip == (uint64_t)vt_s_done)) {
-    /* The CPL-1..3 stub finished its access and trapped back. */
+  if (frame->vector == 6 && frame->rip == (uint64_t)vt_s_done) {
+    /* The CPL-1/2 stub finished its access and trapped back. */
     r->status = VT_COMPLETED;
     r->value = (op->kind == VT_OP_ACCESS && op->access == VT_READ) ? frame->rax : 0;
   } else if (fetch && frame->rip == op->address && !(frame->vector == 14 && cr2 - op->address < 16)) {

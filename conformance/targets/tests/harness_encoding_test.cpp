@@ -21,7 +21,7 @@ TEST(HarnessEncoding, InsertsHarnessPml4EntryIntoEveryTopLevelTable) {
   auto e = harness::encode(v.initial, v.operations, {}, layout);
   ASSERT_EQ(e.error, "");
   // PML4 entry 511 (byte offset 0xff8) of both tables points at the harness PDPT.
-  std::uint64_t expected = (layout.region_gpa + VT_TABLES_OFFSET) | P | RW | US;
+  std::uint64_t expected = (layout.region_gpa + VT_TABLES_OFFSET) | P | RW | US | A;
   EXPECT_EQ(e.encoded.memory.read64(VectorBuilder::kPml4 + 0xff8), expected);
   EXPECT_EQ(e.encoded.memory.read64(0x8000 + 0xff8), expected);
   // The vector's own entries are untouched.
@@ -102,6 +102,54 @@ TEST(HarnessEncoding, EncodesControlOperationsAndEveryCpl) {
   EXPECT_EQ(ops[4].access, VT_WRITE);
   EXPECT_EQ(ops[4].size, 4u);
   EXPECT_EQ(ops[4].value, 7u);
+}
+
+// Every operation of a run of accesses at CPL 0 and 3 carries the run's end (the batch loop,
+// guest/batch.S); other operations, CPL 1 and 2 included, carry 0.
+TEST(HarnessEncoding, MarksRunsOfCpl0And3AccessesForTheBatchLoop) {
+  auto v = VectorBuilder("runs")
+               .access(VectorBuilder::linear(0), spec::AccessKind::read, 0)
+               .access(VectorBuilder::linear(0), spec::AccessKind::fetch, 3)
+               .simple(model::OperationKind::invlpg, VectorBuilder::linear(0))
+               .access(VectorBuilder::linear(0), spec::AccessKind::read, 1)
+               .access(VectorBuilder::linear(0), spec::AccessKind::write, 0)
+               .build();
+  auto e = harness::encode(v.initial, v.operations, {});
+  ASSERT_EQ(e.error, "");
+  vt_op ops[5];
+  std::memcpy(ops, e.encoded.program.data() + sizeof(vt_program_header), sizeof ops);
+  const std::uint32_t expected[5] = {2, 2, 0, 0, 5};
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(ops[i].batch_end, expected[i]) << "operation " << i;
+}
+
+// The batch loop's lower-half slot: the highest of 0-255 the vector never reaches, with the
+// harness's entry in every top-level table; none when every one is reached.
+TEST(HarnessEncoding, BatchLoopRunsInALowerHalfSlotTheVectorNeverReaches) {
+  auto alias_of = [](const vectors::Vector& v) {
+    auto e = harness::encode(v.initial, v.operations, {});
+    EXPECT_EQ(e.error, "");
+    vt_program_header h;
+    std::memcpy(&h, e.encoded.program.data(), sizeof h);
+    return std::pair{h.user_alias, e.encoded.memory.read64(VectorBuilder::kPml4 + 255 * 8)};
+  };
+  // Slot 255 is free: its entry is the harness's, and the loop's addresses (in slot 511) plus
+  // 256 << 39 are slot 255's, modulo 2^64.
+  auto [alias, entry] = alias_of(VectorBuilder("free").access(VectorBuilder::linear(0), spec::AccessKind::read, 3).build());
+  EXPECT_EQ(alias, 256ull << 39);
+  EXPECT_EQ(entry, (harness::Layout{}.region_gpa + VT_TABLES_OFFSET) | P | RW | US | A);
+  EXPECT_EQ((VT_HARNESS_LINEAR + alias) >> 39, 255u);
+  // An access into slot 255, a present entry there, or a store to it: slot 254.
+  auto in_255 = VectorBuilder("access").access(255ull << 39, spec::AccessKind::read, 0).build();
+  EXPECT_EQ(alias_of(in_255).first, 255ull << 39);
+  auto used = VectorBuilder("entry").build();
+  used.initial.memory.write64(VectorBuilder::kPml4 + 255 * 8, VectorBuilder::kPdpt | P);
+  EXPECT_EQ(alias_of(used).first, 255ull << 39);
+  auto stored = VectorBuilder("store").simple(model::OperationKind::store_entry, VectorBuilder::kPml4 + 255 * 8, 0).build();
+  EXPECT_EQ(alias_of(stored).first, 255ull << 39);
+  // Every lower-half slot reached: no alias, the loop runs at slot 511.
+  auto all = VectorBuilder("all").build();
+  for (std::uint64_t slot = 0; slot < 256; ++slot) all.initial.memory.write64(VectorBuilder::kPml4 + slot * 8, VectorBuilder::kPdpt | P);
+  EXPECT_EQ(alias_of(all).first, 0u);
 }
 
 // Implicit supervisor-mode accesses and VMX operations are refused with the reason.
