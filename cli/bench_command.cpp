@@ -8,12 +8,10 @@
 // model's allowed set as `vtspec run` judges it: a divergence makes the command exit 1,
 // with one example per class.
 #include <chrono>
-#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <iostream>
 #include <map>
-#include <mutex>
 #include <thread>
 
 #include <fmt/format.h>
@@ -21,6 +19,7 @@
 #include "checker/generate/access_space.hpp"
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
+#include "conformance/bounded_queue.hpp"
 #include "conformance/runner/skip_decision.hpp"
 #include "conformance/runner/target_factory.hpp"
 #include "conformance/runner/vector_judgement.hpp"
@@ -44,41 +43,9 @@ struct BenchOptions {
   bool pregenerate = false;  // generate every vector before the first runs (to time the target alone)
 };
 
-// A bounded queue between the generator thread and the target (memory stays bounded).
-class VectorQueue {
- public:
-  void push(as::GeneratedVector&& v) {
-    std::unique_lock lock(mutex_);
-    space_.wait(lock, [&] { return items_.size() < kCapacity; });
-    items_.push_back(std::move(v));
-    ready_.notify_one();
-  }
-  void push_unbounded(as::GeneratedVector&& v) {
-    std::lock_guard lock(mutex_);
-    items_.push_back(std::move(v));
-  }
-  void close() {
-    std::lock_guard lock(mutex_);
-    closed_ = true;
-    ready_.notify_all();
-  }
-  bool pop(as::GeneratedVector& out) {
-    std::unique_lock lock(mutex_);
-    ready_.wait(lock, [&] { return !items_.empty() || closed_; });
-    if (items_.empty()) return false;
-    out = std::move(items_.front());
-    items_.pop_front();
-    space_.notify_one();
-    return true;
-  }
-
- private:
-  static constexpr std::size_t kCapacity = 256;
-  std::mutex mutex_;
-  std::condition_variable ready_, space_;
-  std::deque<as::GeneratedVector> items_;
-  bool closed_ = false;
-};
+// Between the generator thread and the target (memory stays bounded).
+using VectorQueue = conformance::BoundedQueue<as::GeneratedVector>;
+constexpr std::size_t kQueueCapacity = 256;
 
 double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
@@ -104,7 +71,7 @@ int run_access_bench(const BenchOptions& o) {
                            caps.identity.describe(), space.maxphyaddr, space_cases,
                            o.limit ? fmt::format(", the first {} of them", o.limit) : "");
 
-  VectorQueue queue;
+  VectorQueue queue(kQueueCapacity);
   as::Report report;
   double generate_cpu_s = 0;
   std::string generate_error;

@@ -115,12 +115,10 @@ Action add_fuzz_command(CLI::App& app) {
         std::cerr << "vtspec fuzz: " << error << "\n";
         return kBadInput;
       }
-      const std::string mutation = opts->mutation;
-      return conformance::fuzz::run_fuzz(
-          *mutated, [mutation] { std::string e; return mutated_model(mutation, e); }, f, std::cout);
+      return conformance::fuzz::run_fuzz(*mutated, f, std::cout);
     }
     auto target = conformance::make_target(name);
-    return conformance::fuzz::run_fuzz(*target, [name] { return conformance::make_target(name); }, f, std::cout);
+    return conformance::fuzz::run_fuzz(*target, f, std::cout);
   };
 }
 

@@ -40,6 +40,15 @@ class Target {
   // Runs a vector the capabilities admit. A vector they do not admit comes back SKIPPED with
   // the same reason the runner would give (the same skip_decision), never half-run.
   virtual VectorResult run(const vectors::Vector& vector) = 0;
+  // Runs them as `run` does, one after another, on a machine built for them alone and
+  // discarded afterwards. What a target keeps between vectors (a reused VM, its shadow pages)
+  // must not change an outcome; the fuzzer's order-dependence check compares the two. A
+  // target that keeps nothing needs no override.
+  virtual std::vector<VectorResult> run_on_fresh_machine(const std::vector<const vectors::Vector*>& vectors) {
+    std::vector<VectorResult> results;
+    for (const vectors::Vector* v : vectors) results.push_back(run(*v));
+    return results;
+  }
 };
 
 }  // namespace vtspec::conformance

@@ -414,7 +414,7 @@ std::optional<BuiltVector> build_vector(const FuzzCase& c, const std::string& id
   }
   if (v.operations.empty()) return std::nullopt;
   if (vectors::check_vector_address_space(v.initial, v.operations, {}).has_value()) return std::nullopt;
-  const auto steps = vectors::evaluate_on_model(v);
+  const auto steps = vectors::evaluate_on_model(v, nullptr, vectors::StepTrace::omit);  // the trace is not kept
   for (const auto& step : steps) {
     v.expectations.push_back(step.expectation);
     v.notes.insert(step.notes.begin(), step.notes.end());

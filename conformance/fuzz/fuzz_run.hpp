@@ -43,7 +43,7 @@ struct FuzzOptions {
 
 struct FuzzClass {
   std::string key;
-  std::size_t operations = 0;  // divergent operations seen
+  std::size_t operations = 0;  // cases whose first divergent operation is of this class
   std::string known;           // the known-divergences entry's reference, if listed
   std::string file;            // the minimal vector written for it
   std::size_t minimal_operations = 0, minimal_mappings = 0;
@@ -53,7 +53,10 @@ struct FuzzClass {
 struct FuzzSummary {
   std::uint64_t seed = 0;
   std::size_t cases = 0, operations = 0, discarded = 0, skipped = 0, target_errors = 0;
-  double seconds = 0, run_seconds = 0;
+  std::size_t consequences = 0;  // divergent operations after a case's first divergence
+  // Wall time; the target's runs of drawn cases; waiting for the generator; shrinking and
+  // replaying; the order-dependence checks.
+  double seconds = 0, run_seconds = 0, wait_seconds = 0, shrink_seconds = 0, reset_seconds = 0;
   std::vector<FuzzClass> classes;
   std::size_t coverage_reached = 0, coverage_total = 0;
   std::size_t reset_checks = 0;
@@ -62,8 +65,8 @@ struct FuzzSummary {
 
 // Exit code (cli/exit_codes.hpp): 0 no divergence outside the known list and no order
 // dependence; 1 otherwise; 2 bad input (the known list); 3 a real target ran nothing.
-// `fresh` builds a new target (a fresh VM) for the order-dependence check.
-int run_fuzz(Target& target, const std::function<std::unique_ptr<Target>()>& fresh, const FuzzOptions& options,
-             std::ostream& out, FuzzSummary* summary = nullptr);
+// Cases are drawn and built on one thread, run on the calling one and judged on a third
+// (a bounded pipeline); the order-dependence check uses Target::run_on_fresh_machine.
+int run_fuzz(Target& target, const FuzzOptions& options, std::ostream& out, FuzzSummary* summary = nullptr);
 
 }  // namespace vtspec::conformance::fuzz

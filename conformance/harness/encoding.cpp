@@ -47,11 +47,27 @@ std::uint64_t harness_pml4e(const Layout& layout) {
   return table_gpa(layout, kPdpt) | kPresent | kWritable | kUser | kAccessed;
 }
 
-// Accesses at CPL 0 and 3 run in the guest's batch loop (guest/batch.S): every operation of
-// a run of them carries the run's end, so that a re-entry in the middle of a run (after an
-// exit the target recovered from) finds it too.
-void mark_batch_runs(std::vector<vt_op>& ops) {
-  auto batched = [](const vt_op& op) { return op.kind == VT_OP_ACCESS && (op.cpl == 0 || op.cpl == 3); };
+// The batch loop (guest/batch.S) runs its bookkeeping at CPL 3 on harness pages of
+// protection key 0, and the interpreter no longer makes CPL-0/3 accesses: where the vector can
+// enable protection keys (CR4.PKE, SDM Vol. 3A 4.6.2) with a PKRU that denies key 0 to
+// user-mode accesses (AD0 or WD0, bits 1:0), the harness cannot run it. Why not, or nothing.
+std::optional<std::string> key_zero_denied(const model::MachineState& initial, std::span<const model::Operation> operations) {
+  bool pke = initial.regs.cr4 & model::cr4::pke, denies_key0 = initial.regs.pkru & 3;
+  for (const auto& op : operations) {
+    if (op.kind == model::OperationKind::mov_cr4) pke = pke || (op.value & model::cr4::pke);
+    if (op.kind == model::OperationKind::wrpkru) denies_key0 = denies_key0 || (op.value & 3);
+  }
+  if (!(pke && denies_key0)) return std::nullopt;
+  return "PKRU denies protection key 0 (AD0/WD0) with CR4.PKE set: the harness's CPL-3 batch loop uses key-0 pages";
+}
+
+// Every access (CPL 0 and 3 made by the loop itself; CPL 1 and 2 through the interpreter's
+// ring stubs, called from it) and, with `privileged`, every operation that is one privileged
+// instruction run in the guest's batch loop; the rest in the interpreter. Every operation of
+// a run carries the run's end, so that a re-entry in the middle of a run (after an exit the
+// target recovered from) finds it too.
+void mark_batch_runs(std::vector<vt_op>& ops, bool privileged) {
+  auto batched = [&](const vt_op& op) { return op.kind == VT_OP_ACCESS || privileged; };
   for (std::size_t i = 0; i < ops.size();) {
     std::size_t end = i;
     while (end < ops.size() && batched(ops[end])) ++end;
@@ -158,6 +174,7 @@ EncodeResult encode(const model::MachineState& initial, std::span<const model::O
   }
   for (std::uint64_t gpa : readback)
     if (gpa % 8) return fail(fmt::format("checked entry at 0x{:x} is not an aligned entry", gpa));
+  if (auto why = key_zero_denied(initial, operations)) return fail(*why);
 
   out.encoded.memory = initial.memory;
   // Every top-level table the vector runs on gets the harness's PML4 entry.
@@ -176,7 +193,7 @@ EncodeResult encode(const model::MachineState& initial, std::span<const model::O
     if (!encoded.error.empty()) return fail(fmt::format("operation {}: {}", i, encoded.error));
     ops.push_back(encoded.record);
   }
-  mark_batch_runs(ops);
+  mark_batch_runs(ops, layout.batch_privileged);
   // The batch loop's lower-half copy of the harness's PML4 entry, in a slot the vector never
   // reaches; without one the loop runs at entry 511 (slower on some targets, same results).
   std::uint64_t user_alias = 0;

@@ -32,6 +32,10 @@ namespace vtspec::conformance::harness {
 struct Layout {
   std::uint64_t vector_window = VT_KVM_VECTOR_WINDOW;  // vector memory must lie in [0, window)
   std::uint64_t region_gpa = VT_KVM_REGION_GPA;        // the harness region's base (>= window)
+  // Run the one-instruction privileged operations (store_entry, INVLPG, MOV to CR0/CR3/CR4,
+  // INVPCID, WRMSR, WRPKRU) in the batch loop (guest/batch.S) too; false: in the interpreter
+  // (for investigations, and the test that the two routes observe the same).
+  bool batch_privileged = true;
 };
 
 struct EncodedVector {

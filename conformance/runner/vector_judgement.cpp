@@ -54,9 +54,13 @@ void judge(const vectors::Vector& given, const VectorResult& result, VectorRecor
     if (matching_outcome(v, i, o) >= 0) continue;
     ++record.divergences;
     const vectors::SourceLocation& where = i < v.operation_sources.size() ? v.operation_sources[i] : v.source;
-    record.details += fmt::format("operation {} ({}:{}): {}: {}\n", i, where.file, where.line,
+    // After a first divergence the target's machine and the model's differ: what follows may
+    // be its consequence (e.g. a value a write the model refused left in memory).
+    const std::string after =
+        record.divergent.empty() ? "" : fmt::format(" (after the divergence at operation {})", record.divergent.front().operation);
+    record.details += fmt::format("operation {} ({}:{}): {}: {}{}\n", i, where.file, where.line,
                                   vectors::describe_operation(v.operations[i]),
-                                  mismatch(v, v.expectations[i].outcomes.front(), o));
+                                  mismatch(v, v.expectations[i].outcomes.front(), o), after);
     record.divergent.push_back({i, divergence_class(v, i, o)});
   }
   if (record.divergences) record.status = VectorRecord::Status::fail;

@@ -12,10 +12,16 @@
 #define B_SEL_USER_DATA 0x18              /* VT_SEL_USER_DATA */
 #define B_SEL_USER_CODE 0x20              /* VT_SEL_USER_CODE */
 #define B_SEL_KERNEL_CODE 0x08            /* VT_SEL_KERNEL_CODE */
+#define B_SEL_RING1_CODE 0x40             /* VT_SEL_RING1_CODE */
+#define B_SEL_RING2_CODE 0x50             /* VT_SEL_RING2_CODE */
+#define B_RING_STACK_TOP 448              /* the CPL-1/2 stubs' RSP: vt_ring_stack + this (interpreter.c) */
 #define B_STARTED 3                       /* enum vt_status */
 #define B_COMPLETED 1
 #define B_EXCEPTION 2
 #define B_FETCH 2                         /* enum vt_access_kind */
+#define B_OP_ACCESS 1                     /* enum vt_op_kind */
+#define B_OP_STORE_ENTRY 2
+#define B_OP_WRPKRU 9
 
 /* struct vt_program_header */
 #define PH_OP_COUNT 8
@@ -24,11 +30,14 @@
 #define PH_USER_ALIAS 64
 #define PH_SIZE 72
 /* struct vt_op */
+#define OP_KIND 0
 #define OP_ACCESS 1
 #define OP_SIZE 2
 #define OP_CPL 3
+#define OP_TYPE 4
 #define OP_ADDRESS 8
 #define OP_VALUE 16
+#define OP_PCID 24
 #define OP_BATCH_END 32
 #define OP_SIZEOF 40
 /* struct vt_result */

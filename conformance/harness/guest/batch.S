@@ -22,12 +22,13 @@
  *   R12 operation index, R13 end of the run, R14 the vt_op (VT_USER_PROGRAM),
  *   RBX its vt_result (VT_USER_RESULTS), RBP the read-back list, R11 vt_ub_fault (here),
  *   R15 the state: 0 bookkeeping (an exception is a harness failure), 1 a CPL-3 access in
- *   progress, 3 a CPL-0 access in progress (an exception is its outcome), 2 asking ring 0
- *   for a CPL-0 access (the next #DE), 4 asking to leave (the next #DE).
+ *   progress, 3 a CPL-0 access or privileged operation in progress (an exception is its
+ *   outcome), 2 asking ring 0 for one (the next #DE), 4 asking to leave (the next #DE),
+ *   5 asking ring 0 for a CPL-1/2 access (the next #DE), 6 a CPL-1/2 access in progress.
  * A CPL-0 access: RDI address, RSI value, RDX stub index (access * 4 + log2(size)), R15 = 2,
  * DIV by zero; the #DE handler calls the kernel stub and resumes after the DIV with RAX. A
  * fault: the handler resumes at R11 with EAX vector, RDX error code, RCX CR2 (#PF, else 0),
- * R8 faulting RIP; the loop records the CS the access ran with (the one its CPL has). */
+ * R8 faulting RIP, R9 the CS of the fault's frame (the one the access ran with). */
 #include "asm_abi.h"
 
 #define NONCANONICAL $0x8000dead0000beef
@@ -47,12 +48,17 @@ vt_ub_loop:
         movl $B_STARTED, R_STATUS(%rbx)
         mov OP_ADDRESS(%r14), %rdi
         mov OP_VALUE(%r14), %rsi
+        cmpb $B_OP_ACCESS, OP_KIND(%r14)
+        jne vt_ub_privileged
         movzbl OP_SIZE(%r14), %edx
         bsf %edx, %edx                   /* 1, 2, 4, 8 -> 0..3 */
         movzbl OP_ACCESS(%r14), %ecx
         lea (%rdx,%rcx,4), %edx
         cmpb $3, OP_CPL(%r14)
         je 1f
+        cmpb $0, OP_CPL(%r14)
+        jne vt_ub_ring12
+vt_ub_ring0:
         mov $2, %r15d
         xor %r10d, %r10d
         div %r10d                        /* CPL 0: made by the #DE handler */
@@ -88,11 +94,8 @@ vt_ub_fault:
         mov %rdx, R_ERROR(%rbx)
         mov %rcx, R_CR2(%rbx)
         mov %r8, R_RIP(%rbx)
-        movq $B_SEL_KERNEL_CODE, R_CS(%rbx)
-        cmpb $3, OP_CPL(%r14)
-        jne 9f
-        movq $(B_SEL_USER_CODE | 3), R_CS(%rbx)
-9:      movl $B_EXCEPTION, R_STATUS(%rbx)
+        mov %r9, R_CS(%rbx)              /* the CS the fault's frame holds */
+        movl $B_EXCEPTION, R_STATUS(%rbx)
         /* The checked entries after the operation, through the read-only alias. */
 5:      movl __user_program + PH_READBACK_COUNT(%rip), %ecx
         test %ecx, %ecx
@@ -117,6 +120,28 @@ vt_ub_fault:
 8:      mov $4, %r15d
         xor %r10d, %r10d
         div %r10d                        /* back to the interpreter */
+/* An access at CPL 1 or 2: ring 0 IRETQs to the ring's stub (vt_s_*, entry.S: supervisor
+ * pages, a supervisor stack), which ends in UD2 at vt_s_done; the batch #UD handler brings
+ * the value back here, after the DIV (vt_batch_ring, vt_batch_ud). R8 is the CPL. */
+vt_ub_ring12:
+        movzbl OP_CPL(%r14), %r8d
+        mov $5, %r15d
+        xor %r10d, %r10d
+        div %r10d                        /* ring 0 enters the ring; back here when its stub is done */
+        cmpb $0, OP_ACCESS(%r14)         /* B_READ: the value read; else 0, as for the other rings */
+        je 2b
+        xor %eax, %eax
+        jmp 2b
+/* An operation other than an access (store_entry, INVLPG, MOV to CR3/CR4/CR0, INVPCID,
+ * WRMSR to IA32_EFER, WRPKRU): ring 0 runs its one instruction the way it runs a CPL-0
+ * access, stub vt_bk_stubs[12 + kind - VT_OP_STORE_ENTRY], with R8 the PCID and R9 the
+ * INVPCID type; a fault (e.g. #GP for a reserved CR bit) is its outcome, as for an access. */
+vt_ub_privileged:
+        movzbl OP_KIND(%r14), %edx
+        add $(12 - B_OP_STORE_ENTRY), %edx
+        mov OP_PCID(%r14), %r8
+        movzbl OP_TYPE(%r14), %r9d
+        jmp vt_ub_ring0
 
 /* CPL-3 access stubs: the one access, RAX = the value read (0 otherwise). */
 vt_ub_read1:  movzbq (%rdi), %rax; ret
@@ -198,8 +223,55 @@ vt_batch_de_ac:
 vt_batch_de_other:
         cmp $4, %r15d
         je vt_batch_leave
+        cmp $5, %r15d
+        je vt_batch_ring
         pushq $0
         pushq $0
+        jmp vt_batch_fault
+
+/* A CPL-1/2 access asked for by the loop (R8 the CPL, RDX the stub index): IRETQ to the
+ * ring's stub with the ring's code and stack selectors (RPL = CPL), its supervisor stack and
+ * the loop's RFLAGS (AC as the vector has it). A fault there enters ring 0 at RSP0 again,
+ * over the #DE frame, so the loop's frame is kept first (vt_batch_loop_frame). */
+vt_batch_ring:
+        mov $6, %r15d
+        mov (%rsp), %rax
+        mov %rax, vt_batch_loop_frame(%rip)
+        mov 8(%rsp), %rax
+        mov %rax, vt_batch_loop_frame + 8(%rip)
+        mov 16(%rsp), %rax
+        mov %rax, vt_batch_loop_frame + 16(%rip)
+        mov 24(%rsp), %rax
+        mov %rax, vt_batch_loop_frame + 24(%rip)
+        mov 32(%rsp), %rax
+        mov %rax, vt_batch_loop_frame + 32(%rip)
+        mov vt_ring_cs(,%r8,8), %rax
+        lea -8(%rax), %rcx               /* SS: the ring's data descriptor, same RPL */
+        push %rcx
+        lea vt_ring_stack + B_RING_STACK_TOP(%rip), %rcx
+        push %rcx
+        pushq B_PROGRAM + PH_USER_RFLAGS
+        push %rax
+        pushq vt_bs_stubs(,%rdx,8)
+        xor %eax, %eax
+        iretq
+/* #UD (stack: RIP, CS, RFLAGS, RSP, SS): the ring's stub done (UD2 at vt_s_done) is the
+ * access completed, RAX the value; back after the loop's DIV. Any other #UD is a fault. */
+vt_batch_ud:
+        cmp $6, %r15d
+        jne 1f
+        cmpq $vt_s_done, (%rsp)
+        jne 1f
+        mov $(__rsp0_top), %rsp
+        pushq vt_batch_loop_frame + 32(%rip)
+        pushq vt_batch_loop_frame + 24(%rip)
+        pushq vt_batch_loop_frame + 16(%rip)
+        pushq vt_batch_loop_frame + 8(%rip)
+        pushq vt_batch_loop_frame(%rip)
+        addq $DIV_LENGTH, (%rsp)
+        iretq
+1:      pushq $0
+        pushq $6
         jmp vt_batch_fault
 
 vt_batch_leave:
@@ -222,10 +294,19 @@ vt_batch_pf:
         mov $14, %eax
 vt_batch_resume:                         /* back to the loop (RAX, RDX, RCX set) */
         mov (%rsp), %r8
+        mov 8(%rsp), %r9
         cmp $3, %r15d
         jne 1f
         mov $(__rsp0_top - 40), %rsp     /* a CPL-0 access: the #DE frame from CPL 3 */
-1:      mov %r11, (%rsp)
+1:      cmp $6, %r15d
+        jne 2f
+        mov $(__rsp0_top), %rsp          /* a CPL-1/2 access: the loop's kept frame */
+        pushq vt_batch_loop_frame + 32(%rip)
+        pushq vt_batch_loop_frame + 24(%rip)
+        pushq vt_batch_loop_frame + 16(%rip)
+        pushq vt_batch_loop_frame + 8(%rip)
+        pushq vt_batch_loop_frame(%rip)
+2:      mov %r11, (%rsp)
         iretq
 9:      pushq $14
         jmp vt_exc_common                /* not in an access: the interpreter reports it */
@@ -250,7 +331,6 @@ BATCH_NOERR 2
 BATCH_NOERR 3
 BATCH_NOERR 4
 BATCH_NOERR 5
-BATCH_NOERR 6
 BATCH_NOERR 7
 BATCH_NOERR 9
 BATCH_ERR 10
@@ -275,18 +355,63 @@ BATCH_ERR 29
 BATCH_ERR 30
 BATCH_NOERR 31
 
+/* Ring-0 stubs of the operations that are not accesses: the instruction the interpreter's
+ * run_operation executes for each (interpreter.c, with its SDM references), RDI address,
+ * RSI value, R8 PCID, R9 INVPCID type; RAX = 0. */
+vt_bk_store_entry:                       /* SDM Vol. 3A 4.10.4: through the direct map */
+        movabs $B_DIRECT_MAP, %rax
+        mov %rsi, (%rax,%rdi)
+        xor %eax, %eax
+        ret
+vt_bk_invlpg:   invlpg (%rdi); xor %eax, %eax; ret
+vt_bk_mov_cr3:  mov %rsi, %cr3; xor %eax, %eax; ret
+vt_bk_mov_cr4:  mov %rsi, %cr4; xor %eax, %eax; ret
+vt_bk_mov_cr0:  mov %rsi, %cr0; xor %eax, %eax; ret
+vt_bk_invpcid:                           /* SDM Vol. 2A INVPCID: descriptor {PCID, linear} */
+        push %rdi                        /* 16-byte aligned: 5 frame words, the call, these two */
+        push %r8
+        invpcid (%rsp), %r9
+        add $16, %rsp
+        xor %eax, %eax
+        ret
+vt_bk_wrmsr_efer:                        /* WRMSR, ECX = C0000080H (IA32_EFER), EDX:EAX */
+        mov $0xc0000080, %ecx
+        mov %esi, %eax
+        mov %rsi, %rdx
+        shr $32, %rdx
+        wrmsr
+        xor %eax, %eax
+        ret
+vt_bk_wrpkru:                            /* SDM Vol. 2B WRPKRU: ECX = EDX = 0 */
+        mov %esi, %eax
+        xor %ecx, %ecx
+        xor %edx, %edx
+        wrpkru
+        xor %eax, %eax
+        ret
+
         .section .rodata
         .balign 8
 vt_bk_stubs:
         .quad vt_k_read1, vt_k_read2, vt_k_read4, vt_k_read8
         .quad vt_k_write1, vt_k_write2, vt_k_write4, vt_k_write8
         .quad vt_k_fetch, vt_k_fetch, vt_k_fetch, vt_k_fetch
+        /* by vt_op_kind from VT_OP_STORE_ENTRY */
+        .quad vt_bk_store_entry, vt_bk_invlpg, vt_bk_mov_cr3, vt_bk_mov_cr4
+        .quad vt_bk_mov_cr0, vt_bk_invpcid, vt_bk_wrmsr_efer, vt_bk_wrpkru
+/* The CPL-1/2 stubs by the same index as vt_k_* (entry.S), and the rings' code selectors. */
+vt_bs_stubs:
+        .quad vt_s_read1, vt_s_read2, vt_s_read4, vt_s_read8
+        .quad vt_s_write1, vt_s_write2, vt_s_write4, vt_s_write8
+        .quad vt_s_fetch, vt_s_fetch, vt_s_fetch, vt_s_fetch
+vt_ring_cs:
+        .quad 0, B_SEL_RING1_CODE | 1, B_SEL_RING2_CODE | 2
 /* The batch IDTs' handlers by vector (descriptors.c builds vt_batch_idt and vt_batch_ac_idt
  * from them, the latter with vt_batch_de_ac for #DE); 0 for the double fault, which keeps
  * the interpreter's handler and its IST stack. */
         .globl vt_batch_stubs, vt_batch_de_ac
 vt_batch_stubs:
-        .quad vt_batch_de, vt_bexc_1, vt_bexc_2, vt_bexc_3, vt_bexc_4, vt_bexc_5, vt_bexc_6, vt_bexc_7
+        .quad vt_batch_de, vt_bexc_1, vt_bexc_2, vt_bexc_3, vt_bexc_4, vt_bexc_5, vt_batch_ud, vt_bexc_7
         .quad 0, vt_bexc_9, vt_bexc_10, vt_bexc_11, vt_bexc_12, vt_bexc_13, vt_batch_pf, vt_bexc_15
         .quad vt_bexc_16, vt_bexc_17, vt_bexc_18, vt_bexc_19, vt_bexc_20, vt_bexc_21, vt_bexc_22, vt_bexc_23
         .quad vt_bexc_24, vt_bexc_25, vt_bexc_26, vt_bexc_27, vt_bexc_28, vt_bexc_29, vt_bexc_30, vt_bexc_31
@@ -303,5 +428,6 @@ vt_normal_idtr:
         .data
         .balign 8
 vt_batch_saved_rsp: .quad 0
+vt_batch_loop_frame: .quad 0, 0, 0, 0, 0      /* the loop's #DE frame during a CPL-1/2 access */
 
         .section .note.GNU-stack, "", @progbits

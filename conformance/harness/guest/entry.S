@@ -103,28 +103,6 @@ vt_k_write4: movl %esi, (%rdi); xor %eax, %eax; ret
 vt_k_write8: movq %rsi, (%rdi); xor %eax, %eax; ret
 vt_k_fetch:  movabs NONCANONICAL, %rax; call *%rdi; xor %eax, %eax; ret
 
-/* void vt_enter_ring(stub, address, value, rflags, rsp, cs): IRETQ to the ring of `cs`
- * (its RPL; the stack segment is the data descriptor just below it, same RPL) at `stub` with
- * RDI = address, RSI = value. The stub ends in UD2 at its ring's done label; the #UD handler
- * records the completion and resumes the interpreter (SDM Vol. 3A 6.14: IRET/exception
- * ring transitions; INT n is not usable on this KVM, so an exception is the way back). */
-        .globl vt_enter_ring
-vt_enter_ring:
-        mov %rdi, %rax
-        mov %rsi, %rdi
-        mov %rdx, %rsi
-        lea -8(%r9), %r10          /* SS: VT_SEL_*_DATA = VT_SEL_*_CODE - 8, same RPL */
-        push %r10
-        push %r8
-        push %rcx
-        push %r9
-        push %rax
-        xor %eax, %eax
-        xor %ebx, %ebx
-        xor %ecx, %ecx
-        xor %edx, %edx
-        iretq
-
 /* One access stub per kind and size for code running outside ring 0: the one access, then
  * a jump to `done` (UD2). A fetch jumps to the target with the stack top holding `done`, so
  * a RET there comes back. */

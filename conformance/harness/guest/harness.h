@@ -18,13 +18,8 @@ struct vt_checkpoint { uint64_t rbx, rbp, r12, r13, r14, r15, rsp, rip, rflags; 
 
 int vt_checkpoint(struct vt_checkpoint* c) __attribute__((returns_twice));
 void vt_resume(const struct vt_checkpoint* c) __attribute__((noreturn));
-void vt_enter_ring(uint64_t stub, uint64_t address, uint64_t value, uint64_t rflags, uint64_t rsp,
-                   uint64_t cs) __attribute__((noreturn));
 
-extern char vt_k_read1[], vt_k_read2[], vt_k_read4[], vt_k_read8[];
-extern char vt_k_write1[], vt_k_write2[], vt_k_write4[], vt_k_write8[], vt_k_fetch[];
-extern char vt_s_read1[], vt_s_read2[], vt_s_read4[], vt_s_read8[];
-extern char vt_s_write1[], vt_s_write2[], vt_s_write4[], vt_s_write8[], vt_s_fetch[], vt_s_done[];
+extern char vt_s_done[];
 extern const uint64_t vt_exception_stubs[32];
 extern const uint64_t vt_batch_stubs[32]; /* batch.S: the batch IDTs' handlers (0 for #DF) */
 extern char vt_batch_de_ac[];             /* batch.S: the #DE handler for vectors with RFLAGS.AC */

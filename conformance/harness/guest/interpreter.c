@@ -16,8 +16,10 @@ _Static_assert(B_PROGRAM == VT_HARNESS_LINEAR + VT_PROGRAM_OFFSET && B_DIRECT_MA
                    B_USER_RESULTS == VT_USER_RESULTS && B_USER_DIRECT == VT_USER_DIRECT,
                "asm_abi.h: addresses");
 _Static_assert(B_SEL_USER_DATA == VT_SEL_USER_DATA && B_SEL_USER_CODE == VT_SEL_USER_CODE &&
-                   B_SEL_KERNEL_CODE == VT_SEL_KERNEL_CODE && B_STARTED == VT_STARTED &&
-                   B_COMPLETED == VT_COMPLETED && B_EXCEPTION == VT_EXCEPTION && B_FETCH == VT_FETCH,
+                   B_SEL_KERNEL_CODE == VT_SEL_KERNEL_CODE && B_SEL_RING1_CODE == VT_SEL_RING1_CODE &&
+                   B_SEL_RING2_CODE == VT_SEL_RING2_CODE && B_STARTED == VT_STARTED &&
+                   B_COMPLETED == VT_COMPLETED && B_EXCEPTION == VT_EXCEPTION && B_FETCH == VT_FETCH &&
+                   B_OP_ACCESS == VT_OP_ACCESS && B_OP_STORE_ENTRY == VT_OP_STORE_ENTRY && B_OP_WRPKRU == VT_OP_WRPKRU,
                "asm_abi.h: selectors and enums");
 _Static_assert(PH_OP_COUNT == offsetof(struct vt_program_header, op_count) &&
                    PH_READBACK_COUNT == offsetof(struct vt_program_header, readback_count) &&
@@ -25,7 +27,8 @@ _Static_assert(PH_OP_COUNT == offsetof(struct vt_program_header, op_count) &&
                    PH_USER_ALIAS == offsetof(struct vt_program_header, user_alias) &&
                    PH_SIZE == sizeof(struct vt_program_header),
                "asm_abi.h: vt_program_header");
-_Static_assert(OP_ACCESS == offsetof(struct vt_op, access) && OP_SIZE == offsetof(struct vt_op, size) &&
+_Static_assert(OP_KIND == offsetof(struct vt_op, kind) && OP_TYPE == offsetof(struct vt_op, type) &&
+                   OP_PCID == offsetof(struct vt_op, pcid) && OP_ACCESS == offsetof(struct vt_op, access) && OP_SIZE == offsetof(struct vt_op, size) &&
                    OP_CPL == offsetof(struct vt_op, cpl) && OP_ADDRESS == offsetof(struct vt_op, address) &&
                    OP_VALUE == offsetof(struct vt_op, value) && OP_BATCH_END == offsetof(struct vt_op, batch_end) &&
                    OP_SIZEOF == sizeof(struct vt_op),
@@ -45,7 +48,6 @@ _Static_assert(RH_OPS_DONE == offsetof(struct vt_results_header, ops_done) &&
 #define RESULTS ((volatile struct vt_results_header*)(VT_HARNESS_LINEAR + VT_RESULTS_OFFSET))
 
 static struct vt_checkpoint checkpoint;
-static const volatile struct vt_op* current_op;
 static volatile struct vt_result* current_result;
 static volatile int in_operation;
 static int descriptors_ready; /* bss: zero as loaded */
@@ -79,34 +81,24 @@ static volatile uint64_t* readback_slot(uint32_t op, uint32_t k) {
 /* The supervisor alias of a guest-physical address. */
 static volatile uint64_t* direct(uint64_t gpa) { return (volatile uint64_t*)(VT_DIRECT_MAP_BASE + gpa); }
 
-/* Accesses at CPL 0 and 3 run in the batch loop (batch.S; the host marks them, vt_op.batch_end);
- * CPL 1 and 2 here, through the supervisor-page stubs of their rings. */
-static uint64_t ring_stub(unsigned access, unsigned size) {
-  static char* const stubs[3][4] = {{vt_s_read1, vt_s_read2, vt_s_read4, vt_s_read8},
-                                    {vt_s_write1, vt_s_write2, vt_s_write4, vt_s_write8},
-                                    {vt_s_fetch, vt_s_fetch, vt_s_fetch, vt_s_fetch}};
-  unsigned s = size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : 3;
-  return (uint64_t)stubs[access][s];
-}
+/* Every access runs in the batch loop (batch.S; the host marks them, vt_op.batch_end), the
+ * CPL-1/2 ones through the supervisor-page stubs of their rings (vt_s_*, entry.S); so do the
+ * privileged operations unless the host asks for them here (Layout::batch_privileged). */
 
 /* The stack for CPL-1 and CPL-2 stubs: on a supervisor page (their accesses are
  * supervisor-mode, SDM Vol. 3A 4.6, so a user-page stack would meet SMAP). Its top word
  * holds vt_s_done, so a RET fetched at CPL 1 or 2 returns. */
-static uint64_t ring_stack[64] __attribute__((aligned(16)));
-#define RING_STACK_RSP ((uint64_t)&ring_stack[56])
+uint64_t vt_ring_stack[64] __attribute__((aligned(16)));
+#define RING_STACK_RSP ((uint64_t)vt_ring_stack + B_RING_STACK_TOP)
+_Static_assert(B_RING_STACK_TOP % 16 == 0 && B_RING_STACK_TOP < sizeof vt_ring_stack, "asm_abi.h: the ring stack");
 
-static __attribute__((noreturn)) void enter_ring(const volatile struct vt_op* op) {
-  static const uint64_t code[3] = {0, VT_SEL_RING1_CODE | 1, VT_SEL_RING2_CODE | 2};
-  vt_enter_ring(ring_stub(op->access, op->size), op->address, op->value, PROGRAM->user_rflags, RING_STACK_RSP,
-                code[op->cpl]);
-}
-
-/* Runs one operation that is not batched; returns normally only when it completed at CPL 0. */
+/* Runs one operation that is not batched (a privileged one); returns normally when it
+ * completed, through vt_exception when it faulted. */
 static void run_operation(const volatile struct vt_op* op, volatile struct vt_result* r) {
   uint64_t address = op->address, value = op->value;
   switch (op->kind) {
     case VT_OP_ACCESS:
-      enter_ring(op); /* CPL 1 or 2; returns through vt_exception */
+      vt_report(VT_PORT_FAILED, VT_FAIL_BAD_PROGRAM); /* the host batches every access */
     case VT_OP_STORE_ENTRY:
       *direct(address) = value; /* SDM Vol. 3A 4.10.4: software update of a paging entry */
       break;
@@ -163,7 +155,6 @@ static __attribute__((noinline)) void run_unbatched(const struct vt_op* op, uint
   results->current_op = i;
   volatile struct vt_result* r = result_slot(i);
   r->status = VT_STARTED;
-  current_op = op;
   current_result = r;
   if (vt_checkpoint(&checkpoint) == 0) {
     in_operation = 1;
@@ -238,28 +229,12 @@ void vt_exception(struct vt_frame* frame) {
     vt_report(VT_PORT_FAILED, (uint32_t)results->failure);
   }
   in_operation = 0;
-  const volatile struct vt_op* op = current_op;
   volatile struct vt_result* r = current_result;
-  uint64_t cr2 = frame->vector == 14 ? vt_read_cr2() : 0;
-  int fetch = op->kind == VT_OP_ACCESS && op->access == VT_FETCH;
-  if (frame->vector == 6 && frame->rip == (uint64_t)vt_s_done) {
-    /* The CPL-1/2 stub finished its access and trapped back. */
-    r->status = VT_COMPLETED;
-    r->value = (op->kind == VT_OP_ACCESS && op->access == VT_READ) ? frame->rax : 0;
-  } else if (fetch && frame->rip == op->address && !(frame->vector == 14 && cr2 - op->address < 16)) {
-    /* The instruction at the target was fetched (RIP points at it) and then faulted while
-     * executing (e.g. a byte that is not RET): the fetch itself succeeded. */
-    r->status = VT_COMPLETED;
-    r->value = 0;
-    r->rip = frame->rip;
-    r->vector = (uint32_t)frame->vector; /* kept for diagnosis */
-  } else {
-    r->status = VT_EXCEPTION;
-    r->vector = (uint32_t)frame->vector;
-    r->error_code = frame->error_code;
-    r->cr2 = cr2;
-    r->rip = frame->rip;
-    r->cs = frame->cs;
-  }
+  r->status = VT_EXCEPTION;
+  r->vector = (uint32_t)frame->vector;
+  r->error_code = frame->error_code;
+  r->cr2 = frame->vector == 14 ? vt_read_cr2() : 0;
+  r->rip = frame->rip;
+  r->cs = frame->cs;
   vt_resume(&checkpoint);
 }

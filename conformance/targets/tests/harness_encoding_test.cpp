@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <optional>
 
 #include "conformance/harness/encoding.hpp"
 #include "conformance/harness/harness_image.hpp"
@@ -106,7 +107,10 @@ TEST(HarnessEncoding, EncodesControlOperationsAndEveryCpl) {
 
 // Every operation of a run of accesses at CPL 0 and 3 carries the run's end (the batch loop,
 // guest/batch.S); other operations, CPL 1 and 2 included, carry 0.
-TEST(HarnessEncoding, MarksRunsOfCpl0And3AccessesForTheBatchLoop) {
+// The batch loop runs every access and (Layout::batch_privileged, the default) every
+// one-instruction privileged operation; without it, a privileged operation ends a run
+// (harness_abi.h, batch_end).
+TEST(HarnessEncoding, MarksRunsOfOperationsForTheBatchLoop) {
   auto v = VectorBuilder("runs")
                .access(VectorBuilder::linear(0), spec::AccessKind::read, 0)
                .access(VectorBuilder::linear(0), spec::AccessKind::fetch, 3)
@@ -114,12 +118,43 @@ TEST(HarnessEncoding, MarksRunsOfCpl0And3AccessesForTheBatchLoop) {
                .access(VectorBuilder::linear(0), spec::AccessKind::read, 1)
                .access(VectorBuilder::linear(0), spec::AccessKind::write, 0)
                .build();
-  auto e = harness::encode(v.initial, v.operations, {});
-  ASSERT_EQ(e.error, "");
-  vt_op ops[5];
-  std::memcpy(ops, e.encoded.program.data() + sizeof(vt_program_header), sizeof ops);
-  const std::uint32_t expected[5] = {2, 2, 0, 0, 5};
-  for (int i = 0; i < 5; ++i) EXPECT_EQ(ops[i].batch_end, expected[i]) << "operation " << i;
+  auto batch_ends = [&](const harness::Layout& layout) {
+    auto e = harness::encode(v.initial, v.operations, {}, layout);
+    EXPECT_EQ(e.error, "");
+    std::vector<std::uint32_t> ends(v.operations.size());
+    EXPECT_GE(e.encoded.program.size(), sizeof(vt_program_header) + ends.size() * sizeof(vt_op));
+    for (std::size_t i = 0; i < ends.size() && e.error.empty(); ++i) {
+      vt_op op;
+      std::memcpy(&op, e.encoded.program.data() + sizeof(vt_program_header) + i * sizeof op, sizeof op);
+      ends[i] = op.batch_end;
+    }
+    return ends;
+  };
+  EXPECT_EQ(batch_ends({}), (std::vector<std::uint32_t>{5, 5, 5, 5, 5}));
+  harness::Layout interpreted;
+  interpreted.batch_privileged = false;
+  EXPECT_EQ(batch_ends(interpreted), (std::vector<std::uint32_t>{2, 2, 0, 5, 5}));
+}
+
+// The loop's own CPL-3 bookkeeping uses pages of protection key 0: a vector that can run
+// with CR4.PKE = 1 and a PKRU that denies key 0 (AD0 or WD0, SDM Vol. 3A 4.6.2) is refused
+// with the reason; a PKRU denying only other keys, or PKRU without PKE, runs.
+TEST(HarnessEncoding, RefusesVectorsWhoseProtectionKeysDenyKeyZero) {
+  auto build = [](std::uint64_t cr4_extra, std::uint64_t pkru, std::optional<std::uint64_t> written_pkru) {
+    VectorBuilder b("pkru");
+    b.access(VectorBuilder::linear(0), spec::AccessKind::read, 3);
+    if (written_pkru) b.simple(model::OperationKind::wrpkru, 0, *written_pkru);
+    auto v = b.build();
+    v.initial.regs.cr4 |= cr4_extra;
+    v.initial.regs.pkru = pkru;
+    return harness::encode(v.initial, v.operations, {}).error;
+  };
+  const std::uint64_t pke = model::cr4::pke;
+  EXPECT_NE(build(pke, 0x1, std::nullopt).find("PKRU denies protection key 0"), std::string::npos);  // AD0
+  EXPECT_NE(build(pke, 0x2, std::nullopt).find("PKRU denies protection key 0"), std::string::npos);  // WD0
+  EXPECT_NE(build(pke, 0x0, 0x1).find("PKRU denies protection key 0"), std::string::npos);           // WRPKRU AD0
+  EXPECT_EQ(build(pke, 0xc, std::nullopt), "");                                                      // key 1 only
+  EXPECT_EQ(build(0, 0x3, std::nullopt), "");                                                        // PKE = 0
 }
 
 // The batch loop's lower-half slot: the highest of 0-255 the vector never reaches, with the

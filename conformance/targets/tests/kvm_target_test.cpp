@@ -4,6 +4,8 @@
 // and is listed in docs/kvm-divergences.md; it is not weakened to pass.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include <iostream>
 #include <memory>
 #include <set>
@@ -500,6 +502,37 @@ TEST_F(KvmTargetTest, CorpusAgreesAtEveryBuildableMaxPhyAddr) {
   }
   EXPECT_GT(compared, 0u) << "no vector ran at any MAXPHYADDR";
   std::cout << "[          ] " << compared << " vector runs compared\n";
+}
+
+// The privileged operations (store_entry, INVLPG, MOV to CR0/CR3/CR4, WRMSR, ...) have two
+// routes to the same instruction: the batch loop's ring-0 stub between CPL-3 bookkeeping, and
+// the interpreter at CPL 0 (the route the corpus was first validated on). On every corpus
+// vector they must observe the same events and the same entries after each operation.
+TEST_F(KvmTargetTest, BatchLoopAndInterpreterObserveTheSame) {
+  setenv("VTSPEC_HARNESS_INTERPRET_PRIVILEGED", "1", 1);
+  std::unique_ptr<Target> interpreter = make_kvm_target(2000);
+  unsetenv("VTSPEC_HARNESS_INTERPRET_PRIVILEGED");
+  std::size_t compared = 0, operations = 0;
+  for (const auto& file : vectors::find_corpus_files({VTSPEC_CORPUS_DIR}).files)
+    for (const auto& v : vectors::load_corpus_file(file).vectors.all()) {
+      SCOPED_TRACE(v.id);
+      const VectorResult batched = target_->run(v), unbatched = interpreter->run(v);
+      ASSERT_EQ(batched.status, unbatched.status) << batched.reason << " / " << unbatched.reason;
+      if (batched.status != VectorResult::Status::ran) continue;
+      ASSERT_RAN(batched, v);
+      ASSERT_RAN(unbatched, v);
+      ++compared;
+      for (std::size_t i = 0; i < v.operations.size(); ++i, ++operations) {
+        const Observation &a = batched.observations[i], &b = unbatched.observations[i];
+        EXPECT_EQ(a.ran, b.ran) << "operation " << i;
+        EXPECT_TRUE(model::difference(a.event, b.event).empty())
+            << "operation " << i << " (" << vectors::describe_operation(v.operations[i]) << "): batch loop "
+            << model::describe(a.event) << ", interpreter " << model::describe(b.event);
+        EXPECT_EQ(a.entries_after, b.entries_after) << "operation " << i;
+      }
+    }
+  EXPECT_GT(compared, 40u);
+  std::cout << "[          ] " << compared << " vectors, " << operations << " operations compared\n";
 }
 
 }  // namespace
