@@ -78,7 +78,8 @@ Action add_fuzz_command(CLI::App& app) {
   auto opts = std::make_shared<FuzzCommandOptions>();
   auto* cmd = app.add_subcommand("fuzz", "Property-based fuzzing of a live target: random vectors judged by the model's "
                                          "allowed sets, divergences shrunk to minimal replayable vectors.");
-  cmd->add_option("--target", opts->target, "kvm or model")->check(CLI::IsMember({"kvm", "model"}));
+  cmd->add_option("--target", opts->target, "kvm, model, shadow-model or shadow-model-unsync")
+      ->check(CLI::IsMember({"kvm", "model", "shadow-model", "shadow-model-unsync"}));
   cmd->add_option("--seed", opts->seed, "Seed (default: from the clock; always printed, the same seed gives the same cases)");
   cmd->add_option("--time", opts->time, "Run this long: 60s, 2m (default 60s unless --cases)");
   cmd->add_option("--cases", opts->cases, "Run this many cases");

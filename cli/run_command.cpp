@@ -23,7 +23,7 @@ Action add_run_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("run", "Run vectors on a target and compare every outcome with the allowed set.");
   cmd->add_option("--target", opts->target,
                   "model, kvm, or auto (KVM when /dev/kvm is usable, otherwise the model, saying why)")
-      ->check(CLI::IsMember({"model", "kvm", "auto"}));
+      ->check(CLI::IsMember({"model", "kvm", "shadow-model", "shadow-model-unsync", "auto"}));
   cmd->add_option("paths", opts->paths, "Vector files or directories (searched for *.yaml vector files)")->required();
   cmd->add_option("--results", opts->run.results_path,
                   "Write one JSON line per finished vector to FILE (vectors/SCHEMA.md, \"Results files\"), synced as "

@@ -185,6 +185,26 @@ Operation make_operation(const OperationRow& row) {
   return op;
 }
 
+std::vector<Operation> ability_examples() {
+  std::vector<Operation> out;
+  for (const auto& row : operation_table()) {
+    Operation op = make_operation(row);
+    if (row.kind != OperationKind::access) {
+      out.push_back(op);
+      continue;
+    }
+    for (unsigned cpl = 0; cpl < 4; ++cpl)
+      for (bool implicit : {false, true})
+        for (std::uint64_t linear : {0x400000ull, 0xffff800000400000ull}) {  // both halves
+          op.access.cpl = cpl;
+          op.access.implicit_supervisor = implicit;
+          op.access.linear = linear;
+          out.push_back(op);
+        }
+  }
+  return out;
+}
+
 std::string set_member(Operation& op, Member member, std::uint64_t v) {
   const bool is_access = op.kind == OperationKind::access;
   switch (member) {

@@ -92,6 +92,10 @@ std::string operation_names(bool with_vmx);
 
 // A new operation of `row` with every field at its fallback.
 Operation make_operation(const OperationRow& row);
+// One operation for each ability a vector can need (model::ability): every row and, for the
+// accesses, each CPL 0-3, implicit supervisor-mode or not, in the lower and the upper half.
+// Targets say what they can run by going through these.
+std::vector<Operation> ability_examples();
 // Set / read one member. set_member returns an error in words, empty when the value fits.
 std::string set_member(Operation& operation, Member member, std::uint64_t value);
 std::uint64_t get_member(const Operation& operation, Member member);

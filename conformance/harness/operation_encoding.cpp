@@ -97,26 +97,11 @@ std::vector<std::pair<std::string, std::string>> variants() {
   static const std::set<std::uint64_t> no_tables;
   const EncodeContext context{layout, no_tables};
   std::vector<std::pair<std::string, std::string>> out;
-  for (const auto& row : model::operation_table()) {
-    model::Operation op = model::make_operation(row);
-    const OperationEncoding* e = operation_encoding(row.kind);
-    auto add = [&](const model::Operation& o) {
-      std::string why = !e ? "not in the harness's encoding table" : e->code == 0 ? e->unsupported : "";
-      if (why.empty() && e->check && o.kind == model::OperationKind::access) why = e->check(o, context);
-      out.emplace_back(model::ability(o), why);
-    };
-    if (row.kind != model::OperationKind::access) {
-      add(op);
-      continue;
-    }
-    for (unsigned cpl = 0; cpl < 4; ++cpl)
-      for (bool implicit : {false, true})
-        for (std::uint64_t linear : {0x400000ull, 0xffff800000400000ull}) {  // both halves
-          op.access.cpl = cpl;
-          op.access.implicit_supervisor = implicit;
-          op.access.linear = linear;
-          add(op);
-        }
+  for (const model::Operation& o : model::ability_examples()) {
+    const OperationEncoding* e = operation_encoding(o.kind);
+    std::string why = !e ? "not in the harness's encoding table" : e->code == 0 ? e->unsupported : "";
+    if (why.empty() && e->check && o.kind == model::OperationKind::access) why = e->check(o, context);
+    out.emplace_back(model::ability(o), why);
   }
   return out;
 }

@@ -1,6 +1,7 @@
 #include "conformance/runner/target_factory.hpp"
 
 #include "conformance/runner/model_target.hpp"
+#include "conformance/runner/shadow_model_target.hpp"
 
 #if defined(VTSPEC_HAVE_KVM_TARGET) && __has_include("conformance/targets/kvm_target.hpp")
 #include "conformance/targets/kvm_target.hpp"
@@ -36,6 +37,8 @@ class MissingTarget final : public Target {
 
 std::unique_ptr<Target> make_target(const std::string& name) {
   if (name == "model") return std::make_unique<ModelTarget>();
+  if (name == "shadow-model") return std::make_unique<ShadowModelTarget>(model::shadow::SyncPolicy::write_protect);
+  if (name == "shadow-model-unsync") return std::make_unique<ShadowModelTarget>(model::shadow::SyncPolicy::unsync_page_tables);
   if (name == "kvm") {
 #ifdef VTSPEC_KVM_AVAILABLE
     return make_kvm_target();

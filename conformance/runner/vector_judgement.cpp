@@ -18,23 +18,31 @@ const Observation& observation_of(const VectorResult& result, std::size_t i) {
 namespace {
 
 // The vector with the allowed sets of the path the target took, when it took an acceptable
-// (not the valid) outcome somewhere before a divergence: nullopt when it did not.
+// (not the valid) outcome somewhere before a divergence: nullopt when it did not. Following
+// the path changes the allowed sets after it, which may match more of the observation, so the
+// path is extended until it reaches the first operation no allowed outcome matches.
 std::optional<vectors::Vector> on_observed_path(const vectors::Vector& v, const VectorResult& result) {
-  bool took_acceptable = false;
-  std::vector<std::optional<model::Event>> path;
-  for (std::size_t i = 0; i < v.operations.size(); ++i) {
-    const Observation& o = observation_of(result, i);
-    const int k = matching_outcome(v, i, o);
-    if (k < 0) break;  // the first divergence: the path ends here
-    took_acceptable = took_acceptable || k > 0;
-    path.push_back(o.ran ? std::optional<model::Event>(o.event) : std::nullopt);
+  std::optional<vectors::Vector> along;
+  std::size_t followed = 0;
+  for (;;) {
+    const vectors::Vector& current = along ? *along : v;
+    bool took_acceptable = false;
+    std::vector<std::optional<vectors::ObservedStep>> path;
+    for (std::size_t i = 0; i < current.operations.size(); ++i) {
+      const Observation& o = observation_of(result, i);
+      const int k = matching_outcome(current, i, o);
+      if (k < 0) break;  // the first divergence: the path ends here
+      took_acceptable = took_acceptable || k > 0;
+      path.push_back(o.ran ? std::optional<vectors::ObservedStep>({o.event, o.entries_after}) : std::nullopt);
+    }
+    if (!took_acceptable || path.size() == current.operations.size() || path.size() <= followed) return along;
+    followed = path.size();
+    vectors::Vector next = v;
+    const auto steps = vectors::evaluate_on_model(v, &path);
+    for (std::size_t i = 0; i < steps.size() && i < next.expectations.size(); ++i) next.expectations[i] = steps[i].expectation;
+    for (const auto& step : steps) next.notes.insert(step.notes.begin(), step.notes.end());
+    along = std::move(next);
   }
-  if (!took_acceptable) return std::nullopt;
-  vectors::Vector along = v;
-  const auto steps = vectors::evaluate_on_model(v, &path);
-  for (std::size_t i = 0; i < steps.size() && i < along.expectations.size(); ++i) along.expectations[i] = steps[i].expectation;
-  for (const auto& step : steps) along.notes.insert(step.notes.begin(), step.notes.end());
-  return along;
 }
 
 }  // namespace

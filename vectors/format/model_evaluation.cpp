@@ -152,7 +152,7 @@ std::uint64_t read_after_updates(const model::PhysicalMemory& memory, const mode
 
 // An access: every outcome the TLB model allows (the fresh walk first, then each usable
 // cached entry), deduplicated; the machine then follows the fresh walk's canonical outcome.
-ModelStep run_access(const Vector& v, model::Processor& m, const Operation& op, const model::Event* observed,
+ModelStep run_access(const Vector& v, model::Processor& m, const Operation& op, const ObservedStep* observed,
                      StepTrace trace, std::vector<std::uint64_t>& open) {
   ModelStep step;
   const MachineState& s = m.state();
@@ -207,16 +207,36 @@ ModelStep run_access(const Vector& v, model::Processor& m, const Operation& op, 
   // The machine follows the fresh walk's outcome, or, on the path a target took, the allowed
   // outcome it observed (e.g. a read through a cached translation: that entry stays cached).
   std::size_t chosen = 0;
-  if (observed)
+  if (observed) {
+    // The observed A/D bits of a checked entry agree with an outcome that sets `required`
+    // and may set `permitted` (or what an earlier operation may have set, `open`).
+    auto entries_agree = [&](const model::Outcome& o) {
+      for (std::size_t j = 0; j < v.entries.size() && j < before.size(); ++j) {
+        const std::uint64_t physical = v.entries[j].physical;
+        const auto seen = std::find_if(observed->entries_after.begin(), observed->entries_after.end(),
+                                       [&](const auto& e) { return e.first == physical; });
+        if (seen == observed->entries_after.end()) continue;
+        const std::uint64_t ad = kAccessed | kDirty, got = seen->second & ad;
+        const std::uint64_t least = (before[j] | updates_of(o.required, physical)) & ad;
+        const std::uint64_t most = least | ((updates_of(o.permitted, physical) | open[j]) & ad);
+        if ((got & least) != least || (got & ~most) != 0) return false;
+      }
+      return true;
+    };
+    std::optional<std::size_t> same_event;
     for (std::size_t i = 0; i < allowed.size(); ++i) {
       model::Event e = model::event_of(allowed[i].outcome, op.access.linear);
       if (allowed[i].outcome.kind == model::OutcomeKind::translated && op.access.kind == spec::AccessKind::read)
         e.value = read_after_updates(s.memory, allowed[i].outcome, allowed[i].outcome.physical, op.size, false);
-      if (model::difference(e, *observed).empty()) {
-        chosen = i;
+      if (!model::difference(e, observed->event).empty()) continue;
+      if (!same_event) same_event = i;
+      if (entries_agree(allowed[i].outcome)) {
+        same_event = i;
         break;
       }
     }
+    if (same_event) chosen = *same_event;
+  }
   const model::Outcome canonical = allowed[chosen].outcome;
   // What any allowed outcome may set and the one followed does not stays open.
   for (std::size_t i = 0; i < v.entries.size(); ++i)
@@ -242,7 +262,7 @@ ModelStep run_access(const Vector& v, model::Processor& m, const Operation& op, 
 
 }  // namespace
 
-std::vector<ModelStep> evaluate_on_model(const Vector& v, const std::vector<std::optional<model::Event>>* path,
+std::vector<ModelStep> evaluate_on_model(const Vector& v, const std::vector<std::optional<ObservedStep>>* path,
                                          StepTrace trace) {
   model::TlbConfig config;
   config.capacity = 0;  // unbounded: allowed() is then the full architectural set

@@ -29,13 +29,21 @@ struct ModelStep {
 // cost of a step; a generator that only needs expectations leaves it out.
 enum class StepTrace : bool { omit, include };
 
+// What a target observed of one operation: its event and the checked entries after it
+// (guest-physical address, value), as conformance's Observation holds them.
+struct ObservedStep {
+  model::Event event;
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> entries_after;
+};
+
 // Runs every operation in order. The state follows the canonical outcome of each, or, given
 // `path` (what a target observed, per operation), the allowed outcome the target took where
-// it took one: the allowed sets of later operations are then those of the path the target
-// is on (a read served by a cached translation keeps that entry cached; the canonical
-// fresh walk's #PF would have removed it).
-std::vector<ModelStep> evaluate_on_model(const Vector& vector,
-                                         const std::vector<std::optional<model::Event>>* path = nullptr,
+// it took one: the one with the observed event whose A/D updates also give the observed
+// entries, else the first with the observed event. The allowed sets of later operations are
+// then those of the path the target is on (a read served by a cached translation keeps that
+// entry cached, and leaves the entry's A flag as it was; the canonical fresh walk's #PF would
+// have removed the entry, its walk set the flag).
+std::vector<ModelStep> evaluate_on_model(const Vector& vector, const std::vector<std::optional<ObservedStep>>* path = nullptr,
                                          StepTrace trace = StepTrace::include);
 
 }  // namespace vtspec::vectors
