@@ -30,6 +30,7 @@
  * fault: the handler resumes at R11 with EAX vector, RDX error code, RCX CR2 (#PF, else 0),
  * R8 faulting RIP, R9 the CS of the fault's frame (the one the access ran with). */
 #include "asm_abi.h"
+#include "access_stubs.inc"
 
 #define NONCANONICAL $0x8000dead0000beef
 
@@ -143,16 +144,8 @@ vt_ub_privileged:
         movzbl OP_TYPE(%r14), %r9d
         jmp vt_ub_ring0
 
-/* CPL-3 access stubs: the one access, RAX = the value read (0 otherwise). */
-vt_ub_read1:  movzbq (%rdi), %rax; ret
-vt_ub_read2:  movzwq (%rdi), %rax; ret
-vt_ub_read4:  movl (%rdi), %eax; ret
-vt_ub_read8:  movq (%rdi), %rax; ret
-vt_ub_write1: movb %sil, (%rdi); xor %eax, %eax; ret
-vt_ub_write2: movw %si, (%rdi); xor %eax, %eax; ret
-vt_ub_write4: movl %esi, (%rdi); xor %eax, %eax; ret
-vt_ub_write8: movq %rsi, (%rdi); xor %eax, %eax; ret
-vt_ub_fetch:  movabs NONCANONICAL, %rax; call *%rdi; xor %eax, %eax; ret
+/* CPL-3 access stubs (access_stubs.inc), on the user page. */
+CALLED_ACCESS_STUBS vt_ub_
         .balign 8
 vt_ub_stubs:
         .quad vt_ub_read1, vt_ub_read2, vt_ub_read4, vt_ub_read8
@@ -326,34 +319,12 @@ vt_bexc_\n: pushq $0; pushq $\n; jmp vt_batch_fault
 .macro BATCH_ERR n
 vt_bexc_\n: pushq $\n; jmp vt_batch_fault
 .endm
-BATCH_NOERR 1
-BATCH_NOERR 2
-BATCH_NOERR 3
-BATCH_NOERR 4
-BATCH_NOERR 5
-BATCH_NOERR 7
-BATCH_NOERR 9
-BATCH_ERR 10
-BATCH_ERR 11
-BATCH_ERR 12
-BATCH_ERR 13
-BATCH_NOERR 15
-BATCH_NOERR 16
-BATCH_ERR 17
-BATCH_NOERR 18
-BATCH_NOERR 19
-BATCH_NOERR 20
-BATCH_ERR 21
-BATCH_NOERR 22
-BATCH_NOERR 23
-BATCH_NOERR 24
-BATCH_NOERR 25
-BATCH_NOERR 26
-BATCH_NOERR 27
-BATCH_NOERR 28
-BATCH_ERR 29
-BATCH_ERR 30
-BATCH_NOERR 31
+.irp n, 1,2,3,4,5,7,9,15,16,18,19,20,22,23,24,25,26,27,28,31
+BATCH_NOERR \n
+.endr
+.irp n, 10,11,12,13,17,21,29,30  /* SDM Vol. 3A Table 6-1: these push an error code */
+BATCH_ERR \n
+.endr
 
 /* Ring-0 stubs of the operations that are not accesses: the instruction the interpreter's
  * run_operation executes for each (interpreter.c, with its SDM references), RDI address,

@@ -4,6 +4,7 @@
  * vt_entry in 64-bit mode with the harness GDT/IDT/TR loaded, RSP = info.stack_top and
  * RDI = the first operation to run. */
 #include "asm_abi.h"
+#include "access_stubs.inc"
 
         .code64
         .text
@@ -86,22 +87,11 @@ vt_stage:
 4:      ret
 
 /* ---- Access stubs ------------------------------------------------------------------------- */
-/* Kernel (CPL 0) stubs: RDI = linear address, RSI = value; return the value read in RAX.
- * Each is exactly the one architectural access; a fault is caught by the IDT handler.
- * RAX is preloaded with a non-canonical address so that if a fetch lands on zero bytes
- * ("add %al,(%rax)") it stops at once with #GP at the target instead of running on. */
+/* Kernel (CPL 0) stubs (access_stubs.inc). */
 #define NONCANONICAL $0x8000dead0000beef
         .globl vt_k_read1, vt_k_read2, vt_k_read4, vt_k_read8
         .globl vt_k_write1, vt_k_write2, vt_k_write4, vt_k_write8, vt_k_fetch
-vt_k_read1:  movzbq (%rdi), %rax; ret
-vt_k_read2:  movzwq (%rdi), %rax; ret
-vt_k_read4:  movl (%rdi), %eax; ret
-vt_k_read8:  movq (%rdi), %rax; ret
-vt_k_write1: movb %sil, (%rdi); xor %eax, %eax; ret
-vt_k_write2: movw %si, (%rdi); xor %eax, %eax; ret
-vt_k_write4: movl %esi, (%rdi); xor %eax, %eax; ret
-vt_k_write8: movq %rsi, (%rdi); xor %eax, %eax; ret
-vt_k_fetch:  movabs NONCANONICAL, %rax; call *%rdi; xor %eax, %eax; ret
+CALLED_ACCESS_STUBS vt_k_
 
 /* One access stub per kind and size for code running outside ring 0: the one access, then
  * a jump to `done` (UD2). A fetch jumps to the target with the stack top holding `done`, so
@@ -137,38 +127,12 @@ vt_exc_\n: pushq $0; pushq $\n; jmp vt_exc_common
 .macro EXC_ERR n
 vt_exc_\n: pushq $\n; jmp vt_exc_common
 .endm
-EXC_NOERR 0
-EXC_NOERR 1
-EXC_NOERR 2
-EXC_NOERR 3
-EXC_NOERR 4
-EXC_NOERR 5
-EXC_NOERR 6
-EXC_NOERR 7
-EXC_ERR 8
-EXC_NOERR 9
-EXC_ERR 10
-EXC_ERR 11
-EXC_ERR 12
-EXC_ERR 13
-EXC_ERR 14
-EXC_NOERR 15
-EXC_NOERR 16
-EXC_ERR 17
-EXC_NOERR 18
-EXC_NOERR 19
-EXC_NOERR 20
-EXC_ERR 21
-EXC_NOERR 22
-EXC_NOERR 23
-EXC_NOERR 24
-EXC_NOERR 25
-EXC_NOERR 26
-EXC_NOERR 27
-EXC_NOERR 28
-EXC_ERR 29
-EXC_ERR 30
-EXC_NOERR 31
+.irp n, 0,1,2,3,4,5,6,7,9,15,16,18,19,20,22,23,24,25,26,27,28,31
+EXC_NOERR \n
+.endr
+.irp n, 8,10,11,12,13,14,17,21,29,30  /* SDM Vol. 3A Table 6-1: these push an error code */
+EXC_ERR \n
+.endr
 
 /* Frame handed to vt_exception (struct vt_frame in harness.h): r15..rax, vector, error
  * code, then the CPU's RIP, CS, RFLAGS, RSP, SS. */
