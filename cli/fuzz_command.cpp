@@ -7,6 +7,7 @@
 #include "checker/mutants/access_rights_mutant.hpp"
 #include "checker/mutants/mutation.hpp"
 #include "conformance/runner/model_target.hpp"
+#include "conformance/runner/shadow_model_target.hpp"
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
 #include "conformance/fuzz/fuzz_run.hpp"
@@ -87,7 +88,7 @@ Action add_fuzz_command(CLI::App& app) {
   cmd->add_option("--known", opts->fuzz.known_path,
                   "Known-divergences list; class entries (no vector:) count documented divergences without failing");
   cmd->add_option("--mutation", opts->mutation,
-                  "With --target model: fuzz a model with this mutant's bug (vtspec prove --list-mutations); the fuzzer must find it");
+                  "With --target model: fuzz a model with this mutant's bug (vtspec prove --list-mutations); with --target shadow-model[-unsync]: a shadow VMM with a planted bug (leaf-rights-only, invlpg-keeps-shadows, page-fault-keeps-shadow); the fuzzer must find it");
   cmd->add_option("--shrink-attempts", opts->fuzz.shrink_attempts, "Target runs one shrink may take (default 400)");
   cmd->add_option("--reset-every", opts->fuzz.reset_every,
                   "Cases between order-dependence checks on a fresh VM (default 200; 0: never)");
@@ -105,9 +106,22 @@ Action add_fuzz_command(CLI::App& app) {
     if (f.out_dir.empty()) f.out_dir = "fuzz-out";
     f.coverage = page_fault_classes();
     const std::string name = opts->target;
+    if (!opts->mutation.empty() && name.rfind("shadow-model", 0) == 0) {
+      // A planted bug of the reference shadow VMM (model/shadow/shadow_bug.hpp).
+      const auto bug = model::shadow::shadow_bug_named(opts->mutation);
+      if (!bug) {
+        std::cerr << "vtspec fuzz: unknown shadow VMM mutation '" << opts->mutation << "' (" << model::shadow::shadow_bug_names()
+                  << ")\n";
+        return kBadInput;
+      }
+      conformance::ShadowModelTarget mutated(name == "shadow-model" ? model::shadow::SyncPolicy::write_protect
+                                                                     : model::shadow::SyncPolicy::unsync_page_tables,
+                                             *bug, opts->mutation);
+      return conformance::fuzz::run_fuzz(mutated, f, std::cout);
+    }
     if (!opts->mutation.empty()) {
       if (name != "model") {
-        std::cerr << "vtspec fuzz: --mutation needs --target model\n";
+        std::cerr << "vtspec fuzz: --mutation needs --target model or shadow-model[-unsync]\n";
         return kBadInput;
       }
       std::string error;

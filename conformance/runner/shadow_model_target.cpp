@@ -7,11 +7,14 @@
 
 namespace vtspec::conformance {
 
-ShadowModelTarget::ShadowModelTarget(model::shadow::SyncPolicy policy)
+ShadowModelTarget::ShadowModelTarget(model::shadow::SyncPolicy policy, model::shadow::ShadowBug bug,
+                                     const std::string& bug_name)
     : policy_(policy),
+      bug_(bug),
       name_(policy == model::shadow::SyncPolicy::write_protect ? "shadow-model" : "shadow-model-unsync"),
       capabilities_(unlimited_capabilities()) {
   capabilities_.identity = {name_, {{"vtspec", VTSPEC_VERSION}, {"policy", model::shadow::to_string(policy)}}};
+  if (bug != model::shadow::ShadowBug::none) capabilities_.identity.details["mutation"] = bug_name;
   // Its guests run without VMX: the VMX operations are not its to run.
   capabilities_.abilities.emplace();
   for (const model::Operation& op : model::ability_examples()) {
@@ -26,7 +29,7 @@ ShadowModelTarget::ShadowModelTarget(model::shadow::SyncPolicy policy)
 VectorResult ShadowModelTarget::run(const vectors::Vector& vector) {
   VectorResult result;
   try {
-    model::shadow::ShadowVmm vmm(vector.initial, policy_);
+    model::shadow::ShadowVmm vmm(vector.initial, policy_, bug_);
     for (const model::Operation& op : vector.operations) {
       Observation obs;
       obs.ran = true;

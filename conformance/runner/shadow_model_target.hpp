@@ -15,13 +15,16 @@ namespace vtspec::conformance {
 
 class ShadowModelTarget final : public Target {
  public:
-  explicit ShadowModelTarget(model::shadow::SyncPolicy policy);
+  // With `bug` (mutation testing only: model/shadow/shadow_bug.hpp), named for it.
+  explicit ShadowModelTarget(model::shadow::SyncPolicy policy, model::shadow::ShadowBug bug = model::shadow::ShadowBug::none,
+                             const std::string& bug_name = "");
   std::string name() const override { return name_; }
   const Capabilities& capabilities() override { return capabilities_; }
   VectorResult run(const vectors::Vector& vector) override;
 
  private:
   model::shadow::SyncPolicy policy_;
+  model::shadow::ShadowBug bug_;
   std::string name_;
   Capabilities capabilities_;
 };

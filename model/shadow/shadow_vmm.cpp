@@ -32,8 +32,8 @@ const char* to_string(SyncPolicy policy) {
   return "?";
 }
 
-ShadowVmm::ShadowVmm(const MachineState& guest, SyncPolicy policy)
-    : policy_(policy), guest_(guest, {}, guest_tlb()), shadow_(hardware_.memory, kShadowBase) {
+ShadowVmm::ShadowVmm(const MachineState& guest, SyncPolicy policy, ShadowBug bug)
+    : policy_(policy), bug_(bug), guest_(guest, {}, guest_tlb()), shadow_(hardware_.memory, kShadowBase) {
   if (guest.ept) throw std::invalid_argument("the shadow VMM runs guests without EPT");
   hardware_.features = guest.features;
   hardware_.features.maxphyaddr = 52;  // the host's: shadow tables live high
@@ -109,7 +109,7 @@ Event ShadowVmm::access(const Operation& op) {
     if (g.kind != OutcomeKind::translated) {
       ++stats_.injected;
       guest_.apply(op, &allowed.front());  // a walk that faults may have set A flags (4.8)
-      shadow_.unmap(r.linear);             // 4.10.4.1: a #PF invalidates its address's entries
+      if (bug_ != ShadowBug::page_fault_keeps_shadow) shadow_.unmap(r.linear);  // 4.10.4.1: a #PF invalidates its address's entries
       return event_of(g, r.linear);
     }
     const spec::PagingWalk<spec::Concrete>& gw = walk.guest_walk;
@@ -145,8 +145,11 @@ Event ShadowVmm::access(const Operation& op) {
     const std::uint64_t guest_leaf = guest_.state().memory.read64(gw.entry_address[leaf_level]);
     std::uint64_t leaf = frame | bit(spec::pte::present) | bit(spec::pte::accessed) | bit(spec::pte::dirty) |
                          (guest_leaf & kKeyBits);
-    if (gw.rights.user) leaf |= bit(spec::pte::user);
-    if (gw.rights.writable && (guest_leaf & bit(spec::pte::dirty)) && !write_protected(frame)) leaf |= bit(spec::pte::writable);
+    const bool user = bug_ == ShadowBug::leaf_rights_only ? (guest_leaf & bit(spec::pte::user)) != 0 : bool(gw.rights.user);
+    const bool writable =
+        bug_ == ShadowBug::leaf_rights_only ? (guest_leaf & bit(spec::pte::writable)) != 0 : bool(gw.rights.writable);
+    if (user) leaf |= bit(spec::pte::user);
+    if (writable && (guest_leaf & bit(spec::pte::dirty)) && !write_protected(frame)) leaf |= bit(spec::pte::writable);
     if (gw.rights.exec_disabled) leaf |= bit(spec::pte::execute_disable);
     shadow_.map(r.linear, leaf);
     ++stats_.shadow_fills;
@@ -183,7 +186,7 @@ Event ShadowVmm::run(const Operation& op) {
       // invalidates at least what the shadows of an address hold, 4.10.4.1; dropping more is
       // always allowed, 4.10.4.4), which also resyncs unsynced page tables.
       guest_.apply(op);
-      rebuild();
+      if (!(op.kind == OperationKind::invlpg && bug_ == ShadowBug::invlpg_keeps_shadows)) rebuild();
       break;
     default:
       throw std::invalid_argument(fmt::format("the shadow VMM does not run {} (no VMX in its guests)", describe(op)));

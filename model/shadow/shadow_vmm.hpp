@@ -29,6 +29,7 @@
 #include "model/machine_state.hpp"
 #include "model/operation.hpp"
 #include "model/processor/processor.hpp"
+#include "model/shadow/shadow_bug.hpp"
 #include "model/shadow/shadow_tables.hpp"
 
 namespace vtspec::model::shadow {
@@ -59,7 +60,7 @@ class ShadowVmm {
   // Shadow tables above this host-physical address (guest-physical space is below 2^40 here).
   static constexpr std::uint64_t kShadowBase = 1ull << 44;
 
-  ShadowVmm(const MachineState& guest, SyncPolicy policy);
+  ShadowVmm(const MachineState& guest, SyncPolicy policy, ShadowBug bug = ShadowBug::none);
 
   // The guest's operation, as the guest sees it: completed (with the value read) or a fault.
   Event run(const Operation& op);
@@ -76,6 +77,7 @@ class ShadowVmm {
   bool write_protected(std::uint64_t frame) const;
 
   SyncPolicy policy_;
+  ShadowBug bug_;
   Processor guest_;     // the guest's architectural registers and guest-physical memory
   MachineState hardware_;  // the processor's registers while the guest runs; its memory holds the shadows
   ShadowTables shadow_;
