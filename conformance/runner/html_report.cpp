@@ -124,9 +124,9 @@ void write_classes(std::ostream& out, const std::vector<DivergenceClass>& classe
     const DivergenceClass& c = classes[n];
     out << fmt::format("<section class=\"class\" id=\"class-{}\" data-key=\"{}\">\n<h3>CLASS {}: {}</h3>\n", n + 1,
                        attr(c.key), n + 1, h(c.key));
-    out << fmt::format("<p><span class=\"operations\">{}</span> divergent operations in <span class=\"vectors\">{}</span> "
-                       "vectors:</p>\n<ul>\n",
-                       c.instances.size(), c.vectors);
+    out << fmt::format("<p><span class=\"operations\">{}</span> divergent operation{} in <span class=\"vectors\">{}</span> "
+                       "vector{}:</p>\n<ul>\n",
+                       c.instances.size(), c.instances.size() == 1 ? "" : "s", c.vectors, c.vectors == 1 ? "" : "s");
     for (std::size_t k = 0; k < c.instances.size() && k < kInstancesListed; ++k) {
       const auto& i = c.instances[k];
       out << fmt::format("<li><code>{}</code> operation {} (<code>{}:{}</code>)</li>\n", h(i.vector_id), i.operation,
