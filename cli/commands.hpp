@@ -16,5 +16,6 @@ Action add_prove_command(CLI::App& app);
 Action add_bench_command(CLI::App& app);
 Action add_fuzz_command(CLI::App& app);
 Action add_oracle_command(CLI::App& app);
+Action add_report_command(CLI::App& app);
 
 }  // namespace vtspec::cli

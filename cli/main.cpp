@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   add(add_bench_command);
   add(add_fuzz_command);
   add(add_oracle_command);
+  add(add_report_command);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

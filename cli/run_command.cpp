@@ -1,11 +1,12 @@
 // `vtspec run --target model|kvm|auto [--results FILE [--resume]] [--tap] [--junit FILE]
-//  [--format text|json] [--known FILE] PATH...`
+//  [--format text|json] [--known FILE] [--shard K/N] [--list] [--html DIR] PATH...`
 #include <iostream>
 
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
 #include "conformance/runner/runner.hpp"
 #include "conformance/runner/target_factory.hpp"
+#include "conformance/runner/vector_listing.hpp"
 
 namespace vtspec::cli {
 
@@ -14,6 +15,9 @@ struct RunCommandOptions {
   std::string target = "model";
   std::vector<std::string> paths;
   std::string format = "text";
+  std::string shard;
+  bool list = false;
+  std::string progress = "auto";
   conformance::RunOptions run;
 };
 }  // namespace
@@ -36,13 +40,40 @@ Action add_run_command(CLI::App& app) {
                 "appended; refused if FILE holds another target's records (or this target's on another kernel, "
                 "CPU or KVM backend) or a damaged line. An absent FILE starts a new run");
   cmd->add_flag("--tap", opts->run.tap, "Print TAP instead of the plain report");
-  cmd->add_option("--junit", opts->run.junit_path, "Write a JUnit XML report to FILE");
+  cmd->add_option("--junit", opts->run.junit_path,
+                  "Write a JUnit XML report to FILE; a divergence's failure message is its allowed-versus-observed text");
+  cmd->add_option("--html", opts->run.html_dir,
+                  "Write a static HTML report to DIR/index.html (everything inline: works offline): the per-target "
+                  "matrix, each divergence class with its minimal vector, the allowed set against the observation, "
+                  "the walk as a table of levels (a two-dimensional walk as the grid of guest and EPT references)");
   cmd->add_flag("-v,--verbose", opts->run.verbose, "Also list passing and skipped vectors");
   cmd->add_option("--format", opts->format, "text (the plain report) or json (one JSON document on stdout)")
       ->check(CLI::IsMember({"text", "json"}));
   cmd->add_option("--known", opts->run.known_path,
                   "Known-divergences list (YAML, vectors/SCHEMA.md): listed divergences are KNOWN, not FAIL");
+  cmd->add_option("--shard", opts->shard,
+                  "Run shard K of N (K from 1): the vectors whose id's FNV-1a 64 hash is K-1 modulo N, so shards "
+                  "partition the corpus and stay put as it grows. Without it, GTEST_SHARD_INDEX (from 0) and "
+                  "GTEST_TOTAL_SHARDS shard the run as they shard a GoogleTest binary");
+  cmd->add_flag("--list", opts->list,
+                "List the vectors (of the shard) with what each needs from a target, one file line then one "
+                "indented line per vector, and run nothing");
+  cmd->add_option("--progress", opts->progress,
+                  "auto (the default: a progress line on stderr, done/total vectors, rate and ETA, when stdout and "
+                  "stderr are terminals; nothing otherwise), always, or never")
+      ->check(CLI::IsMember({"auto", "always", "never"}));
   return [opts]() -> int {
+    opts->run.progress = opts->progress == "always"  ? conformance::ProgressMode::always
+                         : opts->progress == "never" ? conformance::ProgressMode::never
+                                                     : conformance::ProgressMode::automatic;
+    try {
+      if (!opts->shard.empty()) opts->run.shard = conformance::parse_shard(opts->shard);
+      else if (const auto from_environment = conformance::shard_from_process_environment()) opts->run.shard = *from_environment;
+    } catch (const std::invalid_argument& e) {
+      std::cerr << "vtspec run: " << e.what() << "\n";
+      return kBadInput;
+    }
+    if (opts->list) return conformance::list_vectors(opts->paths, opts->run.shard, std::cout, std::cerr);
     if (opts->run.resume && opts->run.results_path.empty()) {
       std::cerr << "vtspec run: --resume needs --results FILE\n";
       return kBadInput;

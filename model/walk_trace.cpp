@@ -64,8 +64,33 @@ std::string decode_ept_entry(std::uint64_t e, unsigned level, unsigned maxphyadd
   return s;
 }
 
-std::string format_walk(const MachineState& state, const AccessRequest& req, const Translation& t) {
+std::vector<TraceRow> trace_rows(const MachineState& state, const Translation& t) {
   const unsigned m = state.features.maxphyaddr;
+  std::vector<TraceRow> rows;
+  for (const auto& r : t.trace) {
+    TraceRow row{r, {}, {}};
+    switch (r.kind) {
+      case spec::ReferenceKind::guest_entry:
+        row.structure = fmt::format("guest {}", spec::level_name(r.guest_level));
+        row.decoded = decode_guest_entry(r.value, r.guest_level, m);
+        break;
+      case spec::ReferenceKind::guest_entry_update:
+        row.structure = fmt::format("guest {} A/D write", spec::level_name(r.guest_level));
+        row.decoded = "(locked update)";
+        break;
+      case spec::ReferenceKind::ept_entry:
+        row.structure = r.guest_level
+                            ? fmt::format("{} for {}", ept_level_name(r.ept_level), spec::level_name(r.guest_level))
+                            : fmt::format("{} for data", ept_level_name(r.ept_level));
+        row.decoded = decode_ept_entry(r.value, r.ept_level, m);
+        break;
+    }
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+std::string format_walk(const MachineState& state, const AccessRequest& req, const Translation& t) {
   std::string out = fmt::format("{} {} at linear {:#x}, CPL {}{}; {}-level guest paging{}\n", kind_name(req.kind),
                                 req.implicit_supervisor ? "(implicit supervisor)" : "", req.linear, req.cpl, "",
                                 state.paging_levels(),
@@ -73,28 +98,11 @@ std::string format_walk(const MachineState& state, const AccessRequest& req, con
   out += fmt::format("{:>3}  {:<24} {:<18} {:<18} {:<18}  {}\n", "#", "structure", "guest-physical", "host-physical",
                      "entry", "decoded");
   unsigned n = 0;
-  for (const auto& r : t.trace) {
-    ++n;
-    std::string structure;
-    std::string decoded;
-    switch (r.kind) {
-      case spec::ReferenceKind::guest_entry:
-        structure = fmt::format("guest {}", spec::level_name(r.guest_level));
-        decoded = decode_guest_entry(r.value, r.guest_level, m);
-        break;
-      case spec::ReferenceKind::guest_entry_update:
-        structure = fmt::format("guest {} A/D write", spec::level_name(r.guest_level));
-        decoded = "(locked update)";
-        break;
-      case spec::ReferenceKind::ept_entry:
-        structure = r.guest_level ? fmt::format("{} for {}", ept_level_name(r.ept_level), spec::level_name(r.guest_level))
-                                  : fmt::format("{} for data", ept_level_name(r.ept_level));
-        decoded = decode_ept_entry(r.value, r.ept_level, m);
-        break;
-    }
-    out += fmt::format("{:>3}  {:<24} {:<18} {:<18} {:#018x}  {}\n", n, structure,
+  for (const TraceRow& row : trace_rows(state, t)) {
+    const spec::Reference& r = row.reference;
+    out += fmt::format("{:>3}  {:<24} {:<18} {:<18} {:#018x}  {}\n", ++n, row.structure,
                        r.kind == spec::ReferenceKind::ept_entry || t.two_dimensional ? fmt::format("{:#x}", r.guest_physical) : "-",
-                       fmt::format("{:#x}", r.physical), r.value, decoded);
+                       fmt::format("{:#x}", r.physical), r.value, row.decoded);
   }
   out += fmt::format("{} memory references\n", t.references);
   const auto& w = t.guest_walk;

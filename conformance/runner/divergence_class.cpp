@@ -44,7 +44,7 @@ std::string divergence_class(const vectors::Vector& v, std::size_t op, const Obs
 }
 
 DivergenceExample divergence_example(const vectors::Vector& v, std::size_t op, const Observation& o,
-                                     const std::string& model_trace) {
+                                     const vectors::ModelStep& model_step) {
   DivergenceExample e;
   e.operation = vectors::describe_operation(v.operations[op]);
   for (const auto& outcome : v.expectations[op].outcomes)
@@ -52,12 +52,17 @@ DivergenceExample divergence_example(const vectors::Vector& v, std::size_t op, c
                          vectors::describe_outcome(outcome), outcome.flags});
   e.observed = describe_observation(v, o);
   e.difference = mismatch(v, v.expectations[op].outcomes.front(), o);
-  e.trace = model_trace;
+  e.trace = model_step.trace;
+  e.walk = model_step.walk;
+  e.two_dimensional = model_step.two_dimensional;
+  e.vector_operations = v.operations.size();
   return e;
 }
 
-bool DivergenceClasses::has_example(const std::string& key) const {
-  return std::any_of(classes_.begin(), classes_.end(), [&](const auto& c) { return c.key == key && c.example; });
+bool DivergenceClasses::wants_example(const std::string& key, std::size_t operations) const {
+  return std::none_of(classes_.begin(), classes_.end(), [&](const auto& c) {
+    return c.key == key && c.example && c.example->vector_operations <= operations;
+  });
 }
 
 void DivergenceClasses::add(const std::string& key, const DivergenceInstance& instance,
@@ -72,7 +77,7 @@ void DivergenceClasses::add(const std::string& key, const DivergenceInstance& in
   });
   it->vectors += new_vector;
   it->instances.push_back(instance);
-  if (!it->example && example) {
+  if (example && (!it->example || example->vector_operations < it->example->vector_operations)) {
     it->example = std::move(example);
     it->example_instance = instance;
   }

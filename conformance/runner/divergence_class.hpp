@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "conformance/target.hpp"
+#include "vectors/format/model_evaluation.hpp"
 #include "vectors/format/vector.hpp"
 
 namespace vtspec::conformance {
@@ -38,9 +39,13 @@ struct DivergenceExample {
   std::string observed;    // describe_observation
   std::string difference;  // from the valid outcome, in words
   std::string trace;       // the model's walk trace for the operation
+  std::vector<model::TraceRow> walk;  // the same walk, reference by reference (accesses)
+  bool two_dimensional = false;
+  std::size_t vector_operations = 0;  // of the example's vector: the class keeps its smallest
 };
+// `model_step`: the model's step for the operation (vectors::evaluate_on_model, with trace).
 DivergenceExample divergence_example(const vectors::Vector& vector, std::size_t operation, const Observation& observed,
-                                     const std::string& model_trace);
+                                     const vectors::ModelStep& model_step);
 
 // Where one divergence was seen.
 struct DivergenceInstance {
@@ -54,15 +59,19 @@ struct DivergenceClass {
   std::string key;
   std::vector<DivergenceInstance> instances;  // in the order the run met them
   std::size_t vectors = 0;                    // distinct vectors among the instances
-  std::optional<DivergenceExample> example;   // the first example offered (none when resumed)
+  // The example of the class's minimal vector: of those offered, the one with the fewest
+  // operations, the first of them on a tie (none when every instance was resumed).
+  std::optional<DivergenceExample> example;
   DivergenceInstance example_instance;         // where the example was seen
 };
 
 // The classes of a run, most operations first (ties: first seen first).
 class DivergenceClasses {
  public:
-  bool has_example(const std::string& key) const;
-  // Records one instance; `example` is kept when the class has none yet.
+  // Whether an example from a vector of `operations` operations would be kept: the class
+  // has none yet, or only one of a larger vector.
+  bool wants_example(const std::string& key, std::size_t operations) const;
+  // Records one instance; `example` is kept when wants_example says so.
   void add(const std::string& key, const DivergenceInstance& instance, std::optional<DivergenceExample> example);
   std::vector<DivergenceClass> by_count() const;
   bool empty() const { return classes_.empty(); }

@@ -28,24 +28,36 @@ ResultsFile::ResultsFile(const std::string& path, bool resume, const TargetIdent
   read_records(text);
 }
 
-void ResultsFile::read_records(const std::string& text) {
-  std::size_t start = 0, line_number = 0;
+std::size_t read_results_text(const std::string& path, const std::string& text,
+                              const std::function<void(VectorRecord&&, std::size_t line)>& each) {
+  std::size_t start = 0, line_number = 1;
   for (; start < text.size(); ++line_number) {
     const std::size_t end = text.find('\n', start);
     if (end == std::string::npos) break;  // no newline: torn
     std::string why;
     auto record = parse_record(text.substr(start, end - start), &why);
-    if (!record)
-      throw std::runtime_error(fmt::format("{}:{}: not a vtspec results record ({}); nothing was changed", file_.path(),
-                                           line_number + 1, why));
-    if (record->target != target_.name || record->identity != target_.describe())
-      throw std::runtime_error(fmt::format(
-          "{}:{}: holds results of {}; this run's target is {}: resuming would mix the results of two targets; give "
-          "this run another results file",
-          file_.path(), line_number + 1, record->identity.empty() ? record->target : record->identity, target_.describe()));
-    ++records_of_id_[record->id];
-    previous_.emplace(std::pair{record->id, record->hash}, std::move(*record));
+    if (!record) throw DamagedResults(fmt::format("{}:{}: not a vtspec results record ({})", path, line_number, why));
+    each(std::move(*record), line_number);
     start = end + 1;
+  }
+  return start;
+}
+
+void ResultsFile::read_records(const std::string& text) {
+  std::size_t start = 0, lines = 0;
+  try {
+    start = read_results_text(file_.path(), text, [&](VectorRecord&& record, std::size_t line) {
+      lines = line;
+      if (record.target != target_.name || record.identity != target_.describe())
+        throw std::runtime_error(fmt::format(
+            "{}:{}: holds results of {}; this run's target is {}: resuming would mix the results of two targets; give "
+            "this run another results file",
+            file_.path(), line, record.identity.empty() ? record.target : record.identity, target_.describe()));
+      ++records_of_id_[record.id];
+      previous_.emplace(std::pair{record.id, record.hash}, std::move(record));
+    });
+  } catch (const DamagedResults& e) {
+    throw std::runtime_error(std::string(e.what()) + "; nothing was changed");
   }
   // Only the last line can be torn: records are appended whole, one writer at a time. What
   // is cut off must be the start of a record (to_json begins with the field "file"), so a
@@ -55,7 +67,7 @@ void ResultsFile::read_records(const std::string& text) {
     if (!opening.starts_with(tail.substr(0, opening.size())))
       throw std::runtime_error(fmt::format("{}:{}: not a vtspec results record (a last line without a newline that "
                                            "does not start like one); nothing was changed",
-                                           file_.path(), line_number + 1));
+                                           file_.path(), lines + 1));
     torn_bytes_ = text.size() - start;
     file_.truncate(start);
   }

@@ -14,7 +14,9 @@
 // number.
 #pragma once
 
+#include <functional>
 #include <map>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -23,6 +25,18 @@
 #include "conformance/runner/vector_record.hpp"
 
 namespace vtspec::conformance {
+
+// A line of a results file that is not a record: "PATH:LINE: not a vtspec results record (why)".
+struct DamagedResults : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// The one reader of results files' text (the resumed run's and `vtspec report merge`'s): calls
+// `each` with every record and its line number (from 1), in order. Throws DamagedResults for
+// a complete line that is not a record. Returns the offset of a last line without a newline
+// (a run killed while writing it), or text.size() when the text ends in a newline.
+std::size_t read_results_text(const std::string& path, const std::string& text,
+                              const std::function<void(VectorRecord&&, std::size_t line)>& each);
 
 class ResultsFile {
  public:

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <memory>
 #include <set>
@@ -11,6 +12,7 @@
 
 #include "conformance/runner/comparison.hpp"
 #include "conformance/runner/divergence_report.hpp"
+#include "conformance/runner/html_report.hpp"
 #include "conformance/runner/json_report.hpp"
 #include "conformance/runner/known_divergences.hpp"
 #include "conformance/runner/reports.hpp"
@@ -50,9 +52,9 @@ void sort_divergences(const vectors::Vector& v, const std::string& file, const V
     }
     ++unknown;
     std::optional<DivergenceExample> example;
-    if (result && !classes.has_example(d.class_key)) {
+    if (result && classes.wants_example(d.class_key, v.operations.size())) {
       if (model.empty()) model = vectors::evaluate_on_model(v);
-      example = divergence_example(v, d.operation, observation(*result, d.operation), model[d.operation].trace);
+      example = divergence_example(v, d.operation, observation(*result, d.operation), model[d.operation]);
     }
     classes.add(d.class_key, instance, std::move(example));
   }
@@ -75,10 +77,11 @@ void write_summary_line(std::ostream& out, const RunReport& r, const RunOptions&
     known += fmt::format(", {} other vtspec file{} not run{}", s.not_run - s.warnings, s.not_run - s.warnings == 1 ? "" : "s",
                          options.verbose ? "" : " (-v lists them)");
   if (s.warnings) known += fmt::format(", {} WARNING{} (files that are not vtspec's)", s.warnings, s.warnings == 1 ? "" : "S");
+  const std::string shard = options.shard.total > 1 ? " --shard " + options.shard.describe() : "";
   out << prefix(options)
-      << fmt::format("vtspec run --target {}: {} files, {} vectors, {} operations: {} passed, {} failed, {} skipped, "
+      << fmt::format("vtspec run --target {}{}: {} files, {} vectors, {} operations: {} passed, {} failed, {} skipped, "
                      "{} errors{}{}{} in {:.2f} s\n",
-                     r.target, s.files, s.vectors, s.operations, s.passed, s.failed, s.skipped, s.errors, known,
+                     r.target, shard, s.files, s.vectors, s.operations, s.passed, s.failed, s.skipped, s.errors, known,
                      s.load_errors ? fmt::format(", {} files failed to load", s.load_errors) : "",
                      s.resumed ? fmt::format(" ({} resumed from {})", s.resumed, options.results_path) : "", s.seconds);
 }
@@ -137,6 +140,7 @@ int run_vectors(Target& target, const std::vector<std::string>& paths, const Run
   // One file at a time: load it, run its vectors, let it go. Memory stays bounded by the
   // largest file (vectors/format/input_file.hpp), not by the corpus.
   const vectors::CorpusListing listing = vectors::find_corpus_files(paths);
+  Progress progress(std::cerr, progress_wanted(options.progress), listing.files.size());
   for (const auto& [dir, why] : listing.unlisted) load_error(dir, fmt::format("{}: cannot list directory: {}", dir, why));
   for (const vectors::CorpusFile& corpus_file : listing.files) {
     const std::string& file = corpus_file.path;
@@ -162,7 +166,7 @@ int run_vectors(Target& target, const std::vector<std::string>& paths, const Run
     }
     ++summary.files;
     report.files.push_back(file);
-    summary.vectors += contents.vectors.size();
+    progress.start_file(contents.vectors.size());
     // One vector at a time (corpus_file.hpp: the file was checked whole).
     for (std::size_t index = 0; index < contents.vectors.size(); ++index) {
       const vectors::Vector v = contents.vectors.load(index);
@@ -171,6 +175,11 @@ int run_vectors(Target& target, const std::vector<std::string>& paths, const Run
       } catch (const vectors::LoadError& e) {
         load_error(options.known_path, e.what());
       }
+      if (!options.shard.contains(v.id)) {  // another shard's (shard.hpp)
+        progress.vector_done();  // the line counts the files' vectors: a shard reads them all
+        continue;
+      }
+      ++summary.vectors;
       ++number;
       summary.operations += v.operations.size();
       VectorRecord record;
@@ -228,6 +237,7 @@ int run_vectors(Target& target, const std::vector<std::string>& paths, const Run
           break;
       }
       if (record.status != VectorRecord::Status::skipped && record.status != VectorRecord::Status::error) compared.insert(v.id);
+      if (options.tap || (text && (record.status != VectorRecord::Status::pass || options.verbose))) progress.clear();
       if (options.tap) {
         write_tap_line(out, number, record);
       } else if (text) {
@@ -246,9 +256,11 @@ int run_vectors(Target& target, const std::vector<std::string>& paths, const Run
         }
       }
       out.flush();
+      progress.vector_done();
       report.records.push_back(std::move(record));
     }
   }
+  progress.finish();
   if (summary.files == 0 && listing.unlisted.empty()) return stop(out, options, report, "no vector files found", 2);
   if (options.tap) out << "1.." << number << "\n";  // TAP's plan may come last
   // Not an error (a run may take part of the corpus), but never silent: a typo shows here.
@@ -275,6 +287,7 @@ int run_vectors(Target& target, const std::vector<std::string>& paths, const Run
     report.errors.push_back({"", "", fmt::format("the {} target executed no vector{}", target.name(),
                                                  unavailable.empty() ? " (every one was skipped; see the reasons above)"
                                                                      : ": it is unavailable here")});
+  if (!options.html_dir.empty()) write_html_report_dir(options.html_dir, report, capabilities.identity.describe());
   if (json) {
     write_json_report(out, report);
   } else {

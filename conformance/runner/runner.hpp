@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "conformance/runner/progress.hpp"
+#include "conformance/runner/shard.hpp"
 #include "conformance/target.hpp"
 
 namespace vtspec::conformance {
@@ -21,6 +23,9 @@ struct RunOptions {
   bool verbose = false;      // also list passing and skipped vectors
   enum class Format { text, json } format = Format::text;  // json: one document on the output stream
   std::string known_path;    // known-divergences list (known_divergences.hpp); empty = none
+  Shard shard;               // the vectors this run takes (shard.hpp); 1/1: all
+  ProgressMode progress = ProgressMode::never;  // the progress line on stderr (progress.hpp)
+  std::string html_dir;      // DIR/index.html, the HTML report (html_report.hpp); empty = none
 };
 
 struct RunSummary {

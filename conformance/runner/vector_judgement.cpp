@@ -66,9 +66,13 @@ void judge(const vectors::Vector& given, const VectorResult& result, VectorRecor
     // be its consequence (e.g. a value a write the model refused left in memory).
     const std::string after =
         record.divergent.empty() ? "" : fmt::format(" (after the divergence at operation {})", record.divergent.front().operation);
-    record.details += fmt::format("operation {} ({}:{}): {}: {}{}\n", i, where.file, where.line,
+    // The allowed set against the observation, in full: what a CI page shows of a failure.
+    std::vector<std::string> allowed;
+    for (const auto& outcome : v.expectations[i].outcomes) allowed.push_back(vectors::describe_outcome(outcome));
+    record.details += fmt::format("operation {} ({}:{}): {}: {}{}; allowed: {}; observed: {}\n", i, where.file, where.line,
                                   vectors::describe_operation(v.operations[i]),
-                                  mismatch(v, v.expectations[i].outcomes.front(), o), after);
+                                  mismatch(v, v.expectations[i].outcomes.front(), o), after, fmt::join(allowed, " | "),
+                                  describe_observation(v, o));
     record.divergent.push_back({i, divergence_class(v, i, o)});
   }
   if (record.divergences) record.status = VectorRecord::Status::fail;

@@ -20,6 +20,16 @@ const char* to_string(VectorRecord::Status s) {
   return "?";
 }
 
+void StatusCounts::add(VectorRecord::Status s) {
+  switch (s) {
+    case VectorRecord::Status::pass: ++passed; break;
+    case VectorRecord::Status::fail: ++failed; break;
+    case VectorRecord::Status::skipped: ++skipped; break;
+    case VectorRecord::Status::error: ++errors; break;
+    case VectorRecord::Status::known: ++known; break;
+  }
+}
+
 namespace {
 
 // A decimal count, nothing else (no sign, no space, no overflow).

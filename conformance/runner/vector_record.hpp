@@ -40,6 +40,12 @@ struct VectorRecord {
 
 const char* to_string(VectorRecord::Status status);
 
+// How many records of each status (the merged summary's rows, the HTML report's matrix).
+struct StatusCounts {
+  std::size_t passed = 0, failed = 0, skipped = 0, errors = 0, known = 0;
+  void add(VectorRecord::Status status);
+};
+
 // One line of JSON (no trailing newline), and back. parse returns nullopt for anything that
 // is not a complete record (e.g. a line torn by a killed run), saying why in `error`.
 std::string to_json(const VectorRecord& record);

@@ -158,7 +158,12 @@ ModelStep run_access(const Vector& v, model::Processor& m, const Operation& op, 
   const MachineState& s = m.state();
   const auto before = entry_values(v, s);
   const auto allowed = m.allowed(op.access);
-  if (trace == StepTrace::include) step.trace = model::format_walk(s, op.access, model::translate(s, op.access));
+  if (trace == StepTrace::include) {
+    const model::Translation walk = model::translate(s, op.access);
+    step.trace = model::format_walk(s, op.access, walk);
+    step.walk = model::trace_rows(s, walk);
+    step.two_dimensional = walk.two_dimensional;
+  }
   for (std::size_t i = 0; i < allowed.size(); ++i) {
     const model::Outcome& o = allowed[i].outcome;
     ExpectedOutcome e;

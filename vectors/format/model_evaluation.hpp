@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "model/walk_trace.hpp"
 #include "vectors/format/vector.hpp"
 
 namespace vtspec::vectors {
@@ -19,6 +20,10 @@ namespace vtspec::vectors {
 struct ModelStep {
   Expectation expectation;  // outcomes[0] is the canonical one (marked valid), the rest acceptable
   std::string trace;        // the walk trace of an access, or what the operation did
+  // An access's canonical walk, reference by reference (with the trace; empty for other
+  // operations), and whether it is two-dimensional (guest paging under EPT).
+  std::vector<model::TraceRow> walk;
+  bool two_dimensional = false;
   // The vector's checked entries after the canonical outcome: (physical, value).
   std::vector<std::pair<std::uint64_t, std::uint64_t>> entries_after;
   // flag -> why it is allowed, for each flag the expectation's outcomes carry.
