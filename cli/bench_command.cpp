@@ -18,6 +18,7 @@
 
 #include "checker/generate/access_space.hpp"
 #include "cli/commands.hpp"
+#include "cli/progress_option.hpp"
 #include "cli/exit_codes.hpp"
 #include "conformance/bounded_queue.hpp"
 #include "conformance/runner/skip_decision.hpp"
@@ -41,6 +42,7 @@ struct BenchOptions {
   unsigned maxphyaddr = 0;  // 0: the target's largest
   std::uint64_t limit = 0;
   bool pregenerate = false;  // generate every vector before the first runs (to time the target alone)
+  conformance::ProgressMode progress = conformance::ProgressMode::automatic;
 };
 
 // Between the generator thread and the target (memory stays bounded).
@@ -99,6 +101,10 @@ int run_access_bench(const BenchOptions& o) {
     queue.close();
   });
 
+  // The space's cases (or the limit): those the target cannot run are not generated, so the
+  // line can end short of its total only where the report lists them as not runnable.
+  conformance::Progress progress(std::cerr, conformance::progress_wanted(o.progress), "vtspec bench access", "cases");
+  progress.expect_total(o.limit ? std::min<std::uint64_t>(o.limit, space_cases) : space_cases);
   std::uint64_t cases = 0, vectors = 0, operations = 0, failed_vectors = 0, failed_operations = 0, errors = 0;
   Clock::duration run_time{}, judge_time{}, wait_time{};
   std::map<std::string, std::pair<std::uint64_t, std::string>> classes;  // class -> (count, first example)
@@ -113,6 +119,7 @@ int run_access_bench(const BenchOptions& o) {
     run_time += t_judge - t_run;
     ++vectors;
     cases += g.cases;
+    progress.done(g.cases);
     operations += g.vector.operations.size();
     if (result.status != conformance::VectorResult::Status::ran) {
       ++errors;
@@ -125,6 +132,7 @@ int run_access_bench(const BenchOptions& o) {
     conformance::judge(g.vector, result, record);
     failed_operations += record.divergences;
     failed_vectors += record.divergences != 0;
+    if (record.divergences) progress.set_note(fmt::format("{} divergent vectors", failed_vectors));
     for (const auto& d : record.divergent) {
       auto& c = classes[d.class_key];
       if (c.first++ == 0) c.second = fmt::format("{}: {}", g.vector.id, record.details.substr(0, record.details.find('\n')));
@@ -132,6 +140,7 @@ int run_access_bench(const BenchOptions& o) {
     judge_time += Clock::now() - t_judge;
   }
   generator.join();
+  progress.finish();
   const double wall = seconds(Clock::now() - start);
   if (!generate_error.empty()) {
     std::cerr << "vtspec bench: the generator failed: " << generate_error << "\n";
@@ -173,6 +182,7 @@ Action add_bench_command(CLI::App& app) {
   access->add_flag("--all", opts->all, "The whole space the target can run (default: the part x86/access.c covers)");
   access->add_option("--maxphyaddr", opts->maxphyaddr, "The virtual CPU's MAXPHYADDR (default: the target's largest, as access.c runs)");
   access->add_option("--limit", opts->limit, "Stop after this many cases");
+  add_progress_option(*access, opts->progress, "cases");
   access->add_flag("--pregenerate", opts->pregenerate,
                    "Generate every vector before the first runs, so the wall time is the target's alone (holds them all "
                    "in memory: use with --limit)");

@@ -4,12 +4,11 @@
 #include <random>
 
 #include "checker/coverage/outcome_classes.hpp"
-#include "checker/mutants/access_rights_mutant.hpp"
-#include "checker/mutants/mutation.hpp"
-#include "conformance/runner/model_target.hpp"
-#include "conformance/runner/shadow_model_target.hpp"
 #include "cli/commands.hpp"
+#include "cli/mutated_target.hpp"
+#include "cli/progress_option.hpp"
 #include "cli/exit_codes.hpp"
+#include "model/shadow/shadow_bug.hpp"
 #include "conformance/fuzz/fuzz_run.hpp"
 #include "conformance/runner/target_factory.hpp"
 
@@ -50,37 +49,14 @@ std::vector<conformance::fuzz::CoverageClass> page_fault_classes() {
   return out;
 }
 
-// The model target with a mutant's bug (checker/mutants): shows the fuzzer finds it. Only the
-// access-rights mutants are reachable by vtspec/vector/1 vectors (no EPT; the TLB mutant
-// lives in the proofs' copy of the flush rule, not in the model's TLB).
-std::unique_ptr<conformance::Target> mutated_model(const std::string& name, std::string& error) {
-  const auto m = checker::mutation_by_name(name);
-  if (!m) {
-    error = "unknown mutation '" + name + "'";
-    return nullptr;
-  }
-  if (!checker::mutants::mutates_access_rights(*m)) {
-    error = "mutation '" + name + "' is not reachable by vtspec/vector/1 vectors on the model target (" +
-            checker::mutation_info(*m).description + ")";
-    return nullptr;
-  }
-  auto rules = std::make_shared<model::RuleOverride>();
-  const checker::Mutation mutation = *m;
-  rules->redecide_walk = [mutation](const spec::PagingControl<spec::Concrete>& ctl, const spec::Access<spec::Concrete>& acc,
-                                    spec::PagingWalk<spec::Concrete>& w) {
-    checker::mutants::redecide<spec::Concrete>(mutation, ctl, acc, w);
-  };
-  return std::make_unique<conformance::ModelTarget>(rules, name);
-}
-
 }  // namespace
 
 Action add_fuzz_command(CLI::App& app) {
   auto opts = std::make_shared<FuzzCommandOptions>();
   auto* cmd = app.add_subcommand("fuzz", "Property-based fuzzing of a live target: random vectors judged by the model's "
                                          "allowed sets, divergences shrunk to minimal replayable vectors.");
-  cmd->add_option("--target", opts->target, "kvm, model, shadow-model or shadow-model-unsync")
-      ->check(CLI::IsMember({"kvm", "model", "shadow-model", "shadow-model-unsync"}));
+  cmd->add_option("--target", opts->target, "kvm (default), model, or a shadow-model target (docs/shadow-paging.md)")
+      ->check(CLI::IsMember(conformance::target_names()));
   cmd->add_option("--seed", opts->seed, "Seed (default: from the clock; always printed, the same seed gives the same cases)");
   cmd->add_option("--time", opts->time, "Run this long: 60s, 2m (default 60s unless --cases)");
   cmd->add_option("--cases", opts->cases, "Run this many cases");
@@ -88,7 +64,8 @@ Action add_fuzz_command(CLI::App& app) {
   cmd->add_option("--known", opts->fuzz.known_path,
                   "Known-divergences list; class entries (no vector:) count documented divergences without failing");
   cmd->add_option("--mutation", opts->mutation,
-                  "With --target model: fuzz a model with this mutant's bug (vtspec prove --list-mutations); with --target shadow-model[-unsync]: a shadow VMM with a planted bug (leaf-rights-only, invlpg-keeps-shadows, page-fault-keeps-shadow); the fuzzer must find it");
+                  "With --target model: fuzz a model with this mutant's bug (vtspec prove --list); with a shadow-model target: a shadow VMM with a planted bug (" + std::string(model::shadow::shadow_bug_names()) + "); the fuzzer must find it");
+  add_progress_option(*cmd, opts->fuzz.progress, "cases");
   cmd->add_option("--shrink-attempts", opts->fuzz.shrink_attempts, "Target runs one shrink may take (default 400)");
   cmd->add_option("--reset-every", opts->fuzz.reset_every,
                   "Cases between order-dependence checks on a fresh VM (default 200; 0: never)");
@@ -106,26 +83,9 @@ Action add_fuzz_command(CLI::App& app) {
     if (f.out_dir.empty()) f.out_dir = "fuzz-out";
     f.coverage = page_fault_classes();
     const std::string name = opts->target;
-    if (!opts->mutation.empty() && name.rfind("shadow-model", 0) == 0) {
-      // A planted bug of the reference shadow VMM (model/shadow/shadow_bug.hpp).
-      const auto bug = model::shadow::shadow_bug_named(opts->mutation);
-      if (!bug) {
-        std::cerr << "vtspec fuzz: unknown shadow VMM mutation '" << opts->mutation << "' (" << model::shadow::shadow_bug_names()
-                  << ")\n";
-        return kBadInput;
-      }
-      conformance::ShadowModelTarget mutated(name == "shadow-model" ? model::shadow::SyncPolicy::write_protect
-                                                                     : model::shadow::SyncPolicy::unsync_page_tables,
-                                             *bug, opts->mutation);
-      return conformance::fuzz::run_fuzz(mutated, f, std::cout);
-    }
     if (!opts->mutation.empty()) {
-      if (name != "model") {
-        std::cerr << "vtspec fuzz: --mutation needs --target model or shadow-model[-unsync]\n";
-        return kBadInput;
-      }
       std::string error;
-      auto mutated = mutated_model(opts->mutation, error);
+      auto mutated = make_mutated_target(name, opts->mutation, error);
       if (!mutated) {
         std::cerr << "vtspec fuzz: " << error << "\n";
         return kBadInput;

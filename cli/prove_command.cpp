@@ -95,7 +95,9 @@ Action add_prove_command(CLI::App& app) {
       if (r.verdict != checker::Verdict::proved) std::printf("    %s\n", r.detail.c_str());
       if (r.counterexample) {
         std::printf("    %s\n", r.counterexample->explanation.c_str());
-        if (!r.counterexample->file.empty() && r.counterexample->tlb_entry)
+        if (!r.counterexample->file.empty() && !r.counterexample->replay.empty())
+          std::printf("    replay: %s %s\n", r.counterexample->replay.c_str(), r.counterexample->file.c_str());
+        else if (!r.counterexample->file.empty() && r.counterexample->tlb_entry)
           std::printf("    written: %s (entry tags and operation; replayed with spec::removes)\n", r.counterexample->file.c_str());
         else if (!r.counterexample->file.empty())
           std::printf("    replay: vtspec walk %s --va %#llx --access %s --cpl %u%s\n", r.counterexample->file.c_str(),

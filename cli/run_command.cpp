@@ -3,6 +3,8 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "cli/mutated_target.hpp"
+#include "cli/progress_option.hpp"
 #include "cli/exit_codes.hpp"
 #include "conformance/runner/runner.hpp"
 #include "conformance/runner/target_factory.hpp"
@@ -17,7 +19,7 @@ struct RunCommandOptions {
   std::string format = "text";
   std::string shard;
   bool list = false;
-  std::string progress = "auto";
+  std::string mutation;
   conformance::RunOptions run;
 };
 }  // namespace
@@ -26,8 +28,13 @@ Action add_run_command(CLI::App& app) {
   auto opts = std::make_shared<RunCommandOptions>();
   auto* cmd = app.add_subcommand("run", "Run vectors on a target and compare every outcome with the allowed set.");
   cmd->add_option("--target", opts->target,
-                  "model, kvm, or auto (KVM when /dev/kvm is usable, otherwise the model, saying why)")
-      ->check(CLI::IsMember({"model", "kvm", "shadow-model", "shadow-model-unsync", "auto"}));
+                  "model, kvm, a shadow-model target (the reference shadow-paging VMM under one of its policies, "
+                  "docs/shadow-paging.md), or auto (KVM when /dev/kvm is usable, otherwise the model, saying why)")
+      ->check(CLI::IsMember([] {
+        auto names = conformance::target_names();
+        names.emplace_back("auto");
+        return names;
+      }()));
   cmd->add_option("paths", opts->paths, "Vector files or directories (searched for *.yaml vector files)")->required();
   cmd->add_option("--results", opts->run.results_path,
                   "Write one JSON line per finished vector to FILE (vectors/SCHEMA.md, \"Results files\"), synced as "
@@ -58,14 +65,12 @@ Action add_run_command(CLI::App& app) {
   cmd->add_flag("--list", opts->list,
                 "List the vectors (of the shard) with what each needs from a target, one file line then one "
                 "indented line per vector, and run nothing");
-  cmd->add_option("--progress", opts->progress,
-                  "auto (the default: a progress line on stderr, done/total vectors, rate and ETA, when stdout and "
-                  "stderr are terminals; nothing otherwise), always, or never")
-      ->check(CLI::IsMember({"auto", "always", "never"}));
+  add_progress_option(*cmd, opts->run.progress, "vectors");
+  cmd->add_option("--mutation", opts->mutation,
+                  "Run on a target with a planted bug, e.g. to replay a counterexample of `vtspec prove --mutation`: "
+                  "with --target model one of the access-rights mutants (vtspec prove --list), with a shadow-model "
+                  "target a shadow VMM bug (model/shadow/shadow_bug.hpp)");
   return [opts]() -> int {
-    opts->run.progress = opts->progress == "always"  ? conformance::ProgressMode::always
-                         : opts->progress == "never" ? conformance::ProgressMode::never
-                                                     : conformance::ProgressMode::automatic;
     try {
       if (!opts->shard.empty()) opts->run.shard = conformance::parse_shard(opts->shard);
       else if (const auto from_environment = conformance::shard_from_process_environment()) opts->run.shard = *from_environment;
@@ -83,8 +88,18 @@ Action add_run_command(CLI::App& app) {
       return kBadInput;
     }
     opts->run.format = opts->format == "json" ? conformance::RunOptions::Format::json : conformance::RunOptions::Format::text;
-    auto target = conformance::make_target(opts->target == "auto" ? "kvm" : opts->target);
-    if (opts->target == "auto") {
+    std::unique_ptr<conformance::Target> target;
+    if (!opts->mutation.empty()) {
+      std::string error;
+      target = make_mutated_target(opts->target, opts->mutation, error);
+      if (!target) {
+        std::cerr << "vtspec run: " << error << "\n";
+        return kBadInput;
+      }
+    } else {
+      target = conformance::make_target(opts->target == "auto" ? "kvm" : opts->target);
+    }
+    if (opts->target == "auto" && opts->mutation.empty()) {
       const std::string why = target->capabilities().unavailable;
       if (!why.empty()) {
         std::cerr << "vtspec run: KVM is not usable here (" << why << "); running the vectors on the model instead\n";

@@ -46,6 +46,8 @@ std::uint64_t PhysicalMemory::read64_uncached(std::uint64_t address) const {
 
 void PhysicalMemory::write64(std::uint64_t address, std::uint64_t value) { write(address, 8, value); }
 
+void PhysicalMemory::zero_frame(std::uint64_t address) { frame_for_write(address / kFrameSize).fill(0); }
+
 std::uint8_t PhysicalMemory::read8(std::uint64_t address) const {
   const Frame* f = find(address / kFrameSize);
   return f ? (*f)[address % kFrameSize] : 0;
@@ -62,6 +64,12 @@ std::uint64_t PhysicalMemory::read(std::uint64_t address, unsigned size) const {
 }
 
 void PhysicalMemory::write(std::uint64_t address, unsigned size, std::uint64_t value) {
+  const std::uint64_t offset = address % kFrameSize;
+  if (offset + size <= kFrameSize) {  // within one frame: one lookup (little-endian, as x86)
+    Frame& f = frame_for_write(address / kFrameSize);
+    for (unsigned i = 0; i < size; ++i) f[offset + i] = static_cast<std::uint8_t>(value >> (8 * i));
+    return;
+  }
   for (unsigned i = 0; i < size; ++i) write8(address + i, static_cast<std::uint8_t>(value >> (8 * i)));
 }
 

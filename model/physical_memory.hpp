@@ -36,6 +36,8 @@ class PhysicalMemory {
   std::uint64_t read(std::uint64_t address, unsigned size) const;
   void write(std::uint64_t address, unsigned size, std::uint64_t value);
   void set_bits64(std::uint64_t address, std::uint64_t bits) { write64(address, read64(address) | bits); }
+  // The frame holding `address`, all zero (allocated if it was not).
+  void zero_frame(std::uint64_t address);
 
   bool frame_present(std::uint64_t address) const { return frames_.count(address / kFrameSize) != 0; }
   // The kFrameSize bytes of frame `number`, or nullptr when it was never written (all zero).

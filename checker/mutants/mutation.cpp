@@ -18,6 +18,19 @@ const std::vector<MutationInfo>& mutations() {
        {"two-dimensional-composition", "ept-isolation"}},
       {Mutation::invlpg_keeps_structure_caches, "invlpg-keeps-structure-caches",
        "INVLPG forgets to invalidate paging-structure caches (SDM 4.10.4.1)", {"tlb-isolation-and-flush"}},
+      {Mutation::shadow_leaf_rights_only, "shadow-leaf-rights-only",
+       "the shadow VMM takes a shadow leaf's R/W and U/S from the guest's leaf alone, dropping an upper level's (SDM 4.6.1)",
+       {"shadow-coherence"}},
+      {Mutation::shadow_invlpg_keeps_shadows, "shadow-invlpg-keeps-shadows",
+       "the shadow VMM leaves the shadows in place on INVLPG: an unsynced page table stays stale (SDM 4.10.4.1)",
+       {"shadow-coherence"}},
+      {Mutation::shadow_page_fault_keeps_shadow, "shadow-page-fault-keeps-shadow",
+       "the shadow VMM keeps an address's shadow when it injects a #PF for it (SDM 4.10.4.1: a #PF invalidates)",
+       {"shadow-coherence"}},
+      {Mutation::shadow_wp0_ignores_smep, "shadow-wp0-ignores-smep",
+       "a CR0.WP = 0 writable supervisor-only shadow of a user page lacks XD under the guest's CR4.SMEP, so a supervisor "
+       "fetch runs (SDM 4.6.1)",
+       {"shadow-coherence"}},
   };
   return list;
 }

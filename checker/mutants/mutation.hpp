@@ -17,6 +17,12 @@ enum class Mutation {
   ept_write_only_violation,   // a write-only EPT entry classified as a violation, not a misconfiguration
   final_access_skips_ept,     // the final guest-physical address of a 2D walk is used as host-physical
   invlpg_keeps_structure_caches,  // INVLPG leaves paging-structure-cache entries in place
+  // Planted in the reference shadow VMM (model/shadow/shadow_bug.hpp), not in spec/'s rules:
+  // the shadow-coherence obligation must catch each.
+  shadow_leaf_rights_only,
+  shadow_invlpg_keeps_shadows,
+  shadow_page_fault_keeps_shadow,
+  shadow_wp0_ignores_smep,
 };
 
 struct MutationInfo {

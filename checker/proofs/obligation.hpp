@@ -33,6 +33,9 @@ struct Counterexample {
   std::optional<spec::EntryTags<spec::Concrete>> tlb_entry;
   std::optional<spec::InvalidationRequest<spec::Concrete>> tlb_request;
   std::string document;
+  // For counterexamples written as vector files: the command that replays one (the file's
+  // path follows it).
+  std::string replay;
 };
 
 struct ProveOptions {

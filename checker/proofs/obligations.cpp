@@ -1,5 +1,6 @@
 // The registry of proof obligations run by `vtspec prove`, in issue order.
 #include "checker/proofs/guest_obligations.hpp"
+#include "checker/proofs/shadow_coherence.hpp"
 
 namespace vtspec::checker {
 
@@ -22,6 +23,10 @@ const std::vector<Obligation>& obligations() {
       {"monotonicity", "SDM Vol. 3A 4.6.1, 4.6.2; Vol. 3C 29.3.3.2",
        "adding a permission bit (R/W, U/S for user accesses, clearing XD/AD/WD, EPT R/W/X) never adds a fault",
        prove_monotonicity},
+      {"shadow-coherence", "SDM Vol. 3C 32.3; Vol. 3A 4.7, 4.8, 4.10",
+       "every guest access through the reference shadow VMM's tables has an outcome the architectural TLB model allows, "
+       "after every sequence of guest operations up to the bound, under each sync policy",
+       prove_shadow_coherence},
   };
   return list;
 }

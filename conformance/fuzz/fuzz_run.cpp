@@ -4,6 +4,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <mutex>
 #include <random>
@@ -149,6 +150,17 @@ int run_fuzz(Target& target, const FuzzOptions& o, std::ostream& out, FuzzSummar
   std::mt19937_64 order(o.seed);
   std::size_t judged = 0;  // cases judged, for the order-dependence check's period
 
+  Progress progress(std::cerr, progress_wanted(o.progress), "vtspec fuzz", "cases");
+  if (o.cases) progress.expect_total(*o.cases);
+  if (o.seconds) progress.expect_seconds(*o.seconds);
+  auto show_classes = [&] {
+    std::size_t known_classes = 0;
+    for (const auto& [key, c] : classes) known_classes += !c.known.empty();
+    const std::size_t new_classes = classes.size() - known_classes;
+    progress.set_note(classes.empty() ? "" : fmt::format("{} divergence class{}{}", new_classes, new_classes == 1 ? "" : "es",
+                                                         known_classes ? fmt::format(" (+{} known)", known_classes) : ""));
+  };
+
   auto out_of_time = [&] {
     if (o.cases && s.cases >= *o.cases) return true;
     return o.seconds && std::chrono::duration<double>(Clock::now() - start).count() >= *o.seconds;
@@ -244,8 +256,10 @@ int run_fuzz(Target& target, const FuzzOptions& o, std::ostream& out, FuzzSummar
       try {
         for (const auto& v : vectors::load_vector_file(c.file)) c.replayed = c.replayed || shows_class(run_and_judge(target, v), d.class_key);
       } catch (const vectors::LoadError& e) {
+        progress.clear();
         out << "error: the minimal vector does not load: " << e.what() << "\n";
       }
+      progress.clear();
       out << fmt::format("{} class '{}': {} ({} operations, {} mappings after {} shrink runs){}\n",
                          c.known.empty() ? "DIVERGENCE" : "KNOWN", d.class_key, c.file, c.minimal_operations,
                          c.minimal_mappings, attempts, c.replayed ? "" : " -- does NOT replay");
@@ -284,6 +298,7 @@ int run_fuzz(Target& target, const FuzzOptions& o, std::ostream& out, FuzzSummar
             std::ofstream(file) << vectors::render_vector_file("vtspec fuzz: its outcome on a reused VM differed from a fresh VM's",
                                                                {{&r0.built.vector, r0.built.state_yaml}});
           }
+          progress.clear();
           out << fmt::format("ORDER-DEPENDENT {}: the outcome on the reused VM differs from a fresh VM's {}\n",
                              r0.built.vector.id, file);
         }
@@ -293,7 +308,10 @@ int run_fuzz(Target& target, const FuzzOptions& o, std::ostream& out, FuzzSummar
   };
   auto process_judged = [&](bool wait) {
     Ran item;
-    while (wait ? judged_queue.pop(item) : judged_queue.try_pop(item)) process(item);
+    while (wait ? judged_queue.pop(item) : judged_queue.try_pop(item)) {
+      process(item);
+      show_classes();
+    }
   };
 
   // The target's thread: runs each drawn case, then handles what the judge has finished.
@@ -317,6 +335,7 @@ int run_fuzz(Target& target, const FuzzOptions& o, std::ostream& out, FuzzSummar
       continue;
     }
     ++s.cases;
+    progress.done();
     s.operations += d.built->vector.operations.size();
     s.target_errors += item.judged.target_error;
     item.drawn = std::move(d);
@@ -328,6 +347,8 @@ int run_fuzz(Target& target, const FuzzOptions& o, std::ostream& out, FuzzSummar
   ran_queue.close();
   process_judged(true);  // every case run is judged
   judge_thread.join();
+  show_classes();
+  progress.finish();
   s.seconds = since(start);
   for (auto& [key, c] : classes) s.classes.push_back(c);
   std::stable_sort(s.classes.begin(), s.classes.end(), [](const FuzzClass& a, const FuzzClass& b) { return a.operations > b.operations; });

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "conformance/runner/progress.hpp"
 #include "conformance/target.hpp"
 #include "spec/paging_walk.hpp"
 
@@ -39,6 +40,7 @@ struct FuzzOptions {
   std::size_t shrink_attempts = 400;   // target runs a shrink may take
   std::size_t reset_every = 200;       // cases between order-dependence checks (0: never)
   std::vector<CoverageClass> coverage; // classes to report reached / total
+  ProgressMode progress = ProgressMode::never;  // the progress line on stderr (progress.hpp)
 };
 
 struct FuzzClass {

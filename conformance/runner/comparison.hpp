@@ -5,17 +5,15 @@
 #include <string>
 
 #include "conformance/target.hpp"
+#include "vectors/format/outcome_match.hpp"
 #include "vectors/format/vector.hpp"
 
 namespace vtspec::conformance {
 
-// The first way in which an observation differs from an allowed outcome: the event's first
-// differing field (model::first_difference), an entry's A/D bit after the operation (field
-// "pte.A"), or field "run" when the target did not run the operation. `text` says it in words.
-struct Mismatch {
-  model::EventDifference difference;
-  std::string text;
-};
+// The first way in which an observation differs from an allowed outcome: vectors'
+// comparison (vectors/format/outcome_match.hpp), or field "run" when the target did not run
+// the operation. `text` says it in words.
+using Mismatch = vectors::OutcomeMismatch;
 std::optional<Mismatch> first_mismatch(const vectors::Vector& vector, const vectors::ExpectedOutcome& expected,
                                        const Observation& observed);
 

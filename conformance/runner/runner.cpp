@@ -140,7 +140,8 @@ int run_vectors(Target& target, const std::vector<std::string>& paths, const Run
   // One file at a time: load it, run its vectors, let it go. Memory stays bounded by the
   // largest file (vectors/format/input_file.hpp), not by the corpus.
   const vectors::CorpusListing listing = vectors::find_corpus_files(paths);
-  Progress progress(std::cerr, progress_wanted(options.progress), listing.files.size());
+  Progress progress(std::cerr, progress_wanted(options.progress), "vtspec run", "vectors");
+  progress.expect_files(listing.files.size());
   for (const auto& [dir, why] : listing.unlisted) load_error(dir, fmt::format("{}: cannot list directory: {}", dir, why));
   for (const vectors::CorpusFile& corpus_file : listing.files) {
     const std::string& file = corpus_file.path;
@@ -176,7 +177,7 @@ int run_vectors(Target& target, const std::vector<std::string>& paths, const Run
         load_error(options.known_path, e.what());
       }
       if (!options.shard.contains(v.id)) {  // another shard's (shard.hpp)
-        progress.vector_done();  // the line counts the files' vectors: a shard reads them all
+        progress.done();  // the line counts the files' vectors: a shard reads them all
         continue;
       }
       ++summary.vectors;
@@ -256,7 +257,7 @@ int run_vectors(Target& target, const std::vector<std::string>& paths, const Run
         }
       }
       out.flush();
-      progress.vector_done();
+      progress.done();
       report.records.push_back(std::move(record));
     }
   }

@@ -7,14 +7,10 @@
 
 namespace vtspec::conformance {
 
-ShadowModelTarget::ShadowModelTarget(model::shadow::SyncPolicy policy, model::shadow::ShadowBug bug,
-                                     const std::string& bug_name)
-    : policy_(policy),
-      bug_(bug),
-      name_(policy == model::shadow::SyncPolicy::write_protect ? "shadow-model" : "shadow-model-unsync"),
-      capabilities_(unlimited_capabilities()) {
-  capabilities_.identity = {name_, {{"vtspec", VTSPEC_VERSION}, {"policy", model::shadow::to_string(policy)}}};
-  if (bug != model::shadow::ShadowBug::none) capabilities_.identity.details["mutation"] = bug_name;
+ShadowModelTarget::ShadowModelTarget(const model::shadow::NamedShadowPolicy& policy, model::shadow::ShadowBug bug)
+    : policy_(policy.policy), bug_(bug), name_(policy.target), capabilities_(unlimited_capabilities()) {
+  capabilities_.identity = {name_, {{"vtspec", VTSPEC_VERSION}, {"policy", model::shadow::to_string(policy_)}}};
+  if (bug != model::shadow::ShadowBug::none) capabilities_.identity.details["mutation"] = model::shadow::shadow_bug_name(bug);
   // Its guests run without VMX: the VMX operations are not its to run.
   capabilities_.abilities.emplace();
   for (const model::Operation& op : model::ability_examples()) {

@@ -35,10 +35,16 @@ class MissingTarget final : public Target {
 
 }  // namespace
 
+std::vector<std::string> target_names() {
+  std::vector<std::string> names{"model"};
+  for (const auto& t : model::shadow::shadow_targets()) names.emplace_back(t.target);
+  names.emplace_back("kvm");
+  return names;
+}
+
 std::unique_ptr<Target> make_target(const std::string& name) {
   if (name == "model") return std::make_unique<ModelTarget>();
-  if (name == "shadow-model") return std::make_unique<ShadowModelTarget>(model::shadow::SyncPolicy::write_protect);
-  if (name == "shadow-model-unsync") return std::make_unique<ShadowModelTarget>(model::shadow::SyncPolicy::unsync_page_tables);
+  if (const auto* shadow = model::shadow::shadow_target_named(name)) return std::make_unique<ShadowModelTarget>(*shadow);
   if (name == "kvm") {
 #ifdef VTSPEC_KVM_AVAILABLE
     return make_kvm_target();

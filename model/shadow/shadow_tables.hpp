@@ -14,28 +14,30 @@
 
 namespace vtspec::model::shadow {
 
+// The tables live in the VMM's host memory (which the hardware walks), passed to each call
+// rather than held, so that a VMM holding both stays copyable (checker/proofs'
+// shadow-coherence exploration copies it at every branch).
 class ShadowTables {
  public:
-  // Tables live in `memory` (the VMM's host memory, which the hardware walks), allocated from
-  // `base` up (page-aligned, beyond every guest-physical address the memslots map).
+  // Tables are allocated from `base` up (page-aligned, beyond every guest-physical address
+  // the memslots map); the root is allocated in `memory` now.
   ShadowTables(HostPhysicalMemory& memory, std::uint64_t base);
 
   std::uint64_t root() const { return root_; }  // the hardware CR3 (PCID 0)
 
   // The 4-KByte page at `linear` (bits 47:12) translates through `leaf` (a present PTE).
-  void map(std::uint64_t linear, std::uint64_t leaf);
+  void map(HostPhysicalMemory& memory, std::uint64_t linear, std::uint64_t leaf);
   // The translation of the 4-KByte page at `linear` dropped, if there is one.
-  void unmap(std::uint64_t linear);
+  void unmap(HostPhysicalMemory& memory, std::uint64_t linear);
   // Every shadow translation dropped: a new, empty root (a TLB may always lose entries,
   // SDM Vol. 3A 4.10.4.4, so dropping more than asked is never wrong).
-  void clear();
+  void clear(HostPhysicalMemory& memory);
   std::size_t leaves() const { return leaves_; }
 
  private:
-  std::uint64_t allocate();
-  std::uint64_t leaf_slot(std::uint64_t linear, bool make);  // 0: no table on the way
+  std::uint64_t allocate(HostPhysicalMemory& memory);
+  std::uint64_t leaf_slot(HostPhysicalMemory& memory, std::uint64_t linear, bool make);  // 0: no table on the way
 
-  HostPhysicalMemory& memory_;
   std::uint64_t base_, next_, root_;
   std::size_t leaves_ = 0;
 };

@@ -24,15 +24,7 @@ TlbConfig guest_tlb() {
 
 }  // namespace
 
-const char* to_string(SyncPolicy policy) {
-  switch (policy) {
-    case SyncPolicy::write_protect: return "write-protect";
-    case SyncPolicy::unsync_page_tables: return "unsync";
-  }
-  return "?";
-}
-
-ShadowVmm::ShadowVmm(const MachineState& guest, SyncPolicy policy, ShadowBug bug)
+ShadowVmm::ShadowVmm(const MachineState& guest, ShadowPolicy policy, ShadowBug bug)
     : policy_(policy), bug_(bug), guest_(guest, {}, guest_tlb()), shadow_(hardware_.memory, kShadowBase) {
   if (guest.ept) throw std::invalid_argument("the shadow VMM runs guests without EPT");
   hardware_.features = guest.features;
@@ -56,7 +48,7 @@ void ShadowVmm::sync_hardware_registers() {
 }
 
 void ShadowVmm::rebuild() {
-  shadow_.clear();
+  shadow_.clear(hardware_.memory);
   ++stats_.rebuilds;
 }
 
@@ -65,7 +57,7 @@ void ShadowVmm::rebuild() {
 bool ShadowVmm::write_protected(std::uint64_t frame) const {
   const auto it = table_frames_.find(frame);
   if (it == table_frames_.end()) return false;
-  return policy_ == SyncPolicy::write_protect || it->second > 1;
+  return policy_.sync == SyncPolicy::write_protect || it->second > 1;
 }
 
 // The guest's data store: an aligned 8-byte read-modify-write of the bytes written (as the
@@ -109,7 +101,7 @@ Event ShadowVmm::access(const Operation& op) {
     if (g.kind != OutcomeKind::translated) {
       ++stats_.injected;
       guest_.apply(op, &allowed.front());  // a walk that faults may have set A flags (4.8)
-      if (bug_ != ShadowBug::page_fault_keeps_shadow) shadow_.unmap(r.linear);  // 4.10.4.1: a #PF invalidates its address's entries
+      if (bug_ != ShadowBug::page_fault_keeps_shadow) shadow_.unmap(hardware_.memory, r.linear);  // 4.10.4.1: a #PF invalidates its address's entries
       return event_of(g, r.linear);
     }
     const spec::PagingWalk<spec::Concrete>& gw = walk.guest_walk;
@@ -131,8 +123,23 @@ Event ShadowVmm::access(const Operation& op) {
 
     const std::uint64_t frame = g.physical & kFrame4K;
     const bool supervisor = r.cpl < 3 || r.implicit_supervisor;
-    const bool wp0 = !(guest_.state().regs.cr0 & cr0::wp);
-    if (r.kind == spec::AccessKind::write && (write_protected(frame) || (supervisor && wp0))) {
+    const GuestRegisters& regs = guest_.state().regs;
+    const bool wp0_write = r.kind == spec::AccessKind::write && supervisor && !(regs.cr0 & cr0::wp);
+    const std::uint64_t guest_leaf = guest_.state().memory.read64(gw.entry_address[leaf_level]);
+    if (wp0_write && !write_protected(frame) && policy_.wp0 == Wp0Policy::supervisor_writable_shadow &&
+        !(gw.rights.user && (regs.cr4 & (cr4::smap | cr4::pke)))) {
+      // The write runs on a writable supervisor-only shadow (4.6.1: with CR0.WP = 0 a
+      // supervisor write ignores R/W). U/S = 0 would also let supervisor fetches from a user
+      // page past SMEP: XD keeps them coming back to the VMM, whose walk of the guest decides.
+      std::uint64_t leaf = frame | bit(spec::pte::present) | bit(spec::pte::writable) | bit(spec::pte::accessed) |
+                           bit(spec::pte::dirty);
+      const bool smep_guard = gw.rights.user && (regs.cr4 & cr4::smep) && bug_ != ShadowBug::wp0_ignores_smep;
+      if (gw.rights.exec_disabled || smep_guard) leaf |= bit(spec::pte::execute_disable);
+      shadow_.map(hardware_.memory, r.linear, leaf);
+      ++stats_.shadow_fills;
+      continue;
+    }
+    if (r.kind == spec::AccessKind::write && (write_protected(frame) || wp0_write)) {
       // The VMM makes the write itself: a store to a guest paging structure (then the
       // shadows follow the new entry), or a supervisor write under the guest's CR0.WP = 0,
       // which the hardware's CR0.WP = 1 may refuse where the guest allows it: a read-only
@@ -142,7 +149,6 @@ Event ShadowVmm::access(const Operation& op) {
       if (write_protected(frame)) rebuild();
       return Event::completed();
     }
-    const std::uint64_t guest_leaf = guest_.state().memory.read64(gw.entry_address[leaf_level]);
     std::uint64_t leaf = frame | bit(spec::pte::present) | bit(spec::pte::accessed) | bit(spec::pte::dirty) |
                          (guest_leaf & kKeyBits);
     const bool user = bug_ == ShadowBug::leaf_rights_only ? (guest_leaf & bit(spec::pte::user)) != 0 : bool(gw.rights.user);
@@ -151,7 +157,7 @@ Event ShadowVmm::access(const Operation& op) {
     if (user) leaf |= bit(spec::pte::user);
     if (writable && (guest_leaf & bit(spec::pte::dirty)) && !write_protected(frame)) leaf |= bit(spec::pte::writable);
     if (gw.rights.exec_disabled) leaf |= bit(spec::pte::execute_disable);
-    shadow_.map(r.linear, leaf);
+    shadow_.map(hardware_.memory, r.linear, leaf);
     ++stats_.shadow_fills;
   }
   throw std::logic_error(fmt::format("shadow VMM: {} still faults on its shadow after it was filled", describe(op)));

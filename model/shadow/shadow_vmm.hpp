@@ -15,7 +15,7 @@
 // The guest's MAXPHYADDR, reserved bits, SMEP, SMAP, CR0.WP, EFER.NXE and protection keys
 // are thereby the guest walk's to decide; the hardware runs with CR0.WP = 1 and
 // EFER.NXE = 1, and a supervisor write that CR0.WP = 0 allows on a read-only page is
-// emulated by the VMM (written to guest memory, no shadow made).
+// emulated by the VMM or run through a writable supervisor-only shadow (Wp0Policy).
 //
 // Memslots: one identity slot over the whole guest-physical space (host-physical =
 // guest-physical); the shadow tables live above it.
@@ -30,22 +30,10 @@
 #include "model/operation.hpp"
 #include "model/processor/processor.hpp"
 #include "model/shadow/shadow_bug.hpp"
+#include "model/shadow/shadow_policy.hpp"
 #include "model/shadow/shadow_tables.hpp"
 
 namespace vtspec::model::shadow {
-
-// When a guest write to its own paging structures reaches the shadows: where real VMMs
-// differ, each is a policy (both must give outcomes the architectural TLB allows).
-enum class SyncPolicy {
-  // Every page holding a guest paging structure is mapped read-only in the shadows; a guest
-  // write to one is emulated and every shadow rebuilt (KVM's shadow MMU for upper levels).
-  write_protect,
-  // Page tables (level 1) stay writable: the shadows of their entries go out of sync, as a
-  // TLB's entries do, until the guest invalidates (INVLPG, MOV CR3, a CR0/CR4/EFER write,
-  // INVPCID), which rebuilds them (KVM's unsync pages). Upper levels stay write-protected.
-  unsync_page_tables,
-};
-const char* to_string(SyncPolicy policy);
 
 struct ShadowStats {
   std::size_t page_fault_exits = 0;  // hardware #PFs the VMM took
@@ -60,7 +48,7 @@ class ShadowVmm {
   // Shadow tables above this host-physical address (guest-physical space is below 2^40 here).
   static constexpr std::uint64_t kShadowBase = 1ull << 44;
 
-  ShadowVmm(const MachineState& guest, SyncPolicy policy, ShadowBug bug = ShadowBug::none);
+  ShadowVmm(const MachineState& guest, ShadowPolicy policy, ShadowBug bug = ShadowBug::none);
 
   // The guest's operation, as the guest sees it: completed (with the value read) or a fault.
   Event run(const Operation& op);
@@ -76,7 +64,7 @@ class ShadowVmm {
   void sync_hardware_registers();
   bool write_protected(std::uint64_t frame) const;
 
-  SyncPolicy policy_;
+  ShadowPolicy policy_;
   ShadowBug bug_;
   Processor guest_;     // the guest's architectural registers and guest-physical memory
   MachineState hardware_;  // the processor's registers while the guest runs; its memory holds the shadows

@@ -267,36 +267,50 @@ ModelStep run_access(const Vector& v, model::Processor& m, const Operation& op, 
 
 }  // namespace
 
-std::vector<ModelStep> evaluate_on_model(const Vector& v, const std::vector<std::optional<ObservedStep>>* path,
-                                         StepTrace trace) {
+namespace {
+model::TlbConfig unbounded_tlb() {
   model::TlbConfig config;
   config.capacity = 0;  // unbounded: allowed() is then the full architectural set
-  model::Processor m(v.initial, {}, config);
+  return config;
+}
+}  // namespace
+
+ModelEvaluation::ModelEvaluation(const Vector& v)
+    : vector_(&v), machine_(v.initial, {}, unbounded_tlb()), open_(v.entries.size(), 0) {}
+
+ModelStep ModelEvaluation::step(const Operation& op, const ObservedStep* observed, StepTrace trace) {
+  const Vector& v = *vector_;
+  model::Processor& m = machine_;
+  ModelStep step;
+  if (op.kind == OperationKind::access) {
+    step = run_access(v, m, op, observed, trace, open_);
+  } else {
+    const std::optional<ExpectedOutcome> fault = control_fault(m.state(), op);
+    if (!fault) m.apply(op);
+    step.trace = describe_operation(op) + (fault ? ": " + model::describe(fault->event) : "") + "\n";
+    ExpectedOutcome e = fault ? *fault : ExpectedOutcome{};
+    // A store to a checked entry gives it a definite value.
+    if (op.kind == OperationKind::store_entry)
+      for (std::size_t i = 0; i < v.entries.size(); ++i)
+        if (v.entries[i].physical == op.address) open_[i] = 0;
+    e.entries = entry_flags(v, entry_values(v, m.state()), open_, nullptr);
+    step.expectation.outcomes.push_back(std::move(e));
+  }
+  for (std::size_t i = 0; i < v.entries.size(); ++i) {
+    const std::uint64_t value = m.state().memory.read64(v.entries[i].physical);
+    open_[i] &= ~value;  // set now on the canonical path: determined
+    step.entries_after.emplace_back(v.entries[i].physical, value);
+  }
+  return step;
+}
+
+std::vector<ModelStep> evaluate_on_model(const Vector& v, const std::vector<std::optional<ObservedStep>>* path,
+                                         StepTrace trace) {
+  ModelEvaluation evaluation(v);
   std::vector<ModelStep> steps;
-  std::vector<std::uint64_t> open(v.entries.size(), 0);  // A/D bits an earlier outcome may have set
   for (const Operation& op : v.operations) {
-    ModelStep step;
-    if (op.kind == OperationKind::access) {
-      const std::size_t i = steps.size();
-      step = run_access(v, m, op, path && i < path->size() && (*path)[i] ? &*(*path)[i] : nullptr, trace, open);
-    } else {
-      const std::optional<ExpectedOutcome> fault = control_fault(m.state(), op);
-      if (!fault) m.apply(op);
-      step.trace = describe_operation(op) + (fault ? ": " + model::describe(fault->event) : "") + "\n";
-      ExpectedOutcome e = fault ? *fault : ExpectedOutcome{};
-      // A store to a checked entry gives it a definite value.
-      if (op.kind == OperationKind::store_entry)
-        for (std::size_t i = 0; i < v.entries.size(); ++i)
-          if (v.entries[i].physical == op.address) open[i] = 0;
-      e.entries = entry_flags(v, entry_values(v, m.state()), open, nullptr);
-      step.expectation.outcomes.push_back(std::move(e));
-    }
-    for (std::size_t i = 0; i < v.entries.size(); ++i) {
-      const std::uint64_t value = m.state().memory.read64(v.entries[i].physical);
-      open[i] &= ~value;  // set now on the canonical path: determined
-      step.entries_after.emplace_back(v.entries[i].physical, value);
-    }
-    steps.push_back(std::move(step));
+    const std::size_t i = steps.size();
+    steps.push_back(evaluation.step(op, path && i < path->size() && (*path)[i] ? &*(*path)[i] : nullptr, trace));
   }
   return steps;
 }

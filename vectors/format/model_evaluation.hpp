@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "model/processor/processor.hpp"
 #include "model/walk_trace.hpp"
 #include "vectors/format/vector.hpp"
 
@@ -50,5 +51,22 @@ struct ObservedStep {
 // have removed the entry, its walk set the flag).
 std::vector<ModelStep> evaluate_on_model(const Vector& vector, const std::vector<std::optional<ObservedStep>>* path = nullptr,
                                          StepTrace trace = StepTrace::include);
+
+// The same, one operation at a time, for a caller that chooses the operations as it goes and
+// branches: a copy continues independently (checker/proofs' shadow-coherence exploration
+// copies one at every branch). `vector` gives the initial state and the checked entries (its
+// operations are not read) and must outlive the evaluation and its copies.
+class ModelEvaluation {
+ public:
+  explicit ModelEvaluation(const Vector& vector);
+  // `observed`: what the target observed of `op`, to follow the outcome it took (as `path`).
+  ModelStep step(const model::Operation& op, const ObservedStep* observed = nullptr, StepTrace trace = StepTrace::include);
+  const model::Processor& machine() const { return machine_; }
+
+ private:
+  const Vector* vector_;
+  model::Processor machine_;
+  std::vector<std::uint64_t> open_;  // A/D bits an earlier outcome may have set
+};
 
 }  // namespace vtspec::vectors

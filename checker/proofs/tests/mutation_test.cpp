@@ -13,8 +13,10 @@
 #include "checker/mutants/tlb_mutant.hpp"
 #include "checker/mutants/two_dimensional_mutant.hpp"
 #include "checker/proofs/obligation.hpp"
+#include "checker/proofs/shadow_coherence.hpp"
 #include "model/translation.hpp"
 #include "vectors/format/state_file.hpp"
+#include "vectors/format/vector_file.hpp"
 
 namespace vtspec::checker {
 namespace {
@@ -120,6 +122,24 @@ TEST_P(Mutations, EveryObligationThatShouldCatchTheBugReportsAReplayableCountere
       continue;
     }
     ASSERT_FALSE(r.counterexample->file.empty());
+    if (!r.counterexample->replay.empty()) {
+      // A vector file (shadow-coherence): loaded back, its operations run through the VMM with
+      // the planted bug reach an outcome the architectural model does not allow, and through
+      // the VMM without it none.
+      const auto loaded = vectors::load_vector_file(r.counterexample->file);
+      ASSERT_EQ(loaded.size(), 1u) << r.counterexample->file;
+      const auto* target = model::shadow::shadow_target_named(r.counterexample->case_name);
+      ASSERT_NE(target, nullptr) << r.counterexample->case_name;
+      const model::shadow::ShadowPolicy policy = target->policy;
+      const auto bug = shadow_bug_of(info.mutation);
+      ASSERT_NE(bug, model::shadow::ShadowBug::none);
+      const auto with_bug = first_incoherence(loaded[0], policy, bug);
+      ASSERT_TRUE(with_bug.has_value()) << r.counterexample->document;
+      EXPECT_EQ(with_bug->operation + 1, loaded[0].operations.size()) << "the counterexample ends at its first incoherent step";
+      EXPECT_FALSE(first_incoherence(loaded[0], policy, model::shadow::ShadowBug::none).has_value()) << r.counterexample->document;
+      std::printf("%s caught by %s: %s (%s)\n", info.name, name.c_str(), with_bug->explanation.c_str(), r.counterexample->file.c_str());
+      continue;
+    }
 
     // Replay from the file, as `vtspec walk` would.
     const model::MachineState state = vectors::load_state_file(r.counterexample->file);

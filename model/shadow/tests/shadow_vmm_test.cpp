@@ -90,6 +90,43 @@ TEST(ShadowVmm, SupervisorWriteUnderWp0IsEmulated) {
   EXPECT_EQ(wp1.run(access(K::write, 0, 0x55)), Event::exception(kPageFaultVector, 0x3, kLinear + 8));
 }
 
+// 4.6.1 with CR0.WP = 0 and CR4.SMEP = 1, on a read-only user page: a supervisor write is
+// allowed; a supervisor fetch is not (SMEP: #PF with P and I/D, 0x11); a user read is, and
+// sees what the supervisor wrote; a user write is not (P, W, U/S: 0x7). Under the
+// supervisor-writable-shadow policy the write runs through a writable U/S = 0 shadow, which
+// must keep the fetch and the user accesses coming back to the VMM.
+TEST(ShadowVmm, SupervisorWritableShadowUnderWp0KeepsSmepAndUserRights) {
+  MachineState s = guest(P | US);
+  s.regs.cr0 &= ~cr0::wp;
+  s.regs.cr4 |= cr4::smep;
+  for (ShadowBug bug : {ShadowBug::none, ShadowBug::wp0_ignores_smep}) {
+    ShadowVmm vmm(s, ShadowPolicy(SyncPolicy::write_protect, Wp0Policy::supervisor_writable_shadow), bug);
+    EXPECT_EQ(vmm.run(access(K::write, 0, 0x55)), Event::completed());
+    EXPECT_EQ(vmm.guest().memory.read64(kPage + 8), 0x55u);
+    EXPECT_EQ(vmm.stats().emulated_writes, 0u);  // the hardware wrote it, through the shadow
+    EXPECT_EQ(vmm.run(access(K::write, 0, 0x66)), Event::completed());
+    EXPECT_EQ(vmm.stats().page_fault_exits, 1u);  // the second write needed no exit
+    const Event fetch = vmm.run(access(K::fetch, 0, 0, 0));
+    if (bug == ShadowBug::none)
+      EXPECT_EQ(fetch, Event::exception(kPageFaultVector, 0x11, kLinear));
+    else
+      EXPECT_EQ(fetch.kind, EventKind::completed) << "the planted bug lets the fetch through";
+    EXPECT_EQ(vmm.run(access(K::read, 3)), Event::completed(0x66));
+    EXPECT_EQ(vmm.run(access(K::write, 3, 1)), Event::exception(kPageFaultVector, 0x7, kLinear + 8));
+  }
+  // Under SMAP with EFLAGS.AC = 0 the supervisor write itself is refused (4.6.1: P and W,
+  // 0x3). With AC = 1 it is allowed, but a U/S = 0 shadow would let later supervisor accesses
+  // past SMAP once AC is clear again (STAC/CLAC do not exit): the VMM emulates the write.
+  s.regs.cr4 |= cr4::smap;
+  ShadowVmm smap(s, ShadowPolicy(SyncPolicy::write_protect, Wp0Policy::supervisor_writable_shadow));
+  EXPECT_EQ(smap.run(access(K::write, 0, 0x77)), Event::exception(kPageFaultVector, 0x3, kLinear + 8));
+  s.regs.rflags |= rflags::ac;
+  ShadowVmm smap_ac(s, ShadowPolicy(SyncPolicy::write_protect, Wp0Policy::supervisor_writable_shadow));
+  EXPECT_EQ(smap_ac.run(access(K::write, 0, 0x77)), Event::completed());
+  EXPECT_EQ(smap_ac.stats().emulated_writes, 1u);
+  EXPECT_EQ(smap_ac.guest().memory.read64(kPage + 8), 0x77u);
+}
+
 // 4.10.4.2/4.10.4.3: after software clears P in a PTE, the old translation may be used until
 // the guest invalidates; INVLPG removes it (4.10.4.1). Write-protecting the page table makes
 // the VMM follow the store at once; leaving it unsynced keeps the old translation (allowed)
