@@ -9,8 +9,7 @@ PhysicalMemory::PhysicalMemory(const PhysicalMemory& other) { *this = other; }
 
 PhysicalMemory& PhysicalMemory::operator=(const PhysicalMemory& other) {
   if (this == &other) return *this;
-  frames_.clear();
-  for (const auto& [number, frame] : other.frames_) frames_.emplace(number, std::make_unique<Frame>(*frame));
+  frames_ = other.frames_;  // shared until written (frame_for_write)
   forget_cache();
   return *this;
 }
@@ -27,9 +26,15 @@ const PhysicalMemory::Frame* PhysicalMemory::find(std::uint64_t number) const {
 PhysicalMemory::Frame& PhysicalMemory::frame_for_write(std::uint64_t number) {
   auto& slot = frames_[number];
   if (!slot) {
-    slot = std::make_unique<Frame>();
+    slot = std::make_shared<Frame>();
     slot->fill(0);
+  } else if (slot.use_count() > 1) {
+    slot = std::make_shared<Frame>(*slot);  // another copy still reads the old one
+  } else {
+    return *slot;
   }
+  CacheSlot& cached = cache_[cache_index(number)];
+  if (cached.number == number) cached.frame = slot.get();
   return *slot;
 }
 

@@ -1,5 +1,7 @@
 // Sparse physical memory: 4-KByte frames allocated on first write, zero elsewhere.
 // Used for host-physical memory and, in native walks, for the guest's physical memory.
+// Copies share their frames until one of them writes a frame (copy on write), so copying a
+// machine is cheap (checker/proofs' shadow-coherence exploration copies one at every branch).
 #pragma once
 
 #include <array>
@@ -78,11 +80,12 @@ class PhysicalMemory {
   std::uint64_t read64_uncached(std::uint64_t address) const;
   void forget_cache() { cache_.fill(CacheSlot{}); }
 
-  std::unordered_map<std::uint64_t, std::unique_ptr<Frame>> frames_;
+  std::unordered_map<std::uint64_t, std::shared_ptr<Frame>> frames_;  // shared with copies until written
   // A small direct-mapped cache of present frames: a two-dimensional walk touches up to ten
   // frames (guest and EPT tables) again and again, which a one-entry cache would thrash.
-  // Frames are never freed except by clear() and assignment, which empty the cache, and a
-  // frame's address is stable (unique_ptr), so a cached pointer is never stale.
+  // Frames leave this memory only by clear() and assignment, which empty the cache, and by
+  // frame_for_write replacing a shared frame with its own copy, which updates the frame's
+  // cache slot; so a cached pointer is never stale.
   struct CacheSlot {
     std::uint64_t number = ~std::uint64_t{0};
     const Frame* frame = nullptr;
