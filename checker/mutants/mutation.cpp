@@ -18,6 +18,14 @@ const std::vector<MutationInfo>& mutations() {
        {"two-dimensional-composition", "ept-isolation"}},
       {Mutation::invlpg_keeps_structure_caches, "invlpg-keeps-structure-caches",
        "INVLPG forgets to invalidate paging-structure caches (SDM 4.10.4.1)", {"tlb-isolation-and-flush"}},
+      {Mutation::drop_cr0_pg_without_pe, "drop-cr0-pg-without-pe",
+       "VM entry does not check \"CR0.PG = 1 requires CR0.PE = 1\" in the guest CR0 (SDM Vol. 3C 27.3.1.1)",
+       {"vm-entry-checks"}},
+      {Mutation::accept_ia32e_without_pae, "accept-ia32e-without-pae",
+       "VM entry accepts an IA-32e mode guest with CR4.PAE = 0 (SDM Vol. 3C 27.3.1.1)", {"vm-entry-checks"}},
+      {Mutation::swap_vmfail_7_8, "swap-vmfail-7-8",
+       "a failing control check reports VM-instruction error 8 and a failing host-state check 7 (SDM Vol. 3C 27.2)",
+       {"vm-entry-checks"}},
   };
   return list;
 }

@@ -17,6 +17,9 @@ enum class Mutation {
   ept_write_only_violation,   // a write-only EPT entry classified as a violation, not a misconfiguration
   final_access_skips_ept,     // the final guest-physical address of a 2D walk is used as host-physical
   invlpg_keeps_structure_caches,  // INVLPG leaves paging-structure-cache entries in place
+  drop_cr0_pg_without_pe,     // VM entry: the guest CR0.PG-without-PE check is dropped
+  accept_ia32e_without_pae,   // VM entry: an IA-32e mode guest with CR4.PAE = 0 is accepted
+  swap_vmfail_7_8,            // VM entry: VMfailValid 7 and 8 swapped
 };
 
 struct MutationInfo {

@@ -22,6 +22,7 @@ const std::vector<Obligation>& obligations() {
       {"monotonicity", "SDM Vol. 3A 4.6.1, 4.6.2; Vol. 3C 29.3.3.2",
        "adding a permission bit (R/W, U/S for user accesses, clearing XD/AD/WD, EPT R/W/X) never adds a fault",
        prove_monotonicity},
+      {"vm-entry-checks", "SDM Vol. 3C 27.2, 27.3.1, 27.4", "every VM-entry check == its declarative transcription, for every VMCS on each profile; outcome rule == 27.2-27.4", prove_vm_entry_checks},
   };
   return list;
 }
