@@ -26,6 +26,10 @@ const std::vector<MutationInfo>& mutations() {
       {Mutation::swap_vmfail_7_8, "swap-vmfail-7-8",
        "a failing control check reports VM-instruction error 8 and a failing host-state check 7 (SDM Vol. 3C 27.2)",
        {"vm-entry-checks"}},
+      {Mutation::pf_mask_match_inverted, "pf-mask-match-inverted",
+       "a #PF whose error code matches PFEC_MASK/PFEC_MATCH reverses exception-bitmap bit 14 instead of following it "
+       "(SDM Vol. 3C 25.6.3)",
+       {"exception-exiting"}},
   };
   return list;
 }

@@ -13,5 +13,6 @@ ObligationResult prove_ept_isolation(const ProveOptions& o);
 ObligationResult prove_tlb_isolation_and_flush(const ProveOptions& o);
 ObligationResult prove_monotonicity(const ProveOptions& o);
 ObligationResult prove_vm_entry_checks(const ProveOptions& o);
+ObligationResult prove_exception_exiting(const ProveOptions& o);
 
 }  // namespace vtspec::checker

@@ -30,6 +30,12 @@ struct VmxEntryCounterexample {
   bool control_fails = false, host_fails = false, guest_fails = false, msr_fails = false;
 };
 
+// An exception in VMX non-root operation on which the exception-exiting rule and its
+// transcription disagree (SDM Vol. 3C 25.6.3).
+struct ExceptionExitCounterexample {
+  std::uint64_t bitmap = 0, vector = 0, error_code = 0, pfec_mask = 0, pfec_match = 0;
+};
+
 // A concrete state and access that violates a claim.
 struct Counterexample {
   std::string obligation;
@@ -44,6 +50,7 @@ struct Counterexample {
   std::optional<spec::EntryTags<spec::Concrete>> tlb_entry;
   std::optional<spec::InvalidationRequest<spec::Concrete>> tlb_request;
   std::optional<VmxEntryCounterexample> vmx_entry;
+  std::optional<ExceptionExitCounterexample> exception_exit;
   std::string document;
 };
 

@@ -23,6 +23,7 @@ const std::vector<Obligation>& obligations() {
        "adding a permission bit (R/W, U/S for user accesses, clearing XD/AD/WD, EPT R/W/X) never adds a fault",
        prove_monotonicity},
       {"vm-entry-checks", "SDM Vol. 3C 27.2, 27.3.1, 27.4", "every VM-entry check == its declarative transcription, for every VMCS on each profile; outcome rule == 27.2-27.4", prove_vm_entry_checks},
+      {"exception-exiting", "SDM Vol. 3C 25.6.3, 26.2", "exception bitmap with #PF error-code mask/match == declarative transcription", prove_exception_exiting},
   };
   return list;
 }

@@ -74,20 +74,7 @@ spec::InvalidationRequest<Concrete> Processor::invalidation_request(const Operat
       r.kind = spec::InvalidationKind::vmx_transition;
       r.vpid_enabled = vmx_.vpid != 0;
       break;
-    case OperationKind::access:
-    case OperationKind::store_entry:
-    case OperationKind::wrmsr_efer:
-    case OperationKind::wrpkru:
-    case OperationKind::vmxon:
-    case OperationKind::vmxoff:
-    case OperationKind::vmclear:
-    case OperationKind::vmptrld:
-    case OperationKind::vmptrst:
-    case OperationKind::vmread:
-    case OperationKind::vmwrite:
-    case OperationKind::vmlaunch:
-    case OperationKind::vmresume:
-    case OperationKind::vmcall: throw std::invalid_argument("operation invalidates nothing by itself");
+    default: throw std::invalid_argument("operation invalidates nothing by itself");
   }
   return r;
 }
@@ -183,16 +170,7 @@ void Processor::apply(const Operation& op, const AllowedOutcome* chosen) {
     case OperationKind::wrpkru: state_.regs.pkru = op.value & 0xffffffff; break;
     case OperationKind::vm_entry: enter_non_root(op); break;
     case OperationKind::vm_exit: leave_non_root(op); break;
-    case OperationKind::vmxon:
-    case OperationKind::vmxoff:
-    case OperationKind::vmclear:
-    case OperationKind::vmptrld:
-    case OperationKind::vmptrst:
-    case OperationKind::vmread:
-    case OperationKind::vmwrite:
-    case OperationKind::vmlaunch:
-    case OperationKind::vmresume:
-    case OperationKind::vmcall: execute_vmx(op); break;
+    default: execute_vmx(op); break;  // the VMX instructions (vmx_instructions.cpp)
   }
   ++step_;
 }

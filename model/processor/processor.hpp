@@ -68,6 +68,7 @@ class Processor {
   void vm_launch_or_resume(const Operation& op);
   void finish_vmx(const spec::vmx::VmxVerdict& verdict, std::optional<std::uint64_t> value = std::nullopt);
   VmcsRegion* current_vmcs();
+  spec::vmx::VmxContext vmx_context(const Operation& op) const;
 
   MachineState state_;
   VmxState vmx_;

@@ -88,6 +88,20 @@ Event event_of(const EntryOutcome& o) {
 
 }  // namespace
 
+VmxContext Processor::vmx_context(const Operation& op) const {
+  VmxContext c;
+  c.cr0 = state_.regs.cr0;
+  c.cr4 = state_.regs.cr4;
+  c.rflags = state_.regs.rflags;
+  c.cpl = op.access.cpl;
+  c.in_vmx_operation = vmx_.in_vmx_operation;
+  c.non_root = vmx_.non_root;
+  c.current_vmcs = vmx_.current_vmcs;
+  c.vmxon_pointer = vmx_.vmxon_pointer;
+  c.blocked_by_mov_ss = vmx_.blocked_by_mov_ss;
+  return c;
+}
+
 VmcsRegion* Processor::current_vmcs() {
   if (vmx_.current_vmcs == kNoCurrentVmcs) return nullptr;
   return &vmx_.vmcs_regions[vmx_.current_vmcs];
@@ -130,16 +144,7 @@ void Processor::finish_vmx(const VmxVerdict& v, std::optional<std::uint64_t> val
 
 void Processor::execute_vmx(const Operation& op) {
   const auto& caps = vmx_.caps;
-  VmxContext c;
-  c.cr0 = state_.regs.cr0;
-  c.cr4 = state_.regs.cr4;
-  c.rflags = state_.regs.rflags;
-  c.cpl = op.access.cpl;
-  c.in_vmx_operation = vmx_.in_vmx_operation;
-  c.non_root = vmx_.non_root;
-  c.current_vmcs = vmx_.current_vmcs;
-  c.vmxon_pointer = vmx_.vmxon_pointer;
-  c.blocked_by_mov_ss = vmx_.blocked_by_mov_ss;
+  const VmxContext c = vmx_context(op);
   // The first 32 bits of a region: revision identifier (30:0), shadow-VMCS indicator (31).
   const auto header = [&](std::uint64_t a) {
     return vmx_region_address_ok(a, caps) ? static_cast<std::uint32_t>(state_.memory.read64(a)) : 0u;
@@ -203,16 +208,7 @@ void Processor::execute_vmx(const Operation& op) {
 
 void Processor::vm_launch_or_resume(const Operation& op) {
   const bool launch = op.kind == OperationKind::vmlaunch;
-  VmxContext c;
-  c.cr0 = state_.regs.cr0;
-  c.cr4 = state_.regs.cr4;
-  c.rflags = state_.regs.rflags;
-  c.cpl = op.access.cpl;
-  c.in_vmx_operation = vmx_.in_vmx_operation;
-  c.non_root = vmx_.non_root;
-  c.current_vmcs = vmx_.current_vmcs;
-  c.vmxon_pointer = vmx_.vmxon_pointer;
-  c.blocked_by_mov_ss = vmx_.blocked_by_mov_ss;
+  const VmxContext c = vmx_context(op);
   VmcsRegion* r = current_vmcs();
   const auto v = vm_launch_resume_check(launch ? VmxInstruction::vmlaunch : VmxInstruction::vmresume, c,
                                         r ? r->launch_state : LaunchState::clear);

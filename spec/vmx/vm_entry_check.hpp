@@ -99,6 +99,19 @@ struct EntryCheck {
   unsigned qualification = 0;  // guest-state checks: the exit qualification (Table 28-? "VM-entry failures")
 };
 
+// Collects the rows of one class (each check file builds its part of the table with it).
+template <class D>
+struct EntryCheckList {
+  using B = typename D::Bool;
+  using Predicate = B (*)(const EntryInput<D>&, unsigned);
+  EntryCheckClass kind;
+  std::vector<EntryCheck<D>> rows{};
+  void add(std::string id, const char* sdm, const char* rule, Predicate applies, Predicate holds, unsigned param = 0,
+           unsigned qualification = 0) {
+    rows.push_back({std::move(id), sdm, kind, rule, applies, holds, param, qualification});
+  }
+};
+
 // ---- Value helpers ---------------------------------------------------------------------------
 
 // a <= b for values below 2^63 (every field compared this way is at most 32 bits wide).

@@ -39,12 +39,10 @@ std::vector<EntryCheck<D>> vm_entry_control_checks() {
   using In = EntryInput<D>;
   using B = typename D::Bool;
   using detail::address_param;
-  constexpr auto C = EntryCheckClass::control;
   const auto always = nullptr;
-  std::vector<EntryCheck<D>> r;
-  auto add = [&](const char* id, const char* sdm, const char* rule, B (*applies)(const In&, unsigned),
-                 B (*holds)(const In&, unsigned), unsigned param = 0) {
-    r.push_back({id, sdm, C, rule, applies, holds, param, 0});
+  EntryCheckList<D> list{EntryCheckClass::control};
+  auto add = [&](const char* id, const char* sdm, const char* rule, auto applies, auto holds, unsigned param = 0) {
+    list.add(id, sdm, rule, applies, holds, param);
   };
   auto address = [&](const char* id, const char* rule, B (*applies)(const In&, unsigned), std::uint32_t field,
                      unsigned align) {
@@ -342,7 +340,7 @@ std::vector<EntryCheck<D>> vm_entry_control_checks() {
       always, [](const In& in, unsigned) -> B {
         return !in.entry(entry_ctl::entry_to_smm) && !in.entry(entry_ctl::deactivate_dual_monitor);
       });
-  return r;
+  return list.rows;
 }
 
 }  // namespace vtspec::spec::vmx

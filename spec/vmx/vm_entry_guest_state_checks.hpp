@@ -73,13 +73,10 @@ std::vector<EntryCheck<D>> vm_entry_guest_state_checks() {
   using In = EntryInput<D>;
   using B = typename D::Bool;
   using namespace detail;
-  constexpr auto G = EntryCheckClass::guest_state;
   const auto always = nullptr;
-  std::vector<EntryCheck<D>> r;
-  auto add = [&](std::string id, const char* sdm, const char* rule, B (*applies)(const In&, unsigned),
-                 B (*holds)(const In&, unsigned), unsigned param = 0, unsigned qualification = 0) {
-    r.push_back({std::move(id), sdm, G, rule, applies, holds, param, qualification});
-  };
+  EntryCheckList<D> list{EntryCheckClass::guest_state};
+  auto add = [&](std::string id, const char* sdm, const char* rule, auto applies, auto holds, unsigned param = 0,
+                 unsigned qualification = 0) { list.add(std::move(id), sdm, rule, applies, holds, param, qualification); };
   auto lower = [](unsigned s) {
     std::string n = kSegmentNames[s];
     for (auto& c : n) c = static_cast<char>(c - 'A' + 'a');
@@ -456,7 +453,7 @@ std::vector<EntryCheck<D>> vm_entry_guest_state_checks() {
                          bit_range(2, 1) | bit_range(8, 5) | bit_range(63, in.caps.maxphyaddr));
         },
         i, 2);
-  return r;
+  return list.rows;
 }
 
 }  // namespace vtspec::spec::vmx

@@ -37,12 +37,10 @@ template <class D>
 std::vector<EntryCheck<D>> vm_entry_host_state_checks() {
   using In = EntryInput<D>;
   using B = typename D::Bool;
-  constexpr auto H = EntryCheckClass::host_state;
   const auto always = nullptr;
-  std::vector<EntryCheck<D>> r;
-  auto add = [&](const char* id, const char* sdm, const char* rule, B (*applies)(const In&, unsigned),
-                 B (*holds)(const In&, unsigned), unsigned param = 0) {
-    r.push_back({id, sdm, H, rule, applies, holds, param, 0});
+  EntryCheckList<D> list{EntryCheckClass::host_state};
+  auto add = [&](const char* id, const char* sdm, const char* rule, auto applies, auto holds, unsigned param = 0) {
+    list.add(id, sdm, rule, applies, holds, param);
   };
   // ---- 27.2.2 control registers and MSRs ----
   add("host.cr0-fixed", "SDM Vol. 3C 27.2.2, A.7",
@@ -130,7 +128,7 @@ std::vector<EntryCheck<D>> vm_entry_host_state_checks() {
         return !in.ia32e_guest() && !D::any(in[vmcs_field::host_cr4], cr4::pcide) &&
                !D::any(in[vmcs_field::host_rip], bit_range(63, 32));
       });
-  return r;
+  return list.rows;
 }
 
 }  // namespace vtspec::spec::vmx

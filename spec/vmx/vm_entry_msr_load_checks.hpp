@@ -19,11 +19,10 @@ template <class D>
 std::vector<EntryCheck<D>> vm_entry_msr_load_checks() {
   using In = EntryInput<D>;
   using B = typename D::Bool;
-  constexpr auto M = EntryCheckClass::msr_load;
-  std::vector<EntryCheck<D>> r;
+  EntryCheckList<D> list{EntryCheckClass::msr_load};
   auto add = [&](const char* id, const char* rule, B (*holds)(const In&, unsigned)) {
-    r.push_back({id, "SDM Vol. 3C 27.4", M, rule,
-                 [](const In& in, unsigned) -> B { return D::truth(in.msr_entry != nullptr); }, holds, 0, 0});
+    list.add(id, "SDM Vol. 3C 27.4", rule,
+             [](const In& in, unsigned) -> B { return D::truth(in.msr_entry != nullptr); }, holds);
   };
   add("msr.not-fs-gs-base", "the MSR index (bits 31:0) is not C0000100H (IA32_FS_BASE) or C0000101H (IA32_GS_BASE)",
       [](const In& in, unsigned) -> B {
@@ -44,7 +43,7 @@ std::vector<EntryCheck<D>> vm_entry_msr_load_checks() {
         const auto& v = in.msr_entry->data;
         return (i != D::word(msr::efer) || !D::any(v, ~kEferDefined)) && (i != D::word(msr::pat) || pat_valid<D>(v));
       });
-  return r;
+  return list.rows;
 }
 
 }  // namespace vtspec::spec::vmx

@@ -12,7 +12,9 @@
 #include "checker/mutants/ept_mutant.hpp"
 #include "checker/mutants/tlb_mutant.hpp"
 #include "checker/mutants/two_dimensional_mutant.hpp"
+#include "checker/declarative/exception_exiting.hpp"
 #include "checker/mutants/vm_entry_mutant.hpp"
+#include "spec/vmx/exception_exiting.hpp"
 #include "checker/proofs/obligation.hpp"
 #include "model/translation.hpp"
 #include "vectors/format/state_file.hpp"
@@ -119,6 +121,16 @@ TEST_P(Mutations, EveryObligationThatShouldCatchTheBugReportsAReplayableCountere
       EXPECT_TRUE(spec::removes<Concrete>(scope, *r.counterexample->tlb_entry)) << r.counterexample->document;
       EXPECT_FALSE(mutants::removes<Concrete>(info.mutation, req.kind, scope, *r.counterexample->tlb_entry));
       std::printf("%s caught by %s: %s", info.name, name.c_str(), r.counterexample->document.c_str());
+      continue;
+    }
+    if (const auto& x = r.counterexample->exception_exit) {
+      // The real rule agrees with the SDM's two cases (25.6.3); the mutant gives the other answer.
+      const bool real = spec::vmx::exception_causes_exit<Concrete>(x->bitmap, x->vector, x->error_code, x->pfec_mask,
+                                                                  x->pfec_match);
+      EXPECT_EQ(real, declarative::exception_exits<Concrete>(x->bitmap, x->vector, x->error_code, x->pfec_mask,
+                                                            x->pfec_match));
+      EXPECT_EQ(x->vector, 14u);  // only the #PF rule is mutated
+      std::printf("%s caught by %s: %s\n", info.name, name.c_str(), r.counterexample->explanation.c_str());
       continue;
     }
     if (r.counterexample->vmx_entry) {
