@@ -17,5 +17,6 @@ Action add_bench_command(CLI::App& app);
 Action add_fuzz_command(CLI::App& app);
 Action add_oracle_command(CLI::App& app);
 Action add_report_command(CLI::App& app);
+Action add_explain_entry_command(CLI::App& app);
 
 }  // namespace vtspec::cli

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   add(add_fuzz_command);
   add(add_oracle_command);
   add(add_report_command);
+  add(add_explain_entry_command);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -12,6 +12,7 @@ const char* to_string(EventKind kind) {
     case EventKind::vm_entry_failure: return "VM-entry failure";
     case EventKind::vm_instruction_error: return "VM-instruction error";
     case EventKind::dma_fault: return "DMA fault";
+    case EventKind::vm_fail_invalid: return "VMfailInvalid";
   }
   return "?";
 }
@@ -39,6 +40,27 @@ Event Event::vm_exit(unsigned reason, std::uint64_t qualification, std::optional
   e.qualification = qualification;
   e.guest_physical = guest_physical;
   e.guest_linear = guest_linear;
+  return e;
+}
+
+Event Event::vm_entry_failure(unsigned reason, std::uint64_t qualification) {
+  Event e;
+  e.kind = EventKind::vm_entry_failure;
+  e.exit_reason = reason;
+  e.qualification = qualification;
+  return e;
+}
+
+Event Event::vm_fail_valid(unsigned instruction_error) {
+  Event e;
+  e.kind = EventKind::vm_instruction_error;
+  e.instruction_error = instruction_error;
+  return e;
+}
+
+Event Event::vm_fail_invalid() {
+  Event e;
+  e.kind = EventKind::vm_fail_invalid;
   return e;
 }
 
@@ -85,6 +107,7 @@ std::string describe(const Event& e) {
     case EventKind::vm_entry_failure:
       return fmt::format("VM-entry failure, exit reason {} qualification {:#x}", e.exit_reason, e.qualification);
     case EventKind::vm_instruction_error: return fmt::format("VM-instruction error {}", e.instruction_error);
+    case EventKind::vm_fail_invalid: return "VMfailInvalid";
     case EventKind::dma_fault:
       return fmt::format("DMA fault reason {:#x} source {:#06x} address {:#x}", e.fault_reason, e.source_id, e.fault_address);
   }
@@ -134,6 +157,7 @@ std::optional<EventDifference> first_difference(const Event& want, const Event& 
       break;
     }
     case EventKind::vm_instruction_error: field("VM-instruction error", want.instruction_error, got.instruction_error); break;
+    case EventKind::vm_fail_invalid: break;
     case EventKind::dma_fault:
       field("fault reason", want.fault_reason, got.fault_reason);
       field("source id", want.source_id, got.source_id);

@@ -10,6 +10,8 @@
 //                          state (SDM Vol. 3C 27.8: exit reason with bit 31 set, qualification)
 //   vm_instruction_error   a VMX instruction that failed with VMfailValid (SDM Vol. 3C 31.4,
 //                          the VM-instruction error number)
+//   vm_fail_invalid        a VMX instruction that failed with VMfailInvalid (SDM Vol. 3C 31.2:
+//                          CF = 1, no current VMCS to hold an error number)
 //   dma_fault              a DMA request blocked by remapping hardware (Intel VT-d 7.1: fault
 //                          reason, source id, address)
 #pragma once
@@ -20,7 +22,9 @@
 
 namespace vtspec::model {
 
-enum class EventKind : std::uint8_t { completed, exception, vm_exit, vm_entry_failure, vm_instruction_error, dma_fault };
+enum class EventKind : std::uint8_t {
+  completed, exception, vm_exit, vm_entry_failure, vm_instruction_error, dma_fault, vm_fail_invalid
+};
 const char* to_string(EventKind kind);
 
 inline constexpr unsigned kPageFaultVector = 14;  // SDM Vol. 3A Table 6-1
@@ -64,6 +68,9 @@ struct Event {
   static Event exception(unsigned vector, std::uint64_t error_code = 0, std::optional<std::uint64_t> cr2 = std::nullopt);
   static Event vm_exit(unsigned reason, std::uint64_t qualification, std::optional<std::uint64_t> guest_physical,
                        std::optional<std::uint64_t> guest_linear);
+  static Event vm_entry_failure(unsigned reason, std::uint64_t qualification);
+  static Event vm_fail_valid(unsigned instruction_error);
+  static Event vm_fail_invalid();
 };
 
 // "#PF error code 0x5 CR2 0x400000", "completed, value 0x1", "VM exit 48 (EPT violation) ...".

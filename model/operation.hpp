@@ -26,6 +26,18 @@ enum class OperationKind : std::uint8_t {
   invept,          // INVEPT type `type` (1-2) for `eptp`
   vm_entry,        // VM entry with `vpid` (0 = VPIDs off) and `eptp` (0 = EPT off)
   vm_exit,         // VM exit
+  // The VMX instructions (SDM Vol. 3C 31.3), executed at `access.cpl` in the current VMX
+  // context (model/processor/vmx_state.hpp); their outcome is the processor's last event.
+  vmxon,           // VMXON with the VMXON region at physical `address`
+  vmxoff,          // VMXOFF
+  vmclear,         // VMCLEAR of the VMCS region at `address`
+  vmptrld,         // VMPTRLD of the VMCS region at `address`
+  vmptrst,         // VMPTRST (the event's value is the current-VMCS pointer)
+  vmread,          // VMREAD of the component `field` (the event's value)
+  vmwrite,         // VMWRITE of `value` to the component `field`
+  vmlaunch,        // VMLAUNCH: the VM-entry checks of chapter 27, then VM entry
+  vmresume,        // VMRESUME
+  vmcall,          // VMCALL
 };
 
 struct Operation {
@@ -38,6 +50,7 @@ struct Operation {
   std::uint64_t pcid = 0;
   std::uint64_t vpid = 0;
   std::uint64_t eptp = 0;
+  std::uint64_t field = 0;     // VMREAD / VMWRITE: the VMCS component encoding (25.11.2)
 };
 
 const char* to_string(OperationKind kind);

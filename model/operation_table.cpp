@@ -77,6 +77,23 @@ std::string describe_invvpid(const Operation& op) {
 std::string describe_invept(const Operation& op) { return fmt::format("INVEPT type {}, EPTP {:#x}", op.type, op.eptp); }
 std::string describe_vm_entry(const Operation& op) { return fmt::format("VM entry, VPID {}, EPTP {:#x}", op.vpid, op.eptp); }
 std::string describe_vm_exit(const Operation&) { return "VM exit"; }
+std::string at_cpl(const Operation& op) { return op.access.cpl ? fmt::format(" at CPL {}", op.access.cpl) : ""; }
+std::string describe_vmx_address(const Operation& op) {
+  return fmt::format("{} {:#x}{}", op.kind == OperationKind::vmxon ? "VMXON" : op.kind == OperationKind::vmclear ? "VMCLEAR" : "VMPTRLD",
+                     op.address, at_cpl(op));
+}
+std::string describe_vmx_plain(const Operation& op) {
+  const char* name = op.kind == OperationKind::vmxoff     ? "VMXOFF"
+                     : op.kind == OperationKind::vmptrst  ? "VMPTRST"
+                     : op.kind == OperationKind::vmlaunch ? "VMLAUNCH"
+                     : op.kind == OperationKind::vmresume ? "VMRESUME"
+                                                          : "VMCALL";
+  return name + at_cpl(op);
+}
+std::string describe_vmread(const Operation& op) { return fmt::format("VMREAD {:#x}{}", op.field, at_cpl(op)); }
+std::string describe_vmwrite(const Operation& op) {
+  return fmt::format("VMWRITE {:#x} <- {:#x}{}", op.field, op.value, at_cpl(op));
+}
 
 // ---- CPU needs -----------------------------------------------------------------------------
 void cr4_needs(const Operation& op, const CpuFeatures& cpu, CpuNeeds& needs) { touch_cr4_features(op.value, cpu, needs); }
@@ -148,6 +165,25 @@ std::vector<OperationRow> build_table() {
                .sdm = "Vol. 3C 27", .describe = describe_vm_entry});
   t.push_back({.name = "vm_exit", .kind = K::vm_exit, .vmx = true, .sdm = "Vol. 3C 28",
                .describe = describe_vm_exit});
+  // The VMX instructions (SDM Vol. 3C 31.3), each at an optional CPL.
+  const Field vmx_cpl = {.key = "cpl", .member = Member::cpl, .syntax = Syntax::choice, .render = Render::unless_fallback,
+                         .choices = {0, 1, 2, 3}, .range = "cpl is 0..3"};
+  const Field region = {.key = "address", .member = Member::gpa, .syntax = Syntax::number,
+                        .presence = Presence::required, .range = "a physical address"};
+  const Field component = {.key = "field", .member = Member::field, .syntax = Syntax::number,
+                           .presence = Presence::required, .range = "a VMCS component encoding"};
+  for (auto [name, kind] : {std::pair{"vmxon", K::vmxon}, std::pair{"vmclear", K::vmclear}, std::pair{"vmptrld", K::vmptrld}})
+    t.push_back({.name = name, .kind = kind, .fields = {region, vmx_cpl}, .vmx = true, .sdm = "Vol. 3C 31.3",
+                 .describe = describe_vmx_address});
+  for (auto [name, kind] : {std::pair{"vmxoff", K::vmxoff}, std::pair{"vmptrst", K::vmptrst},
+                            std::pair{"vmlaunch", K::vmlaunch}, std::pair{"vmresume", K::vmresume},
+                            std::pair{"vmcall", K::vmcall}})
+    t.push_back({.name = name, .kind = kind, .fields = {vmx_cpl}, .vmx = true, .sdm = "Vol. 3C 31.3",
+                 .describe = describe_vmx_plain});
+  t.push_back({.name = "vmread", .kind = K::vmread, .fields = {component, vmx_cpl}, .vmx = true, .sdm = "Vol. 3C 31.3",
+               .describe = describe_vmread});
+  t.push_back({.name = "vmwrite", .kind = K::vmwrite, .fields = {component, value(), vmx_cpl}, .vmx = true,
+               .sdm = "Vol. 3C 31.3", .describe = describe_vmwrite});
   return t;
 }
 
@@ -225,6 +261,7 @@ std::string set_member(Operation& op, Member member, std::uint64_t v) {
     case Member::type: op.type = static_cast<unsigned>(v); break;
     case Member::vpid: op.vpid = v; break;
     case Member::eptp: op.eptp = v; break;
+    case Member::field: op.field = v; break;
   }
   return {};
 }
@@ -243,6 +280,7 @@ std::uint64_t get_member(const Operation& op, Member member) {
     case Member::type: return op.type;
     case Member::vpid: return op.vpid;
     case Member::eptp: return op.eptp;
+    case Member::field: return op.field;
   }
   return 0;
 }

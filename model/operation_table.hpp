@@ -31,6 +31,7 @@ enum class Member : std::uint8_t {
   type,
   vpid,
   eptp,
+  field,         // a VMCS component encoding (VMREAD / VMWRITE)
 };
 
 // How a field's value is written. The YAML layer reads it and makes the checks that need

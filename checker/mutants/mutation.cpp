@@ -31,6 +31,18 @@ const std::vector<MutationInfo>& mutations() {
        "a CR0.WP = 0 writable supervisor-only shadow of a user page lacks XD under the guest's CR4.SMEP, so a supervisor "
        "fetch runs (SDM 4.6.1)",
        {"shadow-coherence"}},
+      {Mutation::drop_cr0_pg_without_pe, "drop-cr0-pg-without-pe",
+       "VM entry does not check \"CR0.PG = 1 requires CR0.PE = 1\" in the guest CR0 (SDM Vol. 3C 27.3.1.1)",
+       {"vm-entry-checks"}},
+      {Mutation::accept_ia32e_without_pae, "accept-ia32e-without-pae",
+       "VM entry accepts an IA-32e mode guest with CR4.PAE = 0 (SDM Vol. 3C 27.3.1.1)", {"vm-entry-checks"}},
+      {Mutation::swap_vmfail_7_8, "swap-vmfail-7-8",
+       "a failing control check reports VM-instruction error 8 and a failing host-state check 7 (SDM Vol. 3C 27.2)",
+       {"vm-entry-checks"}},
+      {Mutation::pf_mask_match_inverted, "pf-mask-match-inverted",
+       "a #PF whose error code matches PFEC_MASK/PFEC_MATCH reverses exception-bitmap bit 14 instead of following it "
+       "(SDM Vol. 3C 25.6.3)",
+       {"exception-exiting"}},
   };
   return list;
 }

@@ -23,6 +23,10 @@ enum class Mutation {
   shadow_invlpg_keeps_shadows,
   shadow_page_fault_keeps_shadow,
   shadow_wp0_ignores_smep,
+  drop_cr0_pg_without_pe,     // VM entry: the guest CR0.PG-without-PE check is dropped
+  accept_ia32e_without_pae,   // VM entry: an IA-32e mode guest with CR4.PAE = 0 is accepted
+  swap_vmfail_7_8,            // VM entry: VMfailValid 7 and 8 swapped
+  pf_mask_match_inverted,     // #PF exiting: the error-code mask/match applied the wrong way round
 };
 
 struct MutationInfo {

@@ -12,5 +12,7 @@ ObligationResult prove_two_dimensional_composition(const ProveOptions& o);
 ObligationResult prove_ept_isolation(const ProveOptions& o);
 ObligationResult prove_tlb_isolation_and_flush(const ProveOptions& o);
 ObligationResult prove_monotonicity(const ProveOptions& o);
+ObligationResult prove_vm_entry_checks(const ProveOptions& o);
+ObligationResult prove_exception_exiting(const ProveOptions& o);
 
 }  // namespace vtspec::checker

@@ -19,6 +19,23 @@ namespace vtspec::checker {
 enum class Verdict { proved, counterexample, unknown };
 const char* to_string(Verdict v);
 
+// A VMCS (or, for the outcome rule, a set of failing check classes) on which spec/vmx's
+// VM-entry checks and their transcription disagree; the document is a vtspec/vmx-entry/1
+// file `vtspec explain-entry` replays.
+struct VmxEntryCounterexample {
+  std::string check_id;  // empty: the outcome rule
+  std::string profile;
+  std::vector<std::uint64_t> vmcs;  // one value per row of spec::vmx::kVmcsFieldTable
+  std::uint64_t msr_index = 0, msr_data = 0;
+  bool control_fails = false, host_fails = false, guest_fails = false, msr_fails = false;
+};
+
+// An exception in VMX non-root operation on which the exception-exiting rule and its
+// transcription disagree (SDM Vol. 3C 25.6.3).
+struct ExceptionExitCounterexample {
+  std::uint64_t bitmap = 0, vector = 0, error_code = 0, pfec_mask = 0, pfec_match = 0;
+};
+
 // A concrete state and access that violates a claim.
 struct Counterexample {
   std::string obligation;
@@ -32,6 +49,8 @@ struct Counterexample {
   // written instead of a state file.
   std::optional<spec::EntryTags<spec::Concrete>> tlb_entry;
   std::optional<spec::InvalidationRequest<spec::Concrete>> tlb_request;
+  std::optional<VmxEntryCounterexample> vmx_entry;
+  std::optional<ExceptionExitCounterexample> exception_exit;
   std::string document;
   // For counterexamples written as vector files: the command that replays one (the file's
   // path follows it).

@@ -27,6 +27,8 @@ const std::vector<Obligation>& obligations() {
        "every guest access through the reference shadow VMM's tables has an outcome the architectural TLB model allows, "
        "after every sequence of guest operations up to the bound, under each sync policy",
        prove_shadow_coherence},
+      {"vm-entry-checks", "SDM Vol. 3C 27.2, 27.3.1, 27.4", "every VM-entry check == its declarative transcription, for every VMCS on each profile; outcome rule == 27.2-27.4", prove_vm_entry_checks},
+      {"exception-exiting", "SDM Vol. 3C 25.6.3, 26.2", "exception bitmap with #PF error-code mask/match == declarative transcription", prove_exception_exiting},
   };
   return list;
 }

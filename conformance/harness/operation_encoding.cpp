@@ -47,6 +47,16 @@ const OperationEncoding kEncodings[] = {
     {K::invept, 0, kNoVmx, nullptr},
     {K::vm_entry, 0, kNoVmx, nullptr},
     {K::vm_exit, 0, kNoVmx, nullptr},
+    {K::vmxon, 0, kNoVmx, nullptr},
+    {K::vmxoff, 0, kNoVmx, nullptr},
+    {K::vmclear, 0, kNoVmx, nullptr},
+    {K::vmptrld, 0, kNoVmx, nullptr},
+    {K::vmptrst, 0, kNoVmx, nullptr},
+    {K::vmread, 0, kNoVmx, nullptr},
+    {K::vmwrite, 0, kNoVmx, nullptr},
+    {K::vmlaunch, 0, kNoVmx, nullptr},
+    {K::vmresume, 0, kNoVmx, nullptr},
+    {K::vmcall, 0, kNoVmx, nullptr},
 };
 
 }  // namespace

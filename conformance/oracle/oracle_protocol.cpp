@@ -51,6 +51,7 @@ const char* kind_name(model::EventKind kind) {
     case model::EventKind::vm_entry_failure: return "vm_entry_failure";
     case model::EventKind::vm_instruction_error: return "vm_instruction_error";
     case model::EventKind::dma_fault: return "dma_fault";
+    case model::EventKind::vm_fail_invalid: return "vm_fail_invalid";
   }
   return "?";
 }
@@ -73,6 +74,7 @@ std::string event_json(const model::Event& e) {
         o.field("guest_physical", hex(e.guest_physical)).field("guest_linear", hex(e.guest_linear));
       break;
     case model::EventKind::vm_instruction_error: o.field("instruction_error", number(e.instruction_error)); break;
+    case model::EventKind::vm_fail_invalid: break;
     case model::EventKind::dma_fault:
       o.field("fault_reason", number(e.fault_reason))
           .field("source_id", number(e.source_id))

@@ -74,10 +74,7 @@ spec::InvalidationRequest<Concrete> Processor::invalidation_request(const Operat
       r.kind = spec::InvalidationKind::vmx_transition;
       r.vpid_enabled = vmx_.vpid != 0;
       break;
-    case OperationKind::access:
-    case OperationKind::store_entry:
-    case OperationKind::wrmsr_efer:
-    case OperationKind::wrpkru: throw std::invalid_argument("operation invalidates nothing by itself");
+    default: throw std::invalid_argument("operation invalidates nothing by itself");
   }
   return r;
 }
@@ -112,6 +109,7 @@ void Processor::apply_access(const Operation& op, const AllowedOutcome& chosen) 
 }
 
 void Processor::apply(const Operation& op, const AllowedOutcome* chosen) {
+  last_allowed_ = {Event::completed()};
   switch (op.kind) {
     case OperationKind::access: {
       if (chosen) {
@@ -170,28 +168,33 @@ void Processor::apply(const Operation& op, const AllowedOutcome* chosen) {
       state_.regs.efer = (op.value & ~efer::lma) | (state_.regs.efer & efer::lma);
       break;
     case OperationKind::wrpkru: state_.regs.pkru = op.value & 0xffffffff; break;
-    case OperationKind::vm_entry:
-      invalidate_for(op);
-      if (!vmx_.non_root) switch_registers();
-      vmx_.non_root = true;
-      vmx_.vpid = static_cast<std::uint16_t>(op.vpid);
-      if (op.eptp) {
-        // 27.2.1.1: VM entry checks the EPTP against the processor's EPT capabilities.
-        const auto check = spec::check_ept_pointer(op.eptp, vmx_.ept_caps);
-        if (!check.valid) throw std::invalid_argument(fmt::format("vm_entry: {}", check.reason));
-        state_.ept = EptSettings{op.eptp, vmx_.ept_caps};
-      } else {
-        state_.ept.reset();
-      }
-      break;
-    case OperationKind::vm_exit:
-      invalidate_for(op);
-      if (vmx_.non_root) switch_registers();
-      vmx_.non_root = false;
-      state_.ept.reset();  // the host runs without EPT
-      break;
+    case OperationKind::vm_entry: enter_non_root(op); break;
+    case OperationKind::vm_exit: leave_non_root(op); break;
+    default: execute_vmx(op); break;  // the VMX instructions (vmx_instructions.cpp)
   }
   ++step_;
+}
+
+void Processor::enter_non_root(const Operation& op) {
+  invalidate_for(op);
+  if (!vmx_.non_root) switch_registers();
+  vmx_.non_root = true;
+  vmx_.vpid = static_cast<std::uint16_t>(op.vpid);
+  if (op.eptp) {
+    // 27.2.1.1: VM entry checks the EPTP against the processor's EPT capabilities.
+    const auto check = spec::check_ept_pointer(op.eptp, vmx_.ept_caps);
+    if (!check.valid) throw std::invalid_argument(fmt::format("vm_entry: {}", check.reason));
+    state_.ept = EptSettings{op.eptp, vmx_.ept_caps};
+  } else {
+    state_.ept.reset();
+  }
+}
+
+void Processor::leave_non_root(const Operation& op) {
+  invalidate_for(op);
+  if (vmx_.non_root) switch_registers();
+  vmx_.non_root = false;
+  state_.ept.reset();  // the host runs without EPT
 }
 
 // VM entry loads the guest's control registers (from the VMCS guest-state area, SDM Vol. 3C

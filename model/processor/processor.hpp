@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "model/event.hpp"
 #include "model/machine_state.hpp"
 #include "model/operation.hpp"
 #include "model/processor/vmx_state.hpp"
@@ -43,6 +44,14 @@ class Processor {
   // allowed(op.access)); without it the fresh walk's canonical outcome is taken.
   void apply(const Operation& op, const AllowedOutcome* chosen = nullptr);
 
+  // The outcome of the last operation applied: a VMX instruction's VMsucceed (completed,
+  // with VMREAD's or VMPTRST's value), VMfailInvalid, VMfailValid(n), #UD, #GP(0), its VM
+  // exit in VMX non-root operation, or a VM-entry failure; `completed` for the others.
+  // last_allowed() is every outcome the SDM allows (a VM entry whose failing checks the
+  // SDM leaves unordered, SDM Vol. 3C 27.2, 27.3.1); last_event() is the one taken.
+  const Event& last_event() const { return last_allowed_.front(); }
+  const std::vector<Event>& last_allowed() const { return last_allowed_; }
+
   // The SDM-required reach of an operation in the current context, as spec/tlb_invalidation
   // takes it. Throws for an operation that invalidates nothing by itself.
   spec::InvalidationRequest<spec::Concrete> invalidation_request(const Operation& op) const;
@@ -51,11 +60,21 @@ class Processor {
   void apply_access(const Operation& op, const AllowedOutcome& chosen);
   void invalidate_for(const Operation& op);
   void switch_registers();
+  // VMX non-root operation with the entry's VPID and EPTP (the TLB effects of 29.4.3.1).
+  void enter_non_root(const Operation& entry);
+  void leave_non_root(const Operation& exit);
+  // The VMX instructions (model/processor/vmx_instructions.cpp).
+  void execute_vmx(const Operation& op);
+  void vm_launch_or_resume(const Operation& op);
+  void finish_vmx(const spec::vmx::VmxVerdict& verdict, std::optional<std::uint64_t> value = std::nullopt);
+  VmcsRegion* current_vmcs();
+  spec::vmx::VmxContext vmx_context(const Operation& op) const;
 
   MachineState state_;
   VmxState vmx_;
   Tlb tlb_;
   std::size_t step_ = 0;
+  std::vector<Event> last_allowed_{Event::completed()};
 };
 
 }  // namespace vtspec::model

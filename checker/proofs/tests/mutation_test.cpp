@@ -12,11 +12,15 @@
 #include "checker/mutants/ept_mutant.hpp"
 #include "checker/mutants/tlb_mutant.hpp"
 #include "checker/mutants/two_dimensional_mutant.hpp"
+#include "checker/declarative/exception_exiting.hpp"
+#include "checker/mutants/vm_entry_mutant.hpp"
+#include "spec/vmx/exception_exiting.hpp"
 #include "checker/proofs/obligation.hpp"
 #include "checker/proofs/shadow_coherence.hpp"
 #include "model/translation.hpp"
 #include "vectors/format/state_file.hpp"
 #include "vectors/format/vector_file.hpp"
+#include "vectors/format/vmx_entry_file.hpp"
 
 namespace vtspec::checker {
 namespace {
@@ -119,6 +123,47 @@ TEST_P(Mutations, EveryObligationThatShouldCatchTheBugReportsAReplayableCountere
       EXPECT_TRUE(spec::removes<Concrete>(scope, *r.counterexample->tlb_entry)) << r.counterexample->document;
       EXPECT_FALSE(mutants::removes<Concrete>(info.mutation, req.kind, scope, *r.counterexample->tlb_entry));
       std::printf("%s caught by %s: %s", info.name, name.c_str(), r.counterexample->document.c_str());
+      continue;
+    }
+    if (const auto& x = r.counterexample->exception_exit) {
+      // The real rule agrees with the SDM's two cases (25.6.3); the mutant gives the other answer.
+      const bool real = spec::vmx::exception_causes_exit<Concrete>(x->bitmap, x->vector, x->error_code, x->pfec_mask,
+                                                                  x->pfec_match);
+      EXPECT_EQ(real, declarative::exception_exits<Concrete>(x->bitmap, x->vector, x->error_code, x->pfec_mask,
+                                                            x->pfec_match));
+      EXPECT_EQ(x->vector, 14u);  // only the #PF rule is mutated
+      std::printf("%s caught by %s: %s\n", info.name, name.c_str(), r.counterexample->explanation.c_str());
+      continue;
+    }
+    if (r.counterexample->vmx_entry) {
+      // VM entry: the real check table and outcome rule (spec/vmx) decide as SDM 27.2-27.4
+      // say, the mutant does not.
+      const auto& x = *r.counterexample->vmx_entry;
+      if (x.check_id.empty()) {
+        const auto real = spec::vmx::entry_outcome_kinds<Concrete>(x.control_fails, x.host_fails, x.guest_fails, x.msr_fails);
+        const auto bug = mutants::entry_outcome_kinds<Concrete>(info.mutation, x.control_fails, x.host_fails,
+                                                                x.guest_fails, x.msr_fails);
+        EXPECT_EQ(real.fail_valid_7, x.control_fails);  // 27.2: error 7 for the control fields
+        EXPECT_EQ(real.fail_valid_8, x.host_fails);     // error 8 for the host-state fields
+        EXPECT_TRUE(real.fail_valid_7 != bug.fail_valid_7 || real.fail_valid_8 != bug.fail_valid_8);
+      } else {
+        // Replay the file as `vtspec explain-entry` reads it.
+        ASSERT_FALSE(r.counterexample->file.empty());
+        const auto in = vectors::load_vmx_entry_file(r.counterexample->file);
+        const auto fails = [&](const std::vector<spec::vmx::EntryCheck<Concrete>>& table) {
+          for (const auto& row : table)
+            if (row.id == x.check_id) {
+              const spec::vmx::MsrLoadEntry<Concrete> entry{x.msr_index, x.msr_data};
+              const spec::vmx::EntryInput<Concrete> input{in.vmcs, in.caps, row.kind == spec::vmx::EntryCheckClass::msr_load ? &entry : nullptr};
+              return spec::vmx::check_fails(row, input);
+            }
+          ADD_FAILURE() << "no check " << x.check_id;
+          return false;
+        };
+        EXPECT_TRUE(fails(spec::vmx::vm_entry_checks<Concrete>())) << x.check_id;  // the SDM's check fails
+        EXPECT_FALSE(fails(mutants::vm_entry_checks<Concrete>(info.mutation))) << x.check_id;
+      }
+      std::printf("%s caught by %s: %s\n", info.name, name.c_str(), r.counterexample->explanation.c_str());
       continue;
     }
     ASSERT_FALSE(r.counterexample->file.empty());
