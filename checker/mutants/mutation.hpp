@@ -17,6 +17,9 @@ enum class Mutation {
   ept_write_only_violation,   // a write-only EPT entry classified as a violation, not a misconfiguration
   final_access_skips_ept,     // the final guest-physical address of a 2D walk is used as host-physical
   invlpg_keeps_structure_caches,  // INVLPG leaves paging-structure-cache entries in place
+  ept_ad_paging_reads_as_reads,       // EPT A/D on: guest paging-entry reads checked as reads, not writes
+  ept_paging_violation_as_misconfig,  // an EPT violation on a guest paging-structure reference reported as a misconfiguration
+  ept_paging_violation_final_bit,     // such a violation reports qualification bit 8 (final translation)
 };
 
 struct MutationInfo {
