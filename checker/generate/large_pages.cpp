@@ -1,7 +1,8 @@
 // 2-MByte and 1-GByte pages (SDM Vol. 3A 4.5.4, Tables 4-17 and 4-15): the page frame comes
 // from the PDE / PDPTE with PS = 1, and the low 21 / 30 bits of the linear address are the
 // offset. Reads, writes and fetches at the first, an inner and the last 4-KByte part of the
-// page, and the permission checks on a large leaf.
+// page, and the permission checks on a large leaf; and a CPU without 1-GByte pages, where a
+// PDPTE with PS = 1 is a reserved-bit #PF (Table 4-15, 4.7).
 #include <fmt/format.h>
 
 #include "checker/generate/draft.hpp"
@@ -61,6 +62,23 @@ std::vector<CorpusFile> large_pages() {
     };
     exercise(d, va, 0, {0x3000000, 0x3ffff000}, 0x3147000000000000ull);
     exercise(d, va + 0x40000000, 0, {0x3001000}, 0x3148000000000000ull);
+    file.drafts.push_back(std::move(d));
+  }
+  {
+    Draft d;
+    d.vector.id = "large/1g-unsupported";
+    d.vector.description =
+        "A virtual CPU without 1-GByte pages (CPUID 80000001H:EDX[26] = 0): a PDPTE with PS = 1 has a reserved bit "
+        "set, so every access through it is a #PF with RSVD = 1; a 2-MByte page beside it still translates.";
+    d.vector.sdm = {"Vol. 3A 4.5.4", "Vol. 3A Table 4-15", "Vol. 3A 4.7"};
+    d.state.features = {"maxphyaddr: 36", "page1gb: false"};
+    const std::uint64_t va = 0x8000000000ull;
+    d.state.mappings = {
+        fmt::format("{{ va: {:#x}, pa: 0x0, size: 1G, flags: [P, RW, US, A, D], upper: [P, RW, US, A] }}", va),
+        fmt::format("{{ va: {:#x}, pa: 0x1200000, size: 2M, flags: [P, RW, US, A, D], upper: [P, RW, US, A] }}", va + 0x40000000),
+    };
+    exercise(d, va, 0, {0x3000000}, 0x3149000000000000ull);
+    exercise(d, va + 0x40000000, 0x1200000, {0x1000}, 0x314a000000000000ull);
     file.drafts.push_back(std::move(d));
   }
   return {file};
