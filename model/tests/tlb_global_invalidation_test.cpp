@@ -14,6 +14,10 @@
 // entry leaves only the new translation.
 #include <gtest/gtest.h>
 
+#include <iterator>
+#include <optional>
+#include <string>
+
 #include "model/tests/tlb_test_support.hpp"
 
 namespace vtspec::model {
@@ -46,71 +50,44 @@ struct Scenario {
 constexpr std::uint64_t kGlobal = P | RW | A | D | G;
 constexpr std::uint64_t kLocal = P | RW | A | D;
 
-TEST(TlbGlobalInvalidation, StaleGlobalEntryServesAnotherPcidBeforeInvalidation) {
-  Scenario s(kGlobal);
-  Processor m = s.stale(1, 2, kGlobal);
-  EXPECT_EQ(translations(m, request(kVa)), (Set{kOld, kNew}));  // 4.10.2.4
+// One scenario: the leaf's flags, the PCID the page is cached under and the one the CPU runs
+// in, the invalidation (none: 4.10.2.4 alone), and the translations allowed afterwards, first
+// in the current PCID and then back in the PCID the page was cached under.
+struct Case {
+  const char* name;
+  std::uint64_t flags;
+  std::uint64_t cached_in, current;
+  std::optional<Operation> invalidation;
+  Set allowed, allowed_back;
+};
+
+const Case kCases[] = {
+    {"StaleGlobalEntryServesAnotherPcid", kGlobal, 1, 2, std::nullopt, {kOld, kNew}, {kOld, kNew}},
+    {"InvlpgRemovesGlobalEntryOfTheCurrentPcid", kGlobal, 1, 1, invlpg(kVa), {kNew}, {kNew}},
+    {"InvlpgRemovesGlobalEntryCachedUnderAnotherPcidForEveryPcid", kGlobal, 1, 2, invlpg(kVa), {kNew}, {kNew}},
+    {"InvlpgNeedNotRemoveNonGlobalEntryOfAnotherPcid", kLocal, 1, 2, invlpg(kVa), {kNew}, {kOld, kNew}},
+    {"InvpcidIndividualAddressKeepsGlobalEntry", kGlobal, 1, 1, invpcid(0, 1, kVa), {kOld, kNew}, {kOld, kNew}},
+    {"InvpcidSingleContextKeepsGlobalEntry", kGlobal, 1, 1, invpcid(1, 1), {kOld, kNew}, {kOld, kNew}},
+    {"InvpcidSingleContextRemovesNonGlobalEntryOfThatPcid", kLocal, 1, 1, invpcid(1, 1), {kNew}, {kNew}},
+    {"InvpcidAllContextsWithGlobalsRemovesGlobalEntryOfAnotherPcid", kGlobal, 1, 2, invpcid(2, 0), {kNew}, {kNew}},
+    {"InvpcidAllContextsKeepsGlobalEntry", kGlobal, 1, 2, invpcid(3, 0), {kOld, kNew}, {kOld, kNew}},
+};
+
+class TlbGlobalInvalidation : public ::testing::TestWithParam<std::size_t> {};
+
+TEST_P(TlbGlobalInvalidation, AllowsExactlyWhatTheSdmLeaves) {
+  ASSERT_LT(GetParam(), std::size(kCases));
+  const Case& c = kCases[GetParam()];
+  Scenario s(c.flags);
+  Processor m = s.stale(c.cached_in, c.current, c.flags);
+  if (c.invalidation) m.apply(*c.invalidation);
+  EXPECT_EQ(translations(m, request(kVa)), c.allowed);
+  m.apply(with_value(OperationKind::mov_cr3, s.g.root | c.cached_in | kNoFlush));
+  EXPECT_EQ(translations(m, request(kVa)), c.allowed_back);
 }
 
-TEST(TlbGlobalInvalidation, InvlpgRemovesGlobalEntryOfTheCurrentPcid) {
-  Scenario s(kGlobal);
-  Processor m = s.stale(1, 1, kGlobal);
-  m.apply(invlpg(kVa));
-  EXPECT_EQ(translations(m, request(kVa)), (Set{kNew}));
-}
-
-TEST(TlbGlobalInvalidation, InvlpgRemovesGlobalEntryCachedUnderAnotherPcid) {
-  Scenario s(kGlobal);
-  Processor m = s.stale(1, 2, kGlobal);
-  m.apply(invlpg(kVa));
-  EXPECT_EQ(translations(m, request(kVa)), (Set{kNew}));
-  // Gone for every PCID: back in PCID 1 (no flush) only the new translation remains.
-  m.apply(with_value(OperationKind::mov_cr3, s.g.root | 1 | kNoFlush));
-  EXPECT_EQ(translations(m, request(kVa)), (Set{kNew}));
-}
-
-TEST(TlbGlobalInvalidation, InvlpgNeedNotRemoveNonGlobalEntryOfAnotherPcid) {
-  Scenario s(kLocal);
-  Processor m = s.stale(1, 2, kLocal);
-  m.apply(invlpg(kVa));
-  m.apply(with_value(OperationKind::mov_cr3, s.g.root | 1 | kNoFlush));
-  EXPECT_EQ(translations(m, request(kVa)), (Set{kOld, kNew}));
-}
-
-TEST(TlbGlobalInvalidation, InvpcidIndividualAddressKeepsGlobalEntry) {
-  Scenario s(kGlobal);
-  Processor m = s.stale(1, 1, kGlobal);
-  m.apply(invpcid(0, 1, kVa));
-  EXPECT_EQ(translations(m, request(kVa)), (Set{kOld, kNew}));
-}
-
-TEST(TlbGlobalInvalidation, InvpcidSingleContextKeepsGlobalEntry) {
-  Scenario s(kGlobal);
-  Processor m = s.stale(1, 1, kGlobal);
-  m.apply(invpcid(1, 1));
-  EXPECT_EQ(translations(m, request(kVa)), (Set{kOld, kNew}));
-}
-
-TEST(TlbGlobalInvalidation, InvpcidAllContextsIncludingGlobalsRemovesGlobalEntryOfAnotherPcid) {
-  Scenario s(kGlobal);
-  Processor m = s.stale(1, 2, kGlobal);
-  m.apply(invpcid(2, 0));
-  EXPECT_EQ(translations(m, request(kVa)), (Set{kNew}));
-}
-
-TEST(TlbGlobalInvalidation, InvpcidAllContextsKeepsGlobalEntry) {
-  Scenario s(kGlobal);
-  Processor m = s.stale(1, 2, kGlobal);
-  m.apply(invpcid(3, 0));
-  EXPECT_EQ(translations(m, request(kVa)), (Set{kOld, kNew}));
-}
-
-TEST(TlbGlobalInvalidation, InvpcidSingleContextRemovesNonGlobalEntryOfThatPcid) {
-  Scenario s(kLocal);
-  Processor m = s.stale(1, 1, kLocal);
-  m.apply(invpcid(1, 1));
-  EXPECT_EQ(translations(m, request(kVa)), (Set{kNew}));
-}
+INSTANTIATE_TEST_SUITE_P(Cases, TlbGlobalInvalidation, ::testing::Range<std::size_t>(0, std::size(kCases)),
+                         [](const auto& info) { return std::string(kCases[info.param].name); });
 
 }  // namespace
 }  // namespace vtspec::model
