@@ -485,7 +485,8 @@ def cmd_run(args):
     if args.ids:
         chosen = [s for s in sites if s["id"] in {int(x) for x in args.ids.split(",")}]
     else:
-        chosen = sorted(random.Random(args.seed).sample(live, min(args.sample, len(live))), key=lambda s: s["id"])
+        # in the sample's random order, so a run cut short is still a random sample
+        chosen = random.Random(args.seed).sample(live, min(args.sample, len(live)))
     results = []
     if os.path.exists(args.out):
         results = json.load(open(args.out))
