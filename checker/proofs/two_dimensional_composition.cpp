@@ -33,11 +33,23 @@ struct ComposedPort {
   const spec::EptShape& shape;
   z3::expr eptp;
   SymbolicMemory& host;
-  spec::EptFaultRecord<S> fault;
+  // The first EPT fault in walk order (29.3.3), kept here rather than with spec's
+  // EptFaultRecord, so that a wrong fault order in spec/ shows as a difference.
+  struct {
+    z3::expr any = S::truth(false), misconfig = S::truth(false), guest_physical = S::word(0);
+    z3::expr qualification = S::word(0), qualification_undefined = S::word(0);
+  } fault;
 
   spec::EptWalk<S> translate(const z3::expr& gpa, const declarative::ReferencePresentation<S>& p, const z3::expr& active) {
     const spec::EptWalk<S> w = spec::walk_ept<S>(shape, eptp, gpa, p.access, host);
-    fault.record_first(w, spec::ept_violation_qualification<S>(shape.caps, w, p.origin), gpa, active);
+    const spec::ExitQualification<S> q = spec::ept_violation_qualification<S>(shape.caps, w, p.origin);
+    const z3::expr faults = active && (w.violation || w.misconfig);
+    const z3::expr earlier = fault.any;
+    fault.misconfig = z3::ite(earlier, fault.misconfig, w.misconfig);
+    fault.guest_physical = z3::ite(earlier, fault.guest_physical, gpa);
+    fault.qualification = z3::ite(earlier, fault.qualification, q.value);
+    fault.qualification_undefined = z3::ite(earlier, fault.qualification_undefined, q.undefined);
+    fault.any = earlier || faults;
     return w;
   }
   spec::PortRead<S> read_entry(const z3::expr& gpa, unsigned, const z3::expr& active) {
@@ -69,7 +81,7 @@ ObligationResult prove_two_dimensional_composition(const ProveOptions& o) {
     TwoDimensionalSetup s(guest_levels, ept_levels);
     const spec::TwoDimensionalWalk<S> two = s.walk(o.mutation);
 
-    ComposedPort port{s.ept_shape, s.ept.eptp, s.memory, {}};
+    ComposedPort port{s.ept_shape, s.ept.eptp, s.memory};
     const spec::PagingWalk<S> guest =
         spec::walk_paging<S>(s.guest_shape, s.guest.ctl, s.guest.cr3, s.guest.linear, s.guest.access, port);
     const auto final_access = declarative::present_final_access<S>(s.guest.access.write, s.guest.access.fetch, guest.rights.user,
