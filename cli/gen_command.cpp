@@ -35,7 +35,7 @@ Action add_gen_command(CLI::App& app) {
   auto opts = std::make_shared<GenOptions>();
   auto* cmd = app.add_subcommand("gen", "Generate the conformance corpus (vector files) with expectations from the model.");
   cmd->add_option("--out", opts->out, "Corpus directory (default vectors/corpus)");
-  cmd->add_flag("--check", opts->check, "Do not write: exit 1 if DIR differs from what gen would write");
+  cmd->add_flag("--check", opts->check, "Do not write: exit 1 if DIR differs from what gen would write (with --cover: if a class changed status against DIR/classes.txt)");
   static bool cover = false;  // --cover: Z3 witnesses per outcome class (checker/coverage)
   cmd->add_flag("--cover", cover, "Write a Z3 witness for every reachable outcome class to DIR (default vectors/cover)");
   auto space = std::make_shared<SpaceGenOptions>();
@@ -53,7 +53,7 @@ Action add_gen_command(CLI::App& app) {
       space->out = cmd->count("--out") ? opts->out : "";
       return run_space_generation(*space);
     }
-    if (cover) return checker::run_cover_cli(opts->out == "vectors/corpus" ? "vectors/cover" : opts->out);
+    if (cover) return checker::run_cover_cli(opts->out == "vectors/corpus" ? "vectors/cover" : opts->out, opts->check);
     namespace fs = std::filesystem;
     std::vector<std::pair<std::string, std::string>> files;
     try {

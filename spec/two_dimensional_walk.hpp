@@ -12,6 +12,7 @@
 // (ept_violation_qualification.hpp) of the access that caused it.
 #pragma once
 
+#include "spec/ept_guest_reference.hpp"
 #include "spec/ept_violation_qualification.hpp"
 #include "spec/ept_walk.hpp"
 #include "spec/paging_walk.hpp"
@@ -54,14 +55,6 @@ struct FreshEptTranslation {
   }
 };
 
-// One guest-physical reference of a two-dimensional walk: the access EPT checks and how it
-// arose (for the qualification of a violation).
-template <class D>
-struct EptReference {
-  EptAccess<D> access;
-  EptAccessOrigin<D> origin;
-};
-
 template <class D, class HostMemory, class Observer = NoObserver, class Source = FreshEptTranslation>
 struct EptTranslatingPort {
   using W = typename D::Word;
@@ -101,21 +94,12 @@ struct EptTranslatingPort {
     return w;
   }
 
-  // 29.3.5: with EPT A/D enabled, guest paging-structure accesses are treated as writes,
-  // and a violation on one sets both bits 0 and 1 of the qualification (Table 28-7).
-  // Without it an A/D update is a locked read-modify-write (bit 1; bit 0 left open).
-  EptReference<D> paging_structure_access(bool update) const {
-    EptReference<D> r;
-    const B ad = D::bit(eptp, eptp::accessed_dirty);
-    r.access.read = update ? ad : D::truth(true);
-    r.access.write = update ? D::truth(true) : ad;
-    r.origin.read_modify_write = update ? !ad : D::truth(false);
-    r.origin.to_final_translation = D::truth(false);
-    return r;
-  }
+  // The access kind of a guest paging-structure reference (spec/ept_guest_reference.hpp).
+  // A pointer so that mutation tests can plug in a wrong derivation; the rule is the default.
+  EptReference<D> (*classify)(const W& eptp, bool update) = &paging_structure_reference<D>;
 
   PortRead<D> read_entry(const W& gpa, unsigned level, const B& active) {
-    const EptWalk<D> w = translate(gpa, paging_structure_access(false), level, active);
+    const EptWalk<D> w = translate(gpa, classify(eptp, false), level, active);
     const B ok = active && w.translated;
     const W value = memory.read_host(w.physical, 0, ok);
     if constexpr (!std::is_same_v<Observer, NoObserver>) {
@@ -126,7 +110,7 @@ struct EptTranslatingPort {
   }
 
   B update_entry_flags(const W& gpa, unsigned level, const B& active) {
-    const EptWalk<D> w = translate(gpa, paging_structure_access(true), level, active);
+    const EptWalk<D> w = translate(gpa, classify(eptp, true), level, active);
     if constexpr (!std::is_same_v<Observer, NoObserver>) {
       if (active && w.translated) observer.on_reference({ReferenceKind::guest_entry_update, level, 0, w.physical, gpa, 0});
     }
@@ -151,21 +135,6 @@ struct TwoDimensionalWalk {
   W qualification_undefined;
   unsigned references = 0;   // concrete only
 };
-
-// The access to the final guest-physical address: the guest access's kind (a read unless a
-// write or fetch), from the final translation of a valid linear address whose rights give
-// Table 28-7 bits 11:9.
-template <class D>
-EptReference<D> final_translation_reference(const Access<D>& access, const CombinedRights<D>& linear) {
-  EptReference<D> r;
-  r.access.read = !access.write && !access.fetch;
-  r.access.write = access.write;
-  r.access.fetch = access.fetch;
-  r.access.linear_user = linear.user;
-  r.origin.linear_writable = linear.writable;
-  r.origin.linear_exec_disabled = linear.exec_disabled;
-  return r;
-}
 
 // The composition itself: a guest walk through `guest_port` (usually `ept_port`; a TLB model
 // may wrap it to start from a cached paging-structure entry), then the final guest-physical

@@ -1,4 +1,8 @@
 #include "checker/coverage/cover.hpp"
+#include "checker/coverage/cover_record.hpp"
+
+#include <fstream>
+#include <iterator>
 
 #include <algorithm>
 #include <chrono>
@@ -116,15 +120,13 @@ Verdict find_witness(const OutcomeClass& c, unsigned timeout_ms, Witness& out, s
         // two-dimensional walk: search the whole walk (4-level guest, 4-level EPT).
         TwoDimensionalSetup setup(4, 4);
         // First one EPT walk of either kind of paging-structure access, formed as the 2D
-        // walk forms it (EptTranslatingPort::paging_structure_access): a pattern no such
+        // walk forms it (spec::paging_structure_reference): a pattern no such
         // walk yields is unreachable in every two-dimensional walk, and this query is small.
         EptUnknowns alone("c.");
         SymbolicMemory ept_memory("memory");
-        spec::NoObserver none;
-        spec::EptTranslatingPort<S, SymbolicMemory> port{setup.ept_shape, alone.eptp, ept_memory, none, {}, 0};
         z3::expr some = S::truth(false);
         for (bool update : {false, true}) {
-          const auto reference = port.paging_structure_access(update);
+          const auto reference = spec::paging_structure_reference<S>(alone.eptp, update);
           const auto one = spec::walk_ept<S>(setup.ept_shape, alone.eptp, alone.gpa, reference.access, ept_memory);
           const auto q = spec::ept_violation_qualification<S>(setup.ept_shape.caps, one, reference.origin);
           some = some || (one.violation && in_violation_class(c, q.value, q.undefined));
@@ -279,10 +281,29 @@ int print_cover_report(const CoverReport& report, std::FILE* out) {
   return (unknown == 0 && disagree == 0) ? 0 : 1;
 }
 
-int run_cover_cli(const std::string& out_dir) {
+int run_cover_cli(const std::string& out_dir, bool check) {
   CoverOptions options;
-  options.out_dir = out_dir;
-  return print_cover_report(run_cover(options), stdout);
+  options.out_dir = check ? "" : out_dir;
+  const CoverReport report = run_cover(options);
+  const int status = print_cover_report(report, stdout);
+  const std::string record_path = out_dir + "/" + kCoverRecordFile;
+  if (!check) {
+    std::ofstream(record_path, std::ios::binary | std::ios::trunc) << cover_record(report);
+    std::printf("wrote %s\n", record_path.c_str());
+    return status;
+  }
+  std::ifstream in(record_path, std::ios::binary);
+  const std::string recorded((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto changes = cover_record_changes(report, recorded);
+  for (const auto& c : changes) std::printf("%s\n", c.c_str());
+  if (!changes.empty()) {
+    std::printf("vtspec gen --cover --check: %zu class(es) changed status against %s; if intended, regenerate with "
+                "`vtspec gen --cover --out %s` and commit the record and witnesses\n",
+                changes.size(), record_path.c_str(), out_dir.c_str());
+    return 1;
+  }
+  std::printf("vtspec gen --cover --check: %zu classes match %s\n", report.classes.size(), record_path.c_str());
+  return status;
 }
 
 }  // namespace vtspec::checker

@@ -38,7 +38,9 @@ struct CoverReport {
 CoverReport run_cover(const CoverOptions& options);
 // Prints the report; returns the exit status (0 when every reachable class is covered).
 int print_cover_report(const CoverReport& report, std::FILE* out);
-// `vtspec gen --cover [--out DIR]`: run, write witnesses to `out_dir`, print the report.
-int run_cover_cli(const std::string& out_dir);
+// `vtspec gen --cover [--out DIR]`: run, write witnesses and the record (cover_record.hpp)
+// to `out_dir`, print the report. With `check`: write nothing, compare the classes' status
+// with the record in `out_dir` and fail (1) on any change.
+int run_cover_cli(const std::string& out_dir, bool check = false);
 
 }  // namespace vtspec::checker

@@ -1,8 +1,8 @@
 // TLB scenarios (SDM Vol. 3A 4.10): a paging-structure entry is changed by a guest store, and
 // until the required invalidation the processor may still use what it cached (4.10.4.3), so
 // the expectation lists the stale outcome as acceptable next to the fresh walk. After the
-// invalidation only the fresh walk remains. Covered: INVLPG, MOV CR3 with and without PCIDs
-// and the no-flush bit (4.10.4.1), global pages across MOV CR3 and CR4.PGE toggles, the four
+// invalidation only the fresh walk remains. Covered: INVLPG (global pages too, in the current PCID and
+// another), MOV CR3 with and without PCIDs and the no-flush bit (4.10.4.1), global pages across MOV CR3 and CR4.PGE toggles, the four
 // INVPCID types, unmapping, and permission downgrades and upgrades.
 #include <fmt/format.h>
 
@@ -130,6 +130,41 @@ std::vector<CorpusFile> tlb_scenarios() {
     d.read(kPageA, 0);
     d.mov_cr3(kRoot | 1);
     d.read(kPageA, 0);
+    out.push_back(std::move(d));
+  }
+  {
+    // 4.10.4.1 INVLPG: "invalidates any global TLB entries for the page ... regardless of PCID".
+    Draft d = make("tlb/invlpg-global-current-pcid",
+                   "A global page cached under PCID 1 and remapped: INVLPG in PCID 1 removes the global entry, so "
+                   "only the new frame remains, in PCID 1 and in PCID 2.",
+                   {"Vol. 3A 4.10.4.1", "Vol. 3A 4.10.2.4", "Vol. 2A INVLPG"}, {.global_a = true, .pcid = true});
+    d.read(kPageA, 0);
+    d.store_entry(pte(d, kPageA), kNew | kLeaf | kGlobal);
+    d.read(kPageA, 0);
+    d.invlpg(kPageA);
+    d.read(kPageA, 0);
+    d.mov_cr3(kRoot | 2, true);
+    d.read(kPageA, 0);
+    out.push_back(std::move(d));
+  }
+  {
+    Draft d = make("tlb/invlpg-global-other-pcid",
+                   "A global page and a non-global one cached under PCID 1, both remapped; in PCID 2 the global entry "
+                   "still serves until INVLPG there removes it for every PCID; INVLPG in PCID 2 need not remove PCID "
+                   "1's non-global entry.",
+                   {"Vol. 3A 4.10.4.1", "Vol. 3A 4.10.2.4", "Vol. 2A INVLPG"}, {.global_a = true, .pcid = true});
+    d.read(kPageA, 0);
+    d.read(kPageB, 0);
+    d.store_entry(pte(d, kPageA), kNew | kLeaf | kGlobal);
+    d.store_entry(pte(d, kPageB), kNewB | kLeaf);
+    d.mov_cr3(kRoot | 2, true);
+    d.read(kPageA, 0);
+    d.invlpg(kPageA);
+    d.invlpg(kPageB);
+    d.read(kPageA, 0);
+    d.mov_cr3(kRoot | 1, true);
+    d.read(kPageA, 0);
+    d.read(kPageB, 0);
     out.push_back(std::move(d));
   }
   for (unsigned type : {0u, 1u, 2u, 3u}) {

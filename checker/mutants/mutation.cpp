@@ -43,6 +43,15 @@ const std::vector<MutationInfo>& mutations() {
        "a #PF whose error code matches PFEC_MASK/PFEC_MATCH reverses exception-bitmap bit 14 instead of following it "
        "(SDM Vol. 3C 25.6.3)",
        {"exception-exiting"}},
+      {Mutation::ept_ad_paging_reads_as_reads, "ept-ad-paging-reads-as-reads",
+       "with EPT A/D enabled, guest paging-entry reads are checked by EPT as reads, not writes (SDM 29.3.3.2)",
+       {"ept-access-derivation", "two-dimensional-composition"}},
+      {Mutation::ept_paging_violation_as_misconfig, "ept-paging-violation-as-misconfig",
+       "an EPT violation on a guest paging-structure reference is reported as an EPT misconfiguration (SDM 29.3.3)",
+       {"two-dimensional-composition"}},
+      {Mutation::ept_paging_violation_final_bit, "ept-paging-violation-final-bit",
+       "an EPT violation on a guest paging-structure reference sets qualification bit 8 (SDM Table 28-7)",
+       {"two-dimensional-composition"}},
   };
   return list;
 }

@@ -27,6 +27,9 @@ enum class Mutation {
   accept_ia32e_without_pae,   // VM entry: an IA-32e mode guest with CR4.PAE = 0 is accepted
   swap_vmfail_7_8,            // VM entry: VMfailValid 7 and 8 swapped
   pf_mask_match_inverted,     // #PF exiting: the error-code mask/match applied the wrong way round
+  ept_ad_paging_reads_as_reads,       // EPT A/D on: guest paging-entry reads checked as reads, not writes
+  ept_paging_violation_as_misconfig,  // an EPT violation on a guest paging-structure reference reported as a misconfiguration
+  ept_paging_violation_final_bit,     // such a violation reports qualification bit 8 (final translation)
 };
 
 struct MutationInfo {

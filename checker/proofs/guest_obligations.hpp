@@ -8,6 +8,7 @@ namespace vtspec::checker {
 
 ObligationResult prove_guest_access_rights(const ProveOptions& o);
 ObligationResult prove_ept_classification(const ProveOptions& o);
+ObligationResult prove_ept_access_derivation(const ProveOptions& o);
 ObligationResult prove_two_dimensional_composition(const ProveOptions& o);
 ObligationResult prove_ept_isolation(const ProveOptions& o);
 ObligationResult prove_tlb_isolation_and_flush(const ProveOptions& o);

@@ -6,11 +6,8 @@
 namespace vtspec::checker {
 
 spec::TwoDimensionalWalk<S> TwoDimensionalSetup::walk(Mutation m) {
-  spec::NoObserver none;
-  spec::TwoDimensionalWalk<S> w = spec::walk_two_dimensional<S>(guest_shape, ept_shape, guest.ctl, ept.eptp, guest.cr3,
-                                                               guest.linear, guest.access, memory, none);
-  mutants::apply_two_dimensional_mutation(m, w);
-  return w;
+  return mutants::walk_two_dimensional_mutant<S>(m, guest_shape, ept_shape, guest.ctl, ept.eptp, guest.cr3, guest.linear,
+                                                 guest.access, memory);
 }
 
 Counterexample TwoDimensionalSetup::counterexample(const z3::model& m, const std::string& case_name) const {

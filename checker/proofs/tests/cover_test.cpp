@@ -5,9 +5,12 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 
 #include "checker/coverage/cover.hpp"
+#include "checker/coverage/cover_record.hpp"
 #include "vectors/format/state_file.hpp"
 
 namespace vtspec::checker {
@@ -46,6 +49,28 @@ TEST(Cover, EveryReachableClassIsCoveredByAReplayableWitness) {
   EXPECT_GT(unreachable, 0u);
   print_cover_report(report, stdout);
   std::filesystem::remove_all(options.out_dir);
+
+  // The record is pinned: a class that changed status fails until `vtspec gen --cover`
+  // regenerates vectors/cover/ on purpose.
+  std::ifstream in(std::string(VTSPEC_SOURCE_DIR) + "/vectors/cover/" + kCoverRecordFile, std::ios::binary);
+  ASSERT_TRUE(in.good()) << "vectors/cover/" << kCoverRecordFile << " missing: run `vtspec gen --cover`";
+  const std::string recorded((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto changes = cover_record_changes(report, recorded);
+  for (const auto& c : changes) ADD_FAILURE() << c << " (regenerate with `vtspec gen --cover` if intended)";
+}
+
+// The comparison itself, on a made-up record: each kind of change is named.
+TEST(CoverRecord, NamesEveryClassThatChangedStatus) {
+  CoverReport report;
+  report.classes.push_back({"a", "#PF", "", ClassStatus::covered, "", "", false});
+  report.classes.push_back({"b", "#PF", "", ClassStatus::unreachable, "", "", false});
+  report.classes.push_back({"c", "#PF", "", ClassStatus::covered, "", "", false});
+  EXPECT_TRUE(cover_record_changes(report, cover_record(report)).empty());
+  const auto changes = cover_record_changes(report, "# comment\na covered\nb covered\nd unreachable\n");
+  ASSERT_EQ(changes.size(), 3u);
+  EXPECT_EQ(changes[0], "class b: recorded covered, now unreachable");
+  EXPECT_EQ(changes[1], "class c: not in the record, now covered");
+  EXPECT_EQ(changes[2], "class d: recorded unreachable, no longer enumerated");
 }
 
 }  // namespace
