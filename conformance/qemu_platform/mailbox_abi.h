@@ -1,0 +1,52 @@
+/* The contract between the QEMU platform proxy (guest/proxy.c) and its host
+ * (qemu_machine.cpp). Plain C: both sides read it.
+ *
+ * Why a proxy: a DMA through QEMU's edu device and intel-iommu needs no CPU paging at all,
+ * only MMIO and PCI configuration accesses in the right order. So the guest is a flat
+ * 32-bit program that executes the host's command lists; the host keeps the VT-d
+ * programming sequence, and the results, in C++ (conformance/targets/qemu_vtd_*). Guest RAM
+ * is a shared file (memory-backend-file, share=on) mapped by the host, so the host writes
+ * the vector's memory and reads back DMA results directly, and the mailbox lives there too. */
+#ifndef VTSPEC_QEMU_MAILBOX_ABI_H
+#define VTSPEC_QEMU_MAILBOX_ABI_H
+
+#include <stdint.h>
+
+/* Guest-physical layout: the proxy is loaded at 1 GiB, above every vector's memory
+ * (vectors/format/vector_address_space.h); the mailbox follows it. */
+#define VT_QEMU_PROXY_BASE 0x40000000u
+#define VT_QEMU_MAILBOX 0x40100000u
+#define VT_QEMU_RAM_BYTES 0x40400000ull /* 1 GiB + 4 MiB */
+#define VT_QEMU_MAILBOX_MAGIC 0x78426c4du /* "MlBx" once the proxy is ready */
+#define VT_QEMU_MAX_COMMANDS 256u
+
+enum vt_qemu_command_kind {
+  VT_QC_WRITE = 1,      /* store `value` (width 4 or 8) to physical `address` (MMIO or RAM) */
+  VT_QC_READ = 2,       /* load from `address` into `result` */
+  VT_QC_POLL_CLEAR = 3, /* load until (v & mask) == 0; `result` = last v; `status` 1 on timeout */
+  VT_QC_POLL_SET = 4,   /* load until (v & mask) == mask */
+  VT_QC_PCI_READ = 5,   /* PCI configuration dword at `address` = bdf << 8 | register */
+  VT_QC_PCI_WRITE = 6,  /* PCI configuration dword write of `value` */
+};
+
+struct vt_qemu_command {
+  uint32_t kind;
+  uint32_t width;   /* 4 or 8 bytes */
+  uint64_t address;
+  uint64_t value;
+  uint64_t mask;
+  uint64_t result;
+  uint32_t status;  /* 0 done, 1 poll timed out */
+  uint32_t reserved;
+};
+
+struct vt_qemu_mailbox {
+  volatile uint32_t magic;      /* set by the proxy when it is ready */
+  volatile uint32_t host_seq;   /* the host increments it after filling `commands` */
+  volatile uint32_t guest_seq;  /* the proxy copies host_seq once all commands are done */
+  uint32_t count;
+  uint64_t poll_limit;          /* iterations before a poll gives up */
+  struct vt_qemu_command commands[VT_QEMU_MAX_COMMANDS];
+};
+
+#endif

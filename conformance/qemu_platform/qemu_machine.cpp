@@ -1,0 +1,218 @@
+#include "conformance/qemu_platform/qemu_machine.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <fmt/format.h>
+
+namespace vtspec::conformance::qemu {
+namespace detail {
+extern const std::uint8_t kProxyImage[];
+extern const std::size_t kProxyImageSize;
+}  // namespace detail
+
+namespace {
+
+const char* kQemu = "qemu-system-x86_64";
+
+Command make(std::uint32_t kind, std::uint64_t address, std::uint64_t value, std::uint64_t mask, unsigned width) {
+  Command c{};
+  c.kind = kind;
+  c.width = width;
+  c.address = address;
+  c.value = value;
+  c.mask = mask;
+  return c;
+}
+
+std::string run_capture(const std::string& command) {
+  std::string out;
+  if (FILE* p = popen(command.c_str(), "r")) {
+    char buf[256];
+    while (std::fgets(buf, sizeof buf, p)) out += buf;
+    pclose(p);
+  }
+  return out;
+}
+
+std::string unique_path(const char* dir, const char* what) {
+  static std::atomic<unsigned> counter{0};
+  return fmt::format("{}/vtspec-qemu-{}-{}-{}", dir, getpid(), counter++, what);
+}
+
+}  // namespace
+
+Command write_command(std::uint64_t address, std::uint64_t value, unsigned width) {
+  return make(VT_QC_WRITE, address, value, 0, width);
+}
+Command read_command(std::uint64_t address, unsigned width) { return make(VT_QC_READ, address, 0, 0, width); }
+Command poll_clear_command(std::uint64_t address, std::uint64_t mask, unsigned width) {
+  return make(VT_QC_POLL_CLEAR, address, 0, mask, width);
+}
+Command poll_set_command(std::uint64_t address, std::uint64_t mask, unsigned width) {
+  return make(VT_QC_POLL_SET, address, 0, mask, width);
+}
+// PCI configuration mechanism #1: bus/device/function in bits 23:8 of CONFIG_ADDRESS.
+Command pci_read_command(std::uint16_t bdf, unsigned reg) {
+  return make(VT_QC_PCI_READ, (std::uint64_t{bdf} << 8) | (reg & 0xfc), 0, 0, 4);
+}
+Command pci_write_command(std::uint16_t bdf, unsigned reg, std::uint32_t value) {
+  return make(VT_QC_PCI_WRITE, (std::uint64_t{bdf} << 8) | (reg & 0xfc), value, 0, 4);
+}
+
+std::string qemu_version() {
+  std::string out = run_capture(fmt::format("{} --version 2>/dev/null", kQemu));
+  return out.substr(0, out.find('\n'));
+}
+
+std::string qemu_unavailable_reason() {
+  if (qemu_version().find("QEMU emulator") == std::string::npos)
+    return fmt::format("{} is not installed (Debian package qemu-system-x86; .ci/setup-deps installs it)", kQemu);
+  return {};
+}
+
+Machine::Machine(const MachineConfig& config) : config_(config) {
+  const char* shm = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+  ram_path_ = unique_path(shm, "ram");
+  kernel_path_ = unique_path("/tmp", "proxy.elf");
+  log_path_ = unique_path("/tmp", "log");
+  {
+    std::ofstream k(kernel_path_, std::ios::binary);
+    k.write(reinterpret_cast<const char*>(detail::kProxyImage), static_cast<std::streamsize>(detail::kProxyImageSize));
+    if (!k) fail("cannot write the proxy kernel to " + kernel_path_);
+  }
+  int fd = open(ram_path_.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600);
+  if (fd < 0 || ftruncate(fd, static_cast<off_t>(VT_QEMU_RAM_BYTES)) != 0) fail("cannot create guest RAM " + ram_path_);
+  void* p = mmap(nullptr, VT_QEMU_RAM_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  close(fd);
+  if (p == MAP_FAILED) fail("cannot map guest RAM " + ram_path_);
+  ram_ = static_cast<std::uint8_t*>(p);
+
+  std::vector<std::string> args = {
+      kQemu, "-accel", "tcg", "-M", "q35,memory-backend=ram0", "-m", fmt::format("{}M", VT_QEMU_RAM_BYTES >> 20),
+      "-object", fmt::format("memory-backend-file,id=ram0,size={},mem-path={},share=on", VT_QEMU_RAM_BYTES, ram_path_),
+      "-display", "none", "-serial", "none", "-monitor", "none", "-no-reboot", "-nodefaults",
+      "-icount", fmt::format("shift={},sleep=off", config_.icount_shift), "-kernel", kernel_path_};
+  for (const auto& d : config_.devices) {
+    args.push_back("-device");
+    args.push_back(d);
+  }
+  pid_t pid = fork();
+  if (pid < 0) fail("fork failed");
+  if (pid == 0) {
+    int log = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int null = open("/dev/null", O_RDWR);
+    dup2(null, 0);
+    dup2(log, 1);
+    dup2(log, 2);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execvp(kQemu, argv.data());
+    _exit(127);
+  }
+  pid_ = pid;
+  auto deadline = std::chrono::steady_clock::now() + config_.boot_timeout;
+  while (__atomic_load_n(&mailbox()->magic, __ATOMIC_ACQUIRE) != VT_QEMU_MAILBOX_MAGIC) {
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      fail("QEMU exited before the proxy was ready");
+    }
+    if (std::chrono::steady_clock::now() > deadline) fail("the proxy was not ready within the boot timeout");
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  seq_ = mailbox()->guest_seq;
+}
+
+Machine::~Machine() {
+  if (pid_ > 0) {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+  if (ram_) munmap(ram_, VT_QEMU_RAM_BYTES);
+  if (!ram_path_.empty()) unlink(ram_path_.c_str());
+  if (!kernel_path_.empty()) unlink(kernel_path_.c_str());
+  if (!log_path_.empty()) unlink(log_path_.c_str());
+}
+
+vt_qemu_mailbox* Machine::mailbox() { return reinterpret_cast<vt_qemu_mailbox*>(ram_ + VT_QEMU_MAILBOX); }
+
+std::string Machine::log() const {
+  std::ifstream in(log_path_);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void Machine::fail(const std::string& why) {
+  std::string text = why;
+  if (!log_path_.empty()) {
+    std::string l = log();
+    if (l.size() > 600) l = "..." + l.substr(l.size() - 600);
+    if (!l.empty()) text += "; QEMU said: " + l;
+  }
+  if (pid_ > 0) {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+  throw MachineFailure(text);
+}
+
+void Machine::run(std::span<Command> commands) {
+  if (pid_ <= 0) throw MachineFailure("the QEMU machine is not running");
+  vt_qemu_mailbox* box = mailbox();
+  for (std::size_t at = 0; at < commands.size(); at += VT_QEMU_MAX_COMMANDS) {
+    std::size_t n = std::min<std::size_t>(VT_QEMU_MAX_COMMANDS, commands.size() - at);
+    std::memcpy(box->commands, commands.data() + at, n * sizeof(Command));
+    box->count = static_cast<std::uint32_t>(n);
+    box->poll_limit = 200'000'000;
+    __atomic_store_n(&box->host_seq, ++seq_, __ATOMIC_RELEASE);
+    auto deadline = std::chrono::steady_clock::now() + config_.command_timeout;
+    for (unsigned spin = 0; __atomic_load_n(&box->guest_seq, __ATOMIC_ACQUIRE) != seq_; ++spin) {
+      if (std::chrono::steady_clock::now() > deadline) fail("the guest did not finish a command list within the timeout (hung)");
+      if (spin % 1024 == 1023) {
+        int status = 0;
+        if (waitpid(pid_, &status, WNOHANG) == pid_) {
+          pid_ = -1;
+          fail("QEMU exited while running a command list");
+        }
+      }
+      if (spin > 64) std::this_thread::sleep_for(std::chrono::microseconds(20));
+    }
+    std::memcpy(commands.data() + at, box->commands, n * sizeof(Command));
+  }
+}
+
+Command Machine::run_one(Command command) {
+  run(std::span<Command>(&command, 1));
+  return command;
+}
+
+void Machine::write_ram(std::uint64_t gpa, std::span<const std::uint8_t> bytes) {
+  if (gpa + bytes.size() > VT_QEMU_RAM_BYTES || gpa + bytes.size() < gpa) fail("write beyond guest RAM");
+  std::memcpy(ram_ + gpa, bytes.data(), bytes.size());
+}
+std::uint64_t Machine::read_ram64(std::uint64_t gpa) const {
+  std::uint64_t v = 0;
+  if (gpa + 8 <= VT_QEMU_RAM_BYTES) std::memcpy(&v, ram_ + gpa, 8);
+  return v;
+}
+void Machine::write_ram64(std::uint64_t gpa, std::uint64_t value) {
+  if (gpa + 8 > VT_QEMU_RAM_BYTES) fail("write beyond guest RAM");
+  std::memcpy(ram_ + gpa, &value, 8);
+}
+
+}  // namespace vtspec::conformance::qemu
