@@ -19,6 +19,8 @@
 #define VT_QEMU_RAM_BYTES 0x40400000ull /* 1 GiB + 4 MiB */
 #define VT_QEMU_MAILBOX_MAGIC 0x78426c4du /* "MlBx" once the proxy is ready */
 #define VT_QEMU_MAX_COMMANDS 256u
+/* Register-only loop iterations between two reads of a polled register (guest/proxy.c). */
+#define VT_QEMU_POLL_DELAY 1000u
 
 enum vt_qemu_command_kind {
   VT_QC_WRITE = 1,      /* store `value` (width 4 or 8) to physical `address` (MMIO or RAM) */

@@ -178,7 +178,7 @@ void Machine::run(std::span<Command> commands) {
     std::size_t n = std::min<std::size_t>(VT_QEMU_MAX_COMMANDS, commands.size() - at);
     std::memcpy(box->commands, commands.data() + at, n * sizeof(Command));
     box->count = static_cast<std::uint32_t>(n);
-    box->poll_limit = 200'000'000;
+    box->poll_limit = 2'000'000;  // each poll iteration is VT_QEMU_POLL_DELAY instructions and one device read
     __atomic_store_n(&box->host_seq, ++seq_, __ATOMIC_RELEASE);
     auto deadline = std::chrono::steady_clock::now() + config_.command_timeout;
     for (unsigned spin = 0; __atomic_load_n(&box->guest_seq, __ATOMIC_ACQUIRE) != seq_; ++spin) {

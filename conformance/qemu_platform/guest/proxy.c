@@ -45,6 +45,10 @@ static void run(struct vt_qemu_command* c, uint64_t poll_limit) {
       for (; i < poll_limit; ++i) {
         v = load(c->address, c->width);
         if ((v & c->mask) == want) break;
+        /* A register-only delay between device reads: under -icount the virtual clock
+         * (and with it edu's DMA timer) advances per instruction, and plain instructions
+         * cost TCG far less real time than a device access does. */
+        for (uint32_t d = VT_QEMU_POLL_DELAY; d; --d) __asm__ volatile("" : "+r"(d));
       }
       c->result = v;
       c->status = i == poll_limit;
