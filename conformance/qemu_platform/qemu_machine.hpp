@@ -63,6 +63,8 @@ class Machine {
   void write_ram(std::uint64_t gpa, std::span<const std::uint8_t> bytes);
   std::uint64_t read_ram64(std::uint64_t gpa) const;
   void write_ram64(std::uint64_t gpa, std::uint64_t value);
+  // QEMU's process id (tests stop it to show that a hang is timed out), -1 once it is gone.
+  int pid() const { return pid_; }
   // QEMU's stderr so far (its warnings name translation failures, for evidence).
   std::string log() const;
 

@@ -8,6 +8,8 @@
 #include <cstring>
 #include <memory>
 
+#include <signal.h>
+
 #include "conformance/qemu_platform/vtd_unit.hpp"
 
 namespace vtspec::conformance::qemu {
@@ -238,6 +240,33 @@ TEST_F(QemuVtd, KnownDivergenceWriteAfterCachedReadIsDroppedWithoutAFault) {
   DmaResult write = unit->dma(kMapped, 0x0000, 8, true);
   EXPECT_FALSE(write.fault) << "QEMU now records the fault: update docs/qemu-vtd-divergences.md";
   EXPECT_EQ(std::memcmp(machine->ram().data() + kReadOnlyPage, "VT-d 3.4", 8), 0) << "the write must not land";
+}
+
+}  // namespace
+}  // namespace vtspec::conformance::qemu
+
+namespace vtspec::conformance::qemu {
+namespace {
+
+// A QEMU that stops answering is timed out and killed; the caller gets a MachineFailure
+// naming the hang, and the next machine starts fresh.
+TEST(QemuMachine, AHungMachineIsTimedOutAndTheNextOneRuns) {
+  if (std::string why = qemu_unavailable_reason(); !why.empty()) GTEST_SKIP() << why;
+  MachineConfig config;
+  config.devices = {"intel-iommu"};
+  config.command_timeout = std::chrono::milliseconds(300);
+  Machine hung(config);
+  ASSERT_GT(hung.pid(), 0);
+  kill(hung.pid(), SIGSTOP);
+  try {
+    hung.run_one(read_command(kDmarBase + dmar::kCap));
+    FAIL() << "a stopped QEMU answered";
+  } catch (const MachineFailure& e) {
+    EXPECT_NE(std::string(e.what()).find("hung"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(hung.pid(), -1);
+  Machine next(config);
+  EXPECT_NE(next.run_one(read_command(kDmarBase + dmar::kCap)).result, 0u);
 }
 
 }  // namespace
