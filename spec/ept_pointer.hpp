@@ -29,25 +29,45 @@ struct EptCapabilities {
   unsigned maxphyaddr = 46;
 };
 
-// VM entry checks the EPTP (SDM 27.2.1.1); an invalid one fails the entry instead of
-// ever being walked. Concrete only: it decides the walk's shape.
+// The EPTP rules VM entry checks (SDM Vol. 3C 27.2.1.1, with the field of 25.6.11 and the
+// capabilities of A.10), each once, over a value domain: the VM-entry check table
+// (spec/vmx/vm_entry_control_checks.hpp, rows ctl.eptp-*) states them symbolically, and
+// check_ept_pointer below decides a concrete EPTP with them.
+template <class D>
+typename D::Bool eptp_memory_type_supported(const typename D::Word& eptp, const EptCapabilities& caps) {
+  const auto type = D::field(eptp, 2, eptp::memory_type_lo);
+  return (type == D::word(0) && D::truth(caps.memory_type_uc)) || (type == D::word(6) && D::truth(caps.memory_type_wb));
+}
+template <class D>
+typename D::Bool eptp_walk_length_supported(const typename D::Word& eptp, const EptCapabilities& caps) {
+  const auto length_minus_1 = D::field(eptp, 5, eptp::walk_length_lo);
+  return (length_minus_1 == D::word(3) && D::truth(caps.walk_length_4)) ||
+         (length_minus_1 == D::word(4) && D::truth(caps.walk_length_5));
+}
+template <class D>
+typename D::Bool eptp_accessed_dirty_supported(const typename D::Word& eptp, const EptCapabilities& caps) {
+  return !D::bit(eptp, eptp::accessed_dirty) || D::truth(caps.accessed_dirty);
+}
+// Bits 11:8 are reserved, and so is every bit from the physical-address width up.
+template <class D>
+typename D::Bool eptp_reserved_bits_clear(const typename D::Word& eptp, const EptCapabilities& caps) {
+  return !D::any(eptp, bit_range(11, 8) | bit_range(63, caps.maxphyaddr));
+}
+
+// An invalid EPTP fails the entry instead of ever being walked. Concrete: it decides the
+// walk's shape.
 struct EptPointerCheck {
   bool valid;
   const char* reason;  // nullptr when valid
 };
 
 inline EptPointerCheck check_ept_pointer(std::uint64_t value, const EptCapabilities& caps) {
-  const unsigned type = value & 7u;
-  const unsigned length = ((value >> eptp::walk_length_lo) & 7u) + 1;
-  if (!((type == 0 && caps.memory_type_uc) || (type == 6 && caps.memory_type_wb)))
-    return {false, "EPTP memory type is not a supported type (UC or WB)"};
-  if (!((length == 4 && caps.walk_length_4) || (length == 5 && caps.walk_length_5)))
-    return {false, "EPTP page-walk length is not a supported value"};
-  if (((value >> eptp::accessed_dirty) & 1u) && !caps.accessed_dirty)
+  if (!eptp_memory_type_supported<Concrete>(value, caps)) return {false, "EPTP memory type is not a supported type (UC or WB)"};
+  if (!eptp_walk_length_supported<Concrete>(value, caps)) return {false, "EPTP page-walk length is not a supported value"};
+  if (!eptp_accessed_dirty_supported<Concrete>(value, caps))
     return {false, "EPTP enables accessed/dirty flags, which the processor does not support"};
-  if (value & bit_range(11, 8)) return {false, "EPTP bits 11:8 are reserved"};
-  if (value & ~(frame_mask(caps.maxphyaddr) | bit_range(11, 0)))
-    return {false, "EPTP sets bits beyond the physical-address width"};
+  if (!eptp_reserved_bits_clear<Concrete>(value, caps))
+    return {false, "EPTP sets reserved bits (11:8, or beyond the physical-address width)"};
   return {true, nullptr};
 }
 

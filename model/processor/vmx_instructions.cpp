@@ -22,23 +22,6 @@ constexpr std::uint64_t kCf = 0x1, kZf = 0x40;
 std::uint64_t get(const VmcsRegion& r, std::uint32_t field) { return r.fields.values[*field_position(field)]; }
 void put(VmcsRegion& r, std::uint32_t field, std::uint64_t v) { r.fields.values[*field_position(field)] = v; }
 
-// The EPT features a VM entry's EPTP is checked and walked against (A.10).
-spec::EptCapabilities ept_capabilities(const VmxCapabilities& c, bool mode_based_execute) {
-  spec::EptCapabilities e;
-  e.execute_only = c.ept_vpid_bit(0);
-  e.walk_length_4 = c.ept_vpid_bit(6);
-  e.walk_length_5 = c.ept_vpid_bit(7);
-  e.memory_type_uc = c.ept_vpid_bit(8);
-  e.memory_type_wb = c.ept_vpid_bit(14);
-  e.page_2m = c.ept_vpid_bit(16);
-  e.page_1g = c.ept_vpid_bit(17);
-  e.accessed_dirty = c.ept_vpid_bit(21);
-  e.advanced_exit_info = c.ept_vpid_bit(22);
-  e.mode_based_execute = mode_based_execute;
-  e.maxphyaddr = c.maxphyaddr;
-  return e;
-}
-
 bool control(const VmcsRegion& r, std::uint32_t field, unsigned bit) { return (get(r, field) >> bit) & 1u; }
 
 // 27.3.2.1: the guest's control registers, RFLAGS and (with "load IA32_EFER") IA32_EFER;

@@ -147,35 +147,33 @@ std::vector<EntryCheck<D>> vm_entry_control_checks() {
   add("ctl.vpid-nonzero", "SDM Vol. 3C 27.2.1.1", "with \"enable VPID\" = 1, the VPID is not 0000H",
       [](const In& in, unsigned) -> B { return in.proc2(proc2::enable_vpid); },
       [](const In& in, unsigned) -> B { return in[vmcs_field::vpid] != D::word(0); });
+  // The EPTP rules themselves are spec/ept_pointer.hpp's, against the EPT features of the
+  // capability MSRs (ept_capabilities, A.10).
   add("ctl.eptp-memory-type", "SDM Vol. 3C 27.2.1.1, 25.6.11, A.10",
       "with \"enable EPT\" = 1, the EPTP memory type (bits 2:0) is one IA32_VMX_EPT_VPID_CAP supports (UC bit 8, WB "
       "bit 14)",
       [](const In& in, unsigned) -> B { return in.proc2(proc2::enable_ept); },
       [](const In& in, unsigned) -> B {
-        const auto t = D::field(in[vmcs_field::ept_pointer], 2, 0);
-        return (t == D::word(0) && D::truth(in.caps.ept_vpid_bit(8))) ||
-               (t == D::word(6) && D::truth(in.caps.ept_vpid_bit(14)));
+        return eptp_memory_type_supported<D>(in[vmcs_field::ept_pointer], ept_capabilities(in.caps));
       });
   add("ctl.eptp-walk-length", "SDM Vol. 3C 27.2.1.1, 25.6.11, A.10",
       "with \"enable EPT\" = 1, bits 5:3 of the EPTP (walk length - 1) are 3 (4-level, cap bit 6) or 4 (5-level, cap "
       "bit 7)",
       [](const In& in, unsigned) -> B { return in.proc2(proc2::enable_ept); },
       [](const In& in, unsigned) -> B {
-        const auto l = D::field(in[vmcs_field::ept_pointer], 5, 3);
-        return (l == D::word(3) && D::truth(in.caps.ept_vpid_bit(6))) ||
-               (l == D::word(4) && D::truth(in.caps.ept_vpid_bit(7)));
+        return eptp_walk_length_supported<D>(in[vmcs_field::ept_pointer], ept_capabilities(in.caps));
       });
   add("ctl.eptp-accessed-dirty", "SDM Vol. 3C 27.2.1.1, 25.6.11, A.10",
       "with \"enable EPT\" = 1, EPTP bit 6 (A/D flags) is 0 unless IA32_VMX_EPT_VPID_CAP bit 21 is 1",
       [](const In& in, unsigned) -> B { return in.proc2(proc2::enable_ept); },
       [](const In& in, unsigned) -> B {
-        return !D::bit(in[vmcs_field::ept_pointer], eptp::accessed_dirty) || D::truth(in.caps.ept_vpid_bit(21));
+        return eptp_accessed_dirty_supported<D>(in[vmcs_field::ept_pointer], ept_capabilities(in.caps));
       });
   add("ctl.eptp-reserved", "SDM Vol. 3C 27.2.1.1, 25.6.11",
       "with \"enable EPT\" = 1, EPTP bits 11:8 and the bits beyond the physical-address width are 0",
       [](const In& in, unsigned) -> B { return in.proc2(proc2::enable_ept); },
       [](const In& in, unsigned) -> B {
-        return !D::any(in[vmcs_field::ept_pointer], bit_range(11, 8) | bit_range(63, in.caps.maxphyaddr));
+        return eptp_reserved_bits_clear<D>(in[vmcs_field::ept_pointer], ept_capabilities(in.caps));
       });
   add("ctl.pml-needs-ept", "SDM Vol. 3C 27.2.1.1", "with \"enable PML\" = 1, \"enable EPT\" is 1",
       [](const In& in, unsigned) -> B { return in.proc2(proc2::enable_pml); },

@@ -22,6 +22,7 @@
 #include <cstdint>
 
 #include "spec/domain.hpp"
+#include "spec/ept_pointer.hpp"
 #include "spec/vmx/vmcs_fields.hpp"
 
 namespace vtspec::spec::vmx {
@@ -116,6 +117,24 @@ typename D::Bool fixed_bits_respected(const typename D::Word& value, std::uint64
                                       std::uint64_t free = 0) {
   const std::uint64_t must_be_1 = fixed0 & ~free;
   return (value & D::word(must_be_1)) == D::word(must_be_1) && !D::any(value, ~fixed1 & ~free);
+}
+
+// The EPT features of IA32_VMX_EPT_VPID_CAP (A.10) that the EPTP checks and the EPT walk
+// use; mode-based execute is a VM-execution control, set by whoever enables it.
+inline EptCapabilities ept_capabilities(const VmxCapabilities& c, bool mode_based_execute = false) {
+  EptCapabilities e;
+  e.execute_only = c.ept_vpid_bit(0);
+  e.walk_length_4 = c.ept_vpid_bit(6);
+  e.walk_length_5 = c.ept_vpid_bit(7);
+  e.memory_type_uc = c.ept_vpid_bit(8);
+  e.memory_type_wb = c.ept_vpid_bit(14);
+  e.page_2m = c.ept_vpid_bit(16);
+  e.page_1g = c.ept_vpid_bit(17);
+  e.accessed_dirty = c.ept_vpid_bit(21);
+  e.advanced_exit_info = c.ept_vpid_bit(22);
+  e.mode_based_execute = mode_based_execute;
+  e.maxphyaddr = c.maxphyaddr;
+  return e;
 }
 
 }  // namespace vtspec::spec::vmx
