@@ -43,5 +43,19 @@ TEST(IommuRemappingUnit, ReadOnlyPageCompletesReadFaultsWrite) {
   EXPECT_EQ(w.fault->fault_reason, 0x5u);
 }
 
+TEST(IommuRemappingUnit, FaultProcessingDisableSuppressesRecording) {
+  PhysicalMemory mem;
+  mem.write64(0x10000, 0x11000 | 1);
+  mem.write64(0x11000 + 0x18 * 16, 0x12000 | 1 | 2);  // P, FPD (9.3 bit 1)
+  mem.write64(0x11000 + 0x18 * 16 + 8, 1);
+  RemappingUnit unit(profile("qemu-7.2-aw39"), mem, 39);
+  unit.set_root_table(0x10000);
+  unit.enable_translation(true);
+  const auto o = unit.dma({0x0018, 0x5000, 4, false});  // SL-PDPTE not present: reason 6
+  ASSERT_TRUE(o.fault.has_value());
+  EXPECT_EQ(o.fault->fault_reason, 0x6u);
+  EXPECT_TRUE(unit.fault_records().empty());
+}
+
 }  // namespace
 }  // namespace vtspec::model::iommu

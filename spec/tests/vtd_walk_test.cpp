@@ -94,6 +94,14 @@ TEST_F(VtdWalkTest, ThreeLevelAgaw39) {
   ASSERT_TRUE(w.translated);
   EXPECT_EQ(w.physical, 0x40567u);
 }
+TEST_F(VtdWalkTest, PassThroughNeedsEcapPt) {
+  mem.set(0x11000 + 0x18 * 16, 0x12000 | 1 | (2u << 2));  // TT 10b
+  EXPECT_EQ(static_cast<unsigned>(fault_reason_of(walk(false))), 0x3u);  // ECAP.PT = 0
+  shape.ecap.raw = 1u << 6;                                 // ECAP.PT (10.4.3 bit 6)
+  const auto w = walk(true);
+  ASSERT_TRUE(w.translated);
+  EXPECT_EQ(w.physical, kIova);
+}
 TEST(VtdCapability, Qemu72Aw39Profile) {
   IommuCapability c{0x00d2008c22260206};
   EXPECT_EQ(c.nd(), 6u);
