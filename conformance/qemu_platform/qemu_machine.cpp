@@ -83,6 +83,15 @@ std::string qemu_unavailable_reason() {
 }
 
 Machine::Machine(const MachineConfig& config) : config_(config) {
+  try {
+    start();
+  } catch (...) {
+    release();  // a constructor that throws runs no destructor: do not leave 1 GiB in /dev/shm
+    throw;
+  }
+}
+
+void Machine::start() {
   const char* shm = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
   ram_path_ = unique_path(shm, "ram");
   kernel_path_ = unique_path("/tmp", "proxy.elf");
@@ -136,15 +145,20 @@ Machine::Machine(const MachineConfig& config) : config_(config) {
   seq_ = mailbox()->guest_seq;
 }
 
-Machine::~Machine() {
+Machine::~Machine() { release(); }
+
+void Machine::release() {
   if (pid_ > 0) {
     kill(pid_, SIGKILL);
     waitpid(pid_, nullptr, 0);
   }
+  pid_ = -1;
   if (ram_) munmap(ram_, VT_QEMU_RAM_BYTES);
-  if (!ram_path_.empty()) unlink(ram_path_.c_str());
-  if (!kernel_path_.empty()) unlink(kernel_path_.c_str());
-  if (!log_path_.empty()) unlink(log_path_.c_str());
+  ram_ = nullptr;
+  for (std::string* path : {&ram_path_, &kernel_path_, &log_path_}) {
+    if (!path->empty()) unlink(path->c_str());
+    path->clear();
+  }
 }
 
 vt_qemu_mailbox* Machine::mailbox() { return reinterpret_cast<vt_qemu_mailbox*>(ram_ + VT_QEMU_MAILBOX); }

@@ -69,6 +69,8 @@ class Machine {
   std::string log() const;
 
  private:
+  void start();    // creates RAM and the kernel file, starts QEMU, waits for the proxy
+  void release();  // kills QEMU, unmaps and removes the files (idempotent)
   [[noreturn]] void fail(const std::string& why);
   vt_qemu_mailbox* mailbox();
   MachineConfig config_;
