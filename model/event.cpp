@@ -64,6 +64,16 @@ Event Event::vm_fail_invalid() {
   return e;
 }
 
+Event Event::dma_fault(unsigned reason, std::uint16_t source_id, std::uint64_t address, bool read) {
+  Event e;
+  e.kind = EventKind::dma_fault;
+  e.fault_reason = reason;
+  e.source_id = source_id;
+  e.fault_address = address;
+  e.fault_read = read;
+  return e;
+}
+
 namespace {
 
 const char* exception_name(unsigned vector) {
@@ -109,7 +119,8 @@ std::string describe(const Event& e) {
     case EventKind::vm_instruction_error: return fmt::format("VM-instruction error {}", e.instruction_error);
     case EventKind::vm_fail_invalid: return "VMfailInvalid";
     case EventKind::dma_fault:
-      return fmt::format("DMA fault reason {:#x} source {:#06x} address {:#x}", e.fault_reason, e.source_id, e.fault_address);
+      return fmt::format("DMA fault reason {:#x} source {:#06x} address {:#x} ({})", e.fault_reason, e.source_id,
+                         e.fault_address, e.fault_read ? "read" : "write");
   }
   return "?";
 }
@@ -162,6 +173,7 @@ std::optional<EventDifference> first_difference(const Event& want, const Event& 
       field("fault reason", want.fault_reason, got.fault_reason);
       field("source id", want.source_id, got.source_id);
       located("fault address", want.fault_address, got.fault_address);
+      field("fault type (read)", want.fault_read, got.fault_read);
       break;
   }
   return d;

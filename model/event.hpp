@@ -57,10 +57,12 @@ struct Event {
   // vm_instruction_error: the VM-instruction error number (SDM Vol. 3C 31.4).
   unsigned instruction_error = 0;
 
-  // dma_fault: fault reason, requester source id, faulting address (VT-d 7.1.3).
+  // dma_fault: fault reason, requester source id, the faulting request's page and whether
+  // it was a read (the fault record's FR, SID, FI and T fields, VT-d 10.4.14).
   unsigned fault_reason = 0;
   std::uint16_t source_id = 0;
   std::uint64_t fault_address = 0;
+  bool fault_read = false;
 
   friend bool operator==(const Event&, const Event&) = default;
 
@@ -71,6 +73,7 @@ struct Event {
   static Event vm_entry_failure(unsigned reason, std::uint64_t qualification);
   static Event vm_fail_valid(unsigned instruction_error);
   static Event vm_fail_invalid();
+  static Event dma_fault(unsigned reason, std::uint16_t source_id, std::uint64_t address, bool read);
 };
 
 // "#PF error code 0x5 CR2 0x400000", "completed, value 0x1", "VM exit 48 (EPT violation) ...".

@@ -30,6 +30,7 @@ struct Symbolic {
   static Word shift_right(const Word& w, unsigned n) { return z3::lshr(w, word(n)); }
   static Word shift_right(const Word& w, const Word& n) { return z3::lshr(w, n); }
   static Word from_bool(const Bool& b) { return z3::ite(b, word(1), word(0)); }
+  static Bool ult(const Word& a, const Word& b) { return z3::ult(a, b); }
   static bool may_be_true(const Bool&) { return true; }
 
   // Fresh unknowns for proof obligations.
