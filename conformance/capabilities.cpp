@@ -17,6 +17,7 @@ Capabilities unlimited_capabilities() {
   Capabilities c;
   c.real = false;
   for (auto& f : c.features) f.can_have = f.can_lack = true;
+  c.iommu_profiles = std::nullopt;  // every remapping-unit profile
   return c;
 }
 

@@ -52,6 +52,12 @@ struct Capabilities {
   // can execute, nullopt for every one; for those it cannot, why (when known).
   std::optional<std::set<std::string>> abilities;
   std::map<std::string, std::string> why_not_ability;
+  // DMA remapping: the IOMMU profiles it can build (nullopt: every one) and why not where it
+  // has none; the host-physical window a DMA vector's memory must lie in (nullopt: anywhere).
+  std::optional<std::set<std::string>> iommu_profiles = std::set<std::string>{};
+  std::string why_no_iommu = "the target has no DMA-remapping hardware";
+  std::optional<std::pair<std::uint64_t, std::uint64_t>> memory_window;
+  std::string memory_window_reason;
   std::vector<std::string> notes;  // what the probes found, for `vtspec targets` style reports
 
   FeatureSupport& operator[](model::Feature f) { return features[static_cast<std::size_t>(f)]; }

@@ -1,5 +1,7 @@
 #include "model/cpu_needs.hpp"
 
+#include <algorithm>
+
 #include <set>
 
 #include "model/operation_table.hpp"
@@ -72,6 +74,14 @@ CpuNeeds cpu_needs(const MachineState& initial, std::span<const Operation> opera
   if (maps_1g) needs.touch(Feature::page1gb, cpu);
 
   for (const auto& op : operations) add_operation_needs(op, cpu, needs);
+  if (initial.iommu) {
+    needs.iommu_profile = initial.iommu->profile;
+    const auto frames = initial.memory.frame_numbers();
+    if (!frames.empty()) {
+      needs.memory_begin = *std::min_element(frames.begin(), frames.end()) * PhysicalMemory::kFrameSize;
+      needs.memory_end = (*std::max_element(frames.begin(), frames.end()) + 1) * PhysicalMemory::kFrameSize;
+    }
+  }
   return needs;
 }
 

@@ -26,6 +26,11 @@ struct CpuNeeds {
   unsigned maxphyaddr = kMinMaxPhyAddr;
   std::map<Feature, bool> features;   // touched feature -> present in the vector's virtual CPU
   std::set<std::string> abilities;    // what the target's guest must be able to execute
+  // DMA vectors: the remapping unit (an IommuSettings profile) the target must provide, and
+  // the host-physical range [memory_begin, memory_end) the state's memory occupies (frames
+  // written), which a target must be able to place as given.
+  std::string iommu_profile;
+  std::uint64_t memory_begin = 0, memory_end = 0;
 
   // Record that `feature` is touched; it must then be as `cpu` has it.
   void touch(Feature feature, const CpuFeatures& cpu) { features[feature] = cpu.has(feature); }

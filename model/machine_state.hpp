@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "model/address_space/guest_physical_view.hpp"
 #include "model/address_space/host_physical_memory.hpp"
@@ -40,10 +42,23 @@ struct EptSettings {
   spec::EptCapabilities caps;
 };
 
+// The DMA-remapping hardware of the machine (Intel VT-d), for vectors whose operations are
+// DMAs: which remapping unit (a profile of model/iommu/remapping_unit.hpp: CAP, ECAP, host
+// address width), where its root table is (RTADDR_REG, 10.4.6), whether translation is
+// enabled (GCMD_REG.TE, 10.4.4) and the source ids of the DMA-capable devices.
+struct IommuSettings {
+  std::string profile;
+  std::uint64_t root_table = 0;
+  bool translation = true;
+  std::vector<std::uint16_t> devices;
+  friend bool operator==(const IommuSettings&, const IommuSettings&) = default;
+};
+
 struct MachineState {
   GuestRegisters regs;
   CpuFeatures features;
   std::optional<EptSettings> ept;  // present: guest-physical addresses go through EPT
+  std::optional<IommuSettings> iommu;  // present: devices make DMA requests through VT-d
   HostPhysicalMemory memory;       // always host-physical; see guest_physical()
   // Mutation testing only (rule_override.hpp): null in every normal state.
   std::shared_ptr<const RuleOverride> rule_override;

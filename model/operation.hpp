@@ -38,6 +38,13 @@ enum class OperationKind : std::uint8_t {
   vmlaunch,        // VMLAUNCH: the VM-entry checks of chapter 27, then VM entry
   vmresume,        // VMRESUME
   vmcall,          // VMCALL
+  // DMA remapping (Intel VT-d), in vectors with an `iommu:` state section: a device's DMA
+  // request through the remapping unit, and the register-based invalidations of VT-d 6.5.1.
+  dma_read,                  // device `source_id` reads `size` bytes at device address `address`
+  dma_write,                 // device `source_id` writes `value` (`size` bytes) at `address`
+  invalidate_context_cache,  // CCMD_REG: granularity `type` (1 global, 2 domain, 3 device), `domain_id`, `source_id`
+  invalidate_iotlb,          // IOTLB_REG: granularity `type` (1 global, 2 domain, 3 page), `domain_id`,
+                             // page-selective `address`, `address_mask`, `hint`
 };
 
 struct Operation {
@@ -51,6 +58,10 @@ struct Operation {
   std::uint64_t vpid = 0;
   std::uint64_t eptp = 0;
   std::uint64_t field = 0;     // VMREAD / VMWRITE: the VMCS component encoding (25.11.2)
+  std::uint16_t source_id = 0;  // DMA and device-selective invalidation: bus << 8 | device << 3 | function
+  std::uint64_t domain_id = 0;  // VT-d invalidation: DID
+  unsigned address_mask = 0;    // page-selective IOTLB invalidation: AM (2^AM pages)
+  bool hint = false;            // page-selective IOTLB invalidation: IH (only leaves changed)
 };
 
 const char* to_string(OperationKind kind);

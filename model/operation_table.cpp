@@ -43,6 +43,11 @@ Field type(std::vector<std::uint64_t> choices, const char* range) {
   return {.key = "type", .member = Member::type, .syntax = Syntax::choice, .presence = Presence::required,
           .choices = std::move(choices), .range = range};
 }
+// VT-d invalidation granularity, in the register encoding (CCMD.CIRG, IOTLB_REG.IIRG).
+Field granularity(const char* range) {
+  return {.key = "granularity", .member = Member::type, .syntax = Syntax::choice, .presence = Presence::required,
+          .choices = {1, 2, 3}, .range = range};
+}
 
 // ---- Descriptions --------------------------------------------------------------------------
 std::string access_suffix(const Operation& op) {
@@ -95,6 +100,26 @@ std::string describe_vmwrite(const Operation& op) {
   return fmt::format("VMWRITE {:#x} <- {:#x}{}", op.field, op.value, at_cpl(op));
 }
 
+std::string describe_dma(const Operation& op) {
+  return op.kind == OperationKind::dma_read
+             ? fmt::format("DMA read of {} bytes at {:#x} by {:#06x}", op.size, op.address, op.source_id)
+             : fmt::format("DMA write of {} bytes {:#x} at {:#x} by {:#06x}", op.size, op.value, op.address, op.source_id);
+}
+const char* granularity_name(const Operation& op) {
+  return op.type == 1 ? "global" : op.type == 2 ? "domain-selective" : op.kind == OperationKind::invalidate_iotlb ? "page-selective" : "device-selective";
+}
+std::string describe_context_invalidation(const Operation& op) {
+  return fmt::format("{} context-cache invalidation{}", granularity_name(op),
+                     op.type == 1 ? "" : op.type == 2 ? fmt::format(", DID {}", op.domain_id)
+                                                      : fmt::format(", DID {}, source {:#06x}", op.domain_id, op.source_id));
+}
+std::string describe_iotlb_invalidation(const Operation& op) {
+  return fmt::format("{} IOTLB invalidation{}", granularity_name(op),
+                     op.type == 1 ? "" : op.type == 2 ? fmt::format(", DID {}", op.domain_id)
+                                                      : fmt::format(", DID {}, address {:#x}, AM {}, IH {}", op.domain_id, op.address,
+                                                                    op.address_mask, op.hint ? 1 : 0));
+}
+
 // ---- CPU needs -----------------------------------------------------------------------------
 void cr4_needs(const Operation& op, const CpuFeatures& cpu, CpuNeeds& needs) { touch_cr4_features(op.value, cpu, needs); }
 void invpcid_needs(const Operation&, const CpuFeatures& cpu, CpuNeeds& needs) { needs.touch(Feature::invpcid, cpu); }
@@ -112,6 +137,29 @@ std::string write_fits(const Operation& op, std::string& key) {
     return fmt::format("does not fit in {} bytes", op.size);
   }
   return {};
+}
+
+// VT-d 10.4.7: a global context-cache invalidation names no domain or source; a
+// domain-selective one no source.
+std::string context_invalidation_fits(const Operation& op, std::string& key) {
+  if (op.type == 1 && op.domain_id) return (key = "did"), "a global invalidation names no domain";
+  if (op.type != 3 && op.source_id) return (key = "source"), "only a device-selective invalidation names a source";
+  return {};
+}
+// VT-d 10.4.8: a global IOTLB invalidation names no domain; IVA_REG.ADDR is aligned to the
+// 2^AM pages AM selects (10.4.8.2: "software must ensure" it; hardware behaviour is undefined
+// otherwise, so vectors do not go there).
+std::string iotlb_invalidation_fits(const Operation& op, std::string& key) {
+  if (op.type == 1 && op.domain_id) return (key = "did"), "a global invalidation names no domain";
+  if (op.type != 3 && (op.address_mask || op.hint)) return (key = op.hint ? "ih" : "am"), "only a page-selective invalidation takes am and ih";
+  if (op.type == 3 && (op.address & ((std::uint64_t{0x1000} << op.address_mask) - 1)))
+    return (key = "iova"), fmt::format("not aligned to the 2^{} pages AM = {} invalidates", op.address_mask, op.address_mask);
+  return {};
+}
+// A DMA stays inside one 4 KiB page (the edu engine and the model translate one page).
+std::string dma_fits(const Operation& op, std::string& key) {
+  if ((op.address & 0xfff) + op.size > 0x1000) return (key = "iova"), "the DMA crosses a 4 KiB page boundary";
+  return write_fits(op, key);
 }
 
 std::vector<OperationRow> build_table() {
@@ -184,6 +232,35 @@ std::vector<OperationRow> build_table() {
                .describe = describe_vmread});
   t.push_back({.name = "vmwrite", .kind = K::vmwrite, .fields = {component, value(), vmx_cpl}, .vmx = true,
                .sdm = "Vol. 3C 31.3", .describe = describe_vmwrite});
+  // DMA remapping (Intel VT-d 3.4.3, 6.5.1, 10.4.7, 10.4.8).
+  const Field source = {.key = "source", .member = Member::source_id, .syntax = Syntax::number, .presence = Presence::required,
+                        .max = 0xffff, .range = "a source id is 16 bits (bus << 8 | device << 3 | function)"};
+  const Field iova = {.key = "iova", .member = Member::iova, .syntax = Syntax::number, .presence = Presence::required,
+                      .range = "a device address"};
+  const Field did = {.key = "did", .member = Member::domain_id, .syntax = Syntax::number, .render = Render::unless_fallback,
+                     .max = 0xffff, .range = "a domain id is 16 bits"};
+  t.push_back({.name = "dma_read", .kind = K::dma_read, .fields = {source, iova, size(8, Render::always)}, .iommu = true,
+               .sdm = "VT-d 3.4.3", .describe = describe_dma, .check = dma_fits});
+  t.push_back({.name = "dma_write", .kind = K::dma_write, .fields = {source, iova, size(8, Render::always), value()},
+               .iommu = true, .sdm = "VT-d 3.4.3", .describe = describe_dma, .check = dma_fits});
+  Field optional_source = source;
+  optional_source.presence = Presence::optional;
+  optional_source.render = Render::unless_fallback;
+  t.push_back({.name = "invalidate_context_cache", .kind = K::invalidate_context_cache,
+               .fields = {granularity("granularity is 1 (global), 2 (domain) or 3 (device) (VT-d 10.4.7 CIRG)"), did,
+                          optional_source},
+               .iommu = true, .sdm = "VT-d 6.5.1.1", .describe = describe_context_invalidation,
+               .check = context_invalidation_fits});
+  Field page_iova = iova;
+  page_iova.presence = Presence::page_selective;
+  t.push_back({.name = "invalidate_iotlb", .kind = K::invalidate_iotlb,
+               .fields = {granularity("granularity is 1 (global), 2 (domain) or 3 (page) (VT-d 10.4.8.1 IIRG)"), did,
+                          page_iova,
+                          {.key = "am", .member = Member::address_mask, .syntax = Syntax::number,
+                           .render = Render::unless_fallback, .max = 0x3f, .range = "AM is 6 bits (VT-d 10.4.8.2)"},
+                          {.key = "ih", .member = Member::hint, .syntax = Syntax::boolean, .render = Render::unless_fallback}},
+               .iommu = true, .sdm = "VT-d 6.5.1.2", .describe = describe_iotlb_invalidation,
+               .check = iotlb_invalidation_fits});
   return t;
 }
 
@@ -262,6 +339,11 @@ std::string set_member(Operation& op, Member member, std::uint64_t v) {
     case Member::vpid: op.vpid = v; break;
     case Member::eptp: op.eptp = v; break;
     case Member::field: op.field = v; break;
+    case Member::iova: op.address = v; break;
+    case Member::source_id: op.source_id = static_cast<std::uint16_t>(v); break;
+    case Member::domain_id: op.domain_id = v; break;
+    case Member::address_mask: op.address_mask = static_cast<unsigned>(v); break;
+    case Member::hint: op.hint = v != 0; break;
   }
   return {};
 }
@@ -281,6 +363,11 @@ std::uint64_t get_member(const Operation& op, Member member) {
     case Member::vpid: return op.vpid;
     case Member::eptp: return op.eptp;
     case Member::field: return op.field;
+    case Member::iova: return op.address;
+    case Member::source_id: return op.source_id;
+    case Member::domain_id: return op.domain_id;
+    case Member::address_mask: return op.address_mask;
+    case Member::hint: return op.hint;
   }
   return 0;
 }

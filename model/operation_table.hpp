@@ -32,6 +32,11 @@ enum class Member : std::uint8_t {
   vpid,
   eptp,
   field,         // a VMCS component encoding (VMREAD / VMWRITE)
+  iova,          // `address` as a device (DMA input) address: translated by the IOMMU, not the CPU
+  source_id,     // a PCI requester id (DMA, device-selective invalidation)
+  domain_id,     // a VT-d domain id
+  address_mask,  // IVA_REG.AM
+  hint,          // IVA_REG.IH
 };
 
 // How a field's value is written. The YAML layer reads it and makes the checks that need
@@ -51,6 +56,7 @@ enum class Presence : std::uint8_t {
   required,
   optional,
   individual_address,  // required for type 0 (individual-address invalidation), refused otherwise
+  page_selective,      // required for type 3 (VT-d page-selective invalidation), refused otherwise
 };
 
 // When the writer puts a field out.
@@ -77,6 +83,8 @@ struct OperationRow {
   std::vector<Field> fields = {};
   // VMX operations need a VMX context (histories); vtspec/vector/1 vectors have none.
   bool vmx = false;
+  // DMA-remapping operations need the vector's `iommu:` section (a remapping unit and devices).
+  bool iommu = false;
   const char* sdm = "";
   std::string (*describe)(const Operation&) = nullptr;
   // Features the operation touches, beyond its ability (CpuNeeds::abilities).

@@ -32,6 +32,8 @@ std::string check_store(const model::Operation& op, const EncodeContext&) {
 }
 
 constexpr const char* kNoVmx = "VMX operations: the guest harness runs in one VMX non-root context";
+constexpr const char* kNoIommu =
+    "DMA-remapping operations need an IOMMU and a DMA-capable device (the qemu-vtd target runs them)";
 
 const OperationEncoding kEncodings[] = {
     {K::access, VT_OP_ACCESS, nullptr, check_access},
@@ -57,6 +59,10 @@ const OperationEncoding kEncodings[] = {
     {K::vmlaunch, 0, kNoVmx, nullptr},
     {K::vmresume, 0, kNoVmx, nullptr},
     {K::vmcall, 0, kNoVmx, nullptr},
+    {K::dma_read, 0, kNoIommu, nullptr},
+    {K::dma_write, 0, kNoIommu, nullptr},
+    {K::invalidate_context_cache, 0, kNoIommu, nullptr},
+    {K::invalidate_iotlb, 0, kNoIommu, nullptr},
 };
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "conformance/runner/skip_decision.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 namespace vtspec::conformance {
 
@@ -19,6 +20,13 @@ std::optional<std::string> skip_reason(const model::CpuNeeds& needs, const Capab
       const auto why = caps.why_not_ability.find(ability);
       return fmt::format("cannot execute '{}'{}", ability, why == caps.why_not_ability.end() ? "" : ": " + why->second);
     }
+  if (!needs.iommu_profile.empty() && caps.iommu_profiles && !caps.iommu_profiles->count(needs.iommu_profile))
+    return fmt::format("needs the IOMMU {}: {}", needs.iommu_profile,
+                       caps.iommu_profiles->empty() ? caps.why_no_iommu : "this target builds " + fmt::format("{}", fmt::join(*caps.iommu_profiles, ", ")));
+  if (!needs.iommu_profile.empty() && caps.memory_window && needs.memory_end > needs.memory_begin &&
+      (needs.memory_begin < caps.memory_window->first || needs.memory_end > caps.memory_window->second))
+    return fmt::format("its memory spans [{:#x}, {:#x}); this target places memory in [{:#x}, {:#x}) ({})", needs.memory_begin,
+                       needs.memory_end, caps.memory_window->first, caps.memory_window->second, caps.memory_window_reason);
   return std::nullopt;
 }
 

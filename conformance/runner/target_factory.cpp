@@ -8,6 +8,10 @@
 #define VTSPEC_KVM_AVAILABLE 1
 #endif
 
+#if defined(VTSPEC_HAVE_QEMU_VTD_TARGET)
+#include "conformance/targets/qemu_vtd_target.hpp"
+#endif
+
 namespace vtspec::conformance {
 
 namespace {
@@ -39,6 +43,7 @@ std::vector<std::string> target_names() {
   std::vector<std::string> names{"model"};
   for (const auto& t : model::shadow::shadow_targets()) names.emplace_back(t.target);
   names.emplace_back("kvm");
+  names.emplace_back("qemu-vtd");
   return names;
 }
 
@@ -50,6 +55,13 @@ std::unique_ptr<Target> make_target(const std::string& name) {
     return make_kvm_target();
 #else
     return std::make_unique<MissingTarget>("kvm", "the KVM target is not part of this build (conformance/targets)");
+#endif
+  }
+  if (name == "qemu-vtd") {
+#if defined(VTSPEC_HAVE_QEMU_VTD_TARGET)
+    return make_qemu_vtd_target();
+#else
+    return std::make_unique<MissingTarget>("qemu-vtd", "the qemu-vtd target is not part of this build (conformance/targets)");
 #endif
   }
   return nullptr;

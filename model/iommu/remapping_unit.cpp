@@ -16,13 +16,14 @@ using Walk = spec::iommu::VtdWalk<spec::Concrete>;
 struct NamedProfile {
   const char* name;
   std::uint64_t cap, ecap;
+  unsigned haw;
 };
 // QEMU 7.2 intel-iommu as its CAP/ECAP registers read on q35 (conformance/qemu_platform reads
 // them back: QemuVtd.CapabilitiesMatchTheModelProfile): default aw-bits=39 (SAGAW 39-bit,
-// MGAW 39), and aw-bits=48 (SAGAW 39+48, MGAW 48).
+// MGAW 39), and aw-bits=48 (SAGAW 39+48, MGAW 48). QEMU's host address width is aw-bits.
 constexpr NamedProfile kProfiles[] = {
-    {"qemu-7.2-aw39", 0x00d2008c22260206, 0xf00f4a},
-    {"qemu-7.2-aw48", (0x00d2008c22260206 & ~(std::uint64_t{0x3f} << 16)) | (std::uint64_t{47} << 16) | (1u << 10), 0xf00f4a},
+    {"qemu-7.2-aw39", 0x00d2008c22260206, 0xf00f4a, 39},
+    {"qemu-7.2-aw48", (0x00d2008c22260206 & ~(std::uint64_t{0x3f} << 16)) | (std::uint64_t{47} << 16) | (1u << 10), 0xf00f4a, 48},
 };
 
 // The reads a walk makes, served from cached entries where the hardware would use them
@@ -71,7 +72,7 @@ const char* flag_of(CacheKind kind) {
 
 IommuProfile profile(std::string_view name) {
   for (const auto& p : kProfiles)
-    if (name == p.name) return {p.name, p.cap, p.ecap};
+    if (name == p.name) return {p.name, p.cap, p.ecap, p.haw};
   throw std::invalid_argument(fmt::format("unknown IOMMU profile '{}' ({})", name, profile_names()));
 }
 
@@ -94,10 +95,10 @@ const char* cached_flag_note(std::string_view flag) {
   return "";
 }
 
-RemappingUnit::RemappingUnit(IommuProfile p, unsigned haw) {
+RemappingUnit::RemappingUnit(const IommuProfile& p) {
   shape_.cap.raw = p.cap;
   shape_.ecap.raw = p.ecap;
-  shape_.haw = haw;
+  shape_.haw = p.haw;
 }
 
 DmaOutcome RemappingUnit::outcome_of(const PhysicalMemory& memory, const DmaRequest& r, const CachedEntry* context,

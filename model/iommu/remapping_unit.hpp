@@ -11,7 +11,7 @@
 // the cached entry's values (CachedReads): one walker, and a stale entry's rights and
 // reserved bits are judged by the same rule as fresh ones.
 //
-//   RemappingUnit unit(profile("qemu-7.2-aw39"), haw);
+//   RemappingUnit unit(profile("qemu-7.2-aw39"));
 //   unit.set_root_table(rtaddr); unit.enable_translation(true);
 //   auto outcomes = unit.dma_outcomes(memory, {source_id, iova, size, write, value});
 //   unit.commit(memory, request, outcomes[k]);   // the outcome taken: memory, caches, records
@@ -34,6 +34,7 @@ namespace vtspec::model::iommu {
 struct IommuProfile {
   std::string name;
   std::uint64_t cap = 0, ecap = 0;
+  unsigned haw = 39;  // the platform's host address width (bits of a table or page address)
 };
 
 // The named remapping units a vector can ask for ("qemu-7.2-aw39", "qemu-7.2-aw48"); throws
@@ -98,7 +99,7 @@ enum class CacheBug : std::uint8_t { none, domain_not_tagged, page_selective_kee
 
 class RemappingUnit {
  public:
-  RemappingUnit(IommuProfile p, unsigned haw);
+  explicit RemappingUnit(const IommuProfile& p);
 
   void set_root_table(std::uint64_t rtaddr) { rtaddr_ = rtaddr; }
   void enable_translation(bool on) { enabled_ = on; }

@@ -29,6 +29,9 @@ class Processor {
   explicit Processor(MachineState state, VmxState vmx = {}, TlbConfig config = {});
 
   const MachineState& state() const { return state_; }
+  // Host-physical memory as a device sees it: a DMA write lands here without the processor
+  // (model/iommu); the TLB model does not snoop it, as it does not snoop guest stores.
+  HostPhysicalMemory& device_memory() { return state_.memory; }
   const VmxState& vmx() const { return vmx_; }
   const Tlb& tlb() const { return tlb_; }
   // Operations applied so far (the history step the next one will be).

@@ -32,7 +32,7 @@ void build(PhysicalMemory& mem, std::uint64_t did, std::uint64_t page, std::uint
 }
 
 RemappingUnit unit_on(PhysicalMemory&) {
-  RemappingUnit unit(profile("qemu-7.2-aw39"), 39);
+  RemappingUnit unit(profile("qemu-7.2-aw39"));
   unit.set_root_table(kRoot);
   unit.enable_translation(true);
   return unit;

@@ -18,6 +18,7 @@ std::vector<model::Operation> load_history(const YAML::Node& doc, const std::str
   OperationContext context;
   context.paging_levels = state.paging_levels();
   context.maxphyaddr = state.features.maxphyaddr;
+  context.iommu_refused = "a history runs on the processor; DMA-remapping operations belong in a vector with an iommu: section";
   const YAML::Node list = doc["history"];
   if (!list.IsSequence()) throw LoadError(file, list, "history", "expected a list of operations");
   std::size_t i = 0;

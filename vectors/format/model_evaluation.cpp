@@ -1,8 +1,11 @@
 #include "vectors/format/model_evaluation.hpp"
 
+#include "model/operation_table.hpp"
+
 #include <optional>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 
@@ -276,7 +279,74 @@ model::TlbConfig unbounded_tlb() {
 }  // namespace
 
 ModelEvaluation::ModelEvaluation(const Vector& v)
-    : vector_(&v), machine_(v.initial, {}, unbounded_tlb()), open_(v.entries.size(), 0) {}
+    : vector_(&v), machine_(v.initial, {}, unbounded_tlb()), open_(v.entries.size(), 0) {
+  if (const auto& settings = v.initial.iommu) {
+    iommu_.emplace(model::iommu::profile(settings->profile));
+    iommu_->set_root_table(settings->root_table);
+    iommu_->enable_translation(settings->translation);
+  }
+}
+
+namespace {
+spec::iommu::CacheInvalidationRequest<spec::Concrete> invalidation_of(const Operation& op) {
+  spec::iommu::CacheInvalidationRequest<spec::Concrete> r;
+  r.cache = op.kind == OperationKind::invalidate_context_cache ? spec::iommu::InvalidatedCache::context
+                                                               : spec::iommu::InvalidatedCache::iotlb;
+  r.granularity = static_cast<spec::iommu::InvalidationGranularity>(op.type);
+  r.domain_id = op.domain_id;
+  r.source_id = op.source_id;
+  r.address = op.address;
+  r.address_mask = op.address_mask;
+  r.hint = op.hint;
+  return r;
+}
+}  // namespace
+
+// A DMA: every outcome the remapping unit allows (the fresh walk first, then each cached
+// entry that may serve it, VT-d 6.2); the unit then follows the fresh walk, or on a target's
+// path the first allowed outcome with the event it observed. Two writes that differ only in
+// where they land have the same event; the path then follows the fresh walk's (a later
+// read tells them apart, and generated vectors read back what they write).
+ModelStep ModelEvaluation::run_iommu(const Operation& op, const ObservedStep* observed) {
+  const Vector& v = *vector_;
+  ModelStep step;
+  if (!iommu_) throw std::invalid_argument(describe_operation(op) + ": the vector has no iommu: section");
+  step.trace = describe_operation(op);
+  if (op.kind == OperationKind::invalidate_context_cache || op.kind == OperationKind::invalidate_iotlb) {
+    iommu_->invalidate(invalidation_of(op));
+    step.trace += "\n";
+    ExpectedOutcome e;
+    e.entries = entry_flags(v, entry_values(v, machine_.state()), open_, nullptr);
+    step.expectation.outcomes.push_back(std::move(e));
+    return step;
+  }
+  const model::iommu::DmaRequest request{op.source_id, op.address, op.size, op.kind == OperationKind::dma_write, op.value};
+  const auto outcomes = iommu_->dma_outcomes(machine_.state().memory, request);
+  for (std::size_t i = 0; i < outcomes.size(); ++i) {
+    ExpectedOutcome e;
+    e.result = i == 0 ? ExpectedOutcome::Result::valid : ExpectedOutcome::Result::acceptable;
+    e.event = outcomes[i].event;
+    for (const auto& flag : outcomes[i].flags) {
+      e.flags.push_back(flag);
+      step.notes[flag] = model::iommu::cached_flag_note(flag);
+    }
+    e.entries = entry_flags(v, entry_values(v, machine_.state()), open_, nullptr);
+    step.trace += fmt::format("{}: {}{}", i == 0 ? "" : "\n  also allowed", model::describe(e.event),
+                              outcomes[i].physical ? fmt::format(" at host-physical {:#x}", *outcomes[i].physical) : "");
+    if (!outcomes[i].flags.empty()) step.trace += fmt::format(" ({})", fmt::join(outcomes[i].flags, ", "));
+    step.expectation.outcomes.push_back(std::move(e));
+  }
+  step.trace += "\n";
+  std::size_t chosen = 0;
+  if (observed)
+    for (std::size_t i = 0; i < outcomes.size(); ++i)
+      if (model::difference(outcomes[i].event, observed->event).empty()) {
+        chosen = i;
+        break;
+      }
+  iommu_->commit(machine_.device_memory(), request, outcomes[chosen]);
+  return step;
+}
 
 ModelStep ModelEvaluation::step(const Operation& op, const ObservedStep* observed, StepTrace trace) {
   const Vector& v = *vector_;
@@ -284,6 +354,8 @@ ModelStep ModelEvaluation::step(const Operation& op, const ObservedStep* observe
   ModelStep step;
   if (op.kind == OperationKind::access) {
     step = run_access(v, m, op, observed, trace, open_);
+  } else if (model::row_of(op).iommu) {
+    step = run_iommu(op, observed);
   } else {
     const std::optional<ExpectedOutcome> fault = control_fault(m.state(), op);
     if (!fault) m.apply(op);

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "model/iommu/remapping_unit.hpp"
 #include "model/processor/processor.hpp"
 #include "model/walk_trace.hpp"
 #include "vectors/format/vector.hpp"
@@ -62,10 +63,14 @@ class ModelEvaluation {
   // `observed`: what the target observed of `op`, to follow the outcome it took (as `path`).
   ModelStep step(const model::Operation& op, const ObservedStep* observed = nullptr, StepTrace trace = StepTrace::include);
   const model::Processor& machine() const { return machine_; }
+  // The vector's remapping unit (state iommu:), absent without one.
+  const std::optional<model::iommu::RemappingUnit>& iommu() const { return iommu_; }
 
  private:
+  ModelStep run_iommu(const model::Operation& op, const ObservedStep* observed);
   const Vector* vector_;
   model::Processor machine_;
+  std::optional<model::iommu::RemappingUnit> iommu_;
   std::vector<std::uint64_t> open_;  // A/D bits an earlier outcome may have set
 };
 

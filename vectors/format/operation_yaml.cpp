@@ -129,6 +129,7 @@ model::Operation parse_operation(const YAML::Node& item, const std::string& file
   if (!row)
     r.fail(item["op"], "op", fmt::format("unknown operation '{}' ({})", name, model::operation_names(!context.vmx_refused)));
   if (row->vmx && context.vmx_refused) r.fail(item["op"], "op", fmt::format("{}: {}", name, context.vmx_refused));
+  if (row->iommu && context.iommu_refused) r.fail(item["op"], "op", fmt::format("{}: {}", name, context.iommu_refused));
 
   const auto is_field = [&](const std::string& key) {
     return std::any_of(row->fields.begin(), row->fields.end(), [&](const Field& f) {
@@ -151,17 +152,20 @@ model::Operation parse_operation(const YAML::Node& item, const std::string& file
       key = f.alternative;
     }
     const YAML::Node node = item[key];
-    const bool individual = f.presence == Presence::individual_address;
-    const bool wanted = f.presence == Presence::required || (individual && op.type == 0);
+    const bool individual = f.presence == Presence::individual_address || f.presence == Presence::page_selective;
+    const unsigned one_address_type = f.presence == Presence::page_selective ? 3 : 0;
+    const bool wanted = f.presence == Presence::required || (individual && op.type == one_address_type);
     if (!node) {
       if (wanted)
         r.fail(item, key,
                f.alternative ? fmt::format("missing (give {} or {})", f.key, f.alternative)
-               : individual  ? "missing (type 0 invalidates one address)"
+               : individual  ? (one_address_type ? "missing (granularity 3 invalidates an address range)"
+                                                 : "missing (type 0 invalidates one address)")
                              : "missing");
       continue;
     }
-    if (individual && !wanted) r.fail(node, key, "only type 0 (individual address) takes va");
+    if (individual && !wanted)
+      r.fail(node, key, one_address_type ? "only granularity 3 (page-selective) takes iova" : "only type 0 (individual address) takes va");
     const std::string error = model::set_member(op, f.member, r.value_of(f, node, key));
     if (!error.empty()) r.fail(node, key, error);
   }
@@ -180,6 +184,7 @@ std::vector<std::string> render_operation_fields(const model::Operation& op) {
     const std::uint64_t v = model::get_member(op, f.member);
     if (f.render == model::Render::never || (f.render == model::Render::unless_fallback && v == f.fallback)) continue;
     if (f.presence == Presence::individual_address && op.type != 0) continue;
+    if (f.presence == Presence::page_selective && op.type != 3) continue;
     switch (f.syntax) {
       case Syntax::boolean: parts.push_back(fmt::format("{}: {}", f.key, v ? "true" : "false")); break;
       case Syntax::choice: parts.push_back(fmt::format("{}: {}", f.key, v)); break;

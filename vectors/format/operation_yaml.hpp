@@ -22,6 +22,8 @@ struct OperationContext {
   const std::vector<CheckedEntry>* entries = nullptr;  // names `entry:` may use (vectors only)
   // Where VMX operations are refused, the reason (vtspec/vector/1 vectors have no VMX state).
   const char* vmx_refused = nullptr;
+  // Where DMA-remapping operations are refused (no `iommu:` section), the reason.
+  const char* iommu_refused = nullptr;
   std::vector<std::string> other_keys;  // keys of the enclosing item that are not fields (expect, ...)
 };
 

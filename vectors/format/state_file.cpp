@@ -1,5 +1,7 @@
 #include "vectors/format/state_file.hpp"
 
+#include "model/iommu/remapping_unit.hpp"
+
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -481,6 +483,39 @@ void load_ept_caps(const Context& c, const YAML::Node& node, spec::EptCapabiliti
     if (node[key]) *target = parse_bool(c, node[key], std::string("ept.caps.") + key);
 }
 
+// The `iommu:` section (vectors/SCHEMA.md, "DMA remapping"): the remapping unit's profile,
+// RTADDR (VT-d 10.4.6: 4 KiB aligned), TE, and the source ids of the DMA devices.
+model::IommuSettings load_iommu(const Context& c, const YAML::Node& node, unsigned maxphyaddr) {
+  if (!node.IsMap()) c.fail(node, "iommu", "expected a mapping with profile, root_table and devices");
+  reject_unknown_keys(c, node, "iommu", {"profile", "root_table", "translation", "devices"});
+  model::IommuSettings s;
+  if (!node["profile"]) c.fail(node, "iommu.profile", "missing");
+  s.profile = node["profile"].IsScalar() ? node["profile"].Scalar() : "";
+  try {
+    model::iommu::profile(s.profile);
+  } catch (const std::invalid_argument& e) {
+    c.fail(node["profile"], "iommu.profile", e.what());
+  }
+  if (!node["root_table"]) c.fail(node, "iommu.root_table", "missing");
+  s.root_table = parse_number(node["root_table"], c.file, "iommu.root_table");
+  if (s.root_table & 0xfff) c.fail(node["root_table"], "iommu.root_table", "RTADDR is 4 KiB aligned (VT-d 10.4.6)");
+  if (s.root_table >> maxphyaddr)
+    c.fail(node["root_table"], "iommu.root_table", fmt::format("{:#x} is beyond MAXPHYADDR ({} bits)", s.root_table, maxphyaddr));
+  if (node["translation"]) s.translation = parse_bool(c, node["translation"], "iommu.translation");
+  const YAML::Node devices = node["devices"];
+  if (!devices || !devices.IsSequence() || devices.size() == 0)
+    c.fail(devices ? devices : node, "iommu.devices", "expected a non-empty list of source ids (bus << 8 | device << 3 | function)");
+  std::size_t i = 0;
+  for (const auto& d : devices) {
+    const std::string field = fmt::format("iommu.devices[{}]", i++);
+    const std::uint64_t id = parse_number(d, c.file, field);
+    if (id > 0xffff) c.fail(d, field, "a source id is 16 bits");
+    if (std::find(s.devices.begin(), s.devices.end(), id) != s.devices.end()) c.fail(d, field, "listed twice");
+    s.devices.push_back(static_cast<std::uint16_t>(id));
+  }
+  return s;
+}
+
 }  // namespace
 
 namespace {
@@ -488,7 +523,7 @@ namespace {
 MachineState load_state_fields(const YAML::Node& doc, const std::string& file) {
   Context c{file};
   if (!doc.IsMap()) c.fail(doc, "", "a state is a YAML mapping");
-  reject_unknown_keys(c, doc, "", {"schema", "features", "registers", "paging", "ept", "memory", "description", "history"});
+  reject_unknown_keys(c, doc, "", {"schema", "features", "registers", "paging", "ept", "memory", "iommu", "description", "history"});
   if (!doc["schema"]) c.fail(doc, "schema", "missing (expected 'vtspec/state/1')");
   if (doc["schema"].Scalar() != kStateSchema)
     c.fail(doc["schema"], "schema", fmt::format("unsupported schema (expected '{}')", kStateSchema));
@@ -625,6 +660,7 @@ MachineState load_state_fields(const YAML::Node& doc, const std::string& file) {
       if (sizes != 1) c.fail(w, field, "give exactly one of u64, u32 or u8");
     }
   }
+  if (doc["iommu"]) s.iommu = load_iommu(c, doc["iommu"], s.features.maxphyaddr);
   // EPT edits last: the guest tables and the gpa writes above are placed through the EPT as
   // built, not through an entry a vector poisons.
   if (ept_tables) ept_tables->apply_edits();

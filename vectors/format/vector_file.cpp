@@ -108,10 +108,29 @@ ExpectedOutcome parse_outcome(const Reader& r, const YAML::Node& node, const std
     if (node.Scalar() != "ok") r.fail(node, field, "expected 'ok' or a mapping with value / fault / entries");
     return out;
   }
-  r.keys(node, field, {"ok", "value", "fault", "error_code", "cr2", "entries", "flags"});
-  const bool is_read = op.kind == OperationKind::access && op.access.kind == spec::AccessKind::read;
+  r.keys(node, field, {"ok", "value", "fault", "error_code", "cr2", "dma_fault", "entries", "flags"});
+  const bool is_read = (op.kind == OperationKind::access && op.access.kind == spec::AccessKind::read) ||
+                       op.kind == OperationKind::dma_read;
   model::Event& event = out.event;
-  if (node["fault"]) {
+  const bool is_dma = op.kind == OperationKind::dma_read || op.kind == OperationKind::dma_write;
+  if (node["dma_fault"]) {
+    // VT-d 7.1.3 / 10.4.14: the fault record's reason, source id, page (FI) and type (T).
+    const YAML::Node f = node["dma_fault"];
+    const std::string where = field + ".dma_fault";
+    if (!is_dma) r.fail(f, where, "only a DMA faults with a fault record");
+    if (node["fault"] || node["value"]) r.fail(f, where, "a DMA fault gives no exception and reads no value");
+    r.require_map(f, where);
+    r.keys(f, where, {"reason", "source", "address", "read"});
+    const std::uint64_t reason = r.number(r.need(f, "reason", where), where + ".reason");
+    if (reason == 0 || reason > 0xff) r.fail(f["reason"], where + ".reason", "a fault reason is 1..0xff (VT-d Appendix A)");
+    const std::uint64_t address = r.number(r.need(f, "address", where), where + ".address");
+    if (address & 0xfff) r.fail(f["address"], where + ".address", "the fault record holds the page (bits 63:12, VT-d 10.4.14)");
+    const bool read = f["read"] ? r.boolean(f["read"], where + ".read") : op.kind == OperationKind::dma_read;
+    if (read != (op.kind == OperationKind::dma_read)) r.fail(f["read"], where + ".read", "contradicts the operation's direction");
+    const std::uint64_t source = f["source"] ? r.number(f["source"], where + ".source") : op.source_id;
+    if (source > 0xffff) r.fail(f["source"], where + ".source", "a source id is 16 bits");
+    event = model::Event::dma_fault(static_cast<unsigned>(reason), static_cast<std::uint16_t>(source), address, read);
+  } else if (node["fault"]) {
     event = model::Event::exception(parse_fault(r, node["fault"], field + ".fault"));
     if (node["value"]) r.fail(node["value"], field + ".value", "a faulting operation reads no value");
     if (node["error_code"]) event.error_code = parse_error_code(r, node["error_code"], field + ".error_code");
@@ -166,8 +185,13 @@ Operation parse_vector_operation(const Reader& r, const YAML::Node& node, const 
   context.maxphyaddr = v.initial.features.maxphyaddr;
   context.entries = &v.entries;
   context.vmx_refused = "VMX operations need VMX state, which vtspec/vector/1 vectors do not have (use a state file's history:)";
+  if (!v.initial.iommu) context.iommu_refused = "DMA-remapping operations need the state's iommu: section (a remapping unit and devices)";
   context.other_keys = {"expect", "acceptable"};
-  return parse_operation(node, r.file, field, context);
+  Operation op = parse_operation(node, r.file, field, context);
+  if ((op.kind == OperationKind::dma_read || op.kind == OperationKind::dma_write) &&
+      std::find(v.initial.iommu->devices.begin(), v.initial.iommu->devices.end(), op.source_id) == v.initial.iommu->devices.end())
+    r.fail(node["source"], field + ".source", fmt::format("{:#06x} is not one of the state's iommu.devices", op.source_id));
+  return op;
 }
 
 // What a group of vectors shares (Wycheproof's test groups): a state, checked entries, and the

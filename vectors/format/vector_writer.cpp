@@ -67,6 +67,9 @@ std::string render_outcome(const ExpectedOutcome& o) {
     } else if (e.error_code) {
       parts.push_back("error_code: " + hex(e.error_code));
     }
+  } else if (e.kind == model::EventKind::dma_fault) {
+    parts.push_back(fmt::format("dma_fault: {{ reason: {:#x}, source: {:#06x}, address: {:#x}, read: {} }}", e.fault_reason,
+                                e.source_id, e.fault_address, e.fault_read ? "true" : "false"));
   } else if (e.kind != model::EventKind::completed) {
     throw std::invalid_argument("vtspec/vector/1 cannot express " + model::describe(e));
   } else if (e.value) {

@@ -1,0 +1,192 @@
+#include "conformance/targets/qemu_vtd_target.hpp"
+
+#include <set>
+
+#include <fmt/format.h>
+
+#include "conformance/qemu_platform/qemu_machine.hpp"
+#include "conformance/qemu_platform/vtd_unit.hpp"
+#include "conformance/runner/skip_decision.hpp"
+#include "conformance/targets/qemu_vtd_plan.hpp"
+#include "model/iommu/remapping_unit.hpp"
+#include "model/operation_table.hpp"
+#include "vectors/format/vector.hpp"
+
+namespace vtspec::conformance {
+
+namespace {
+
+using qemu::Machine;
+using qemu::MachineConfig;
+using qemu::MachineFailure;
+using qemu::VtdUnit;
+using qemu_vtd::Plan;
+
+MachineConfig config_of(const qemu_vtd::MachineShape& shape) {
+  MachineConfig c;
+  c.devices.push_back(shape.iommu_device);
+  // dma_mask: without it edu masks DMA addresses to 28 bits (../shared/notes/targets.md).
+  for (std::uint16_t sid : shape.devices) c.devices.push_back(fmt::format("edu,addr={:#x},dma_mask=0xffffffffffffffff", (sid >> 3) & 31));
+  return c;
+}
+
+class QemuVtdTarget final : public Target {
+ public:
+  std::string name() const override { return "qemu-vtd"; }
+  const Capabilities& capabilities() override;
+  VectorResult run(const vectors::Vector& vector) override;
+
+ private:
+  void prepare(const Plan& plan);
+  model::Event dma(const Plan& plan, const model::Operation& op);
+  void set_translation(bool on);
+  std::optional<Capabilities> capabilities_;
+  std::unique_ptr<Machine> machine_;
+  std::unique_ptr<VtdUnit> unit_;
+  qemu_vtd::MachineShape shape_;
+  std::set<std::uint64_t> written_;  // frames the last vector placed
+};
+
+const Capabilities& QemuVtdTarget::capabilities() {
+  if (capabilities_) return *capabilities_;
+  Capabilities c;
+  c.identity.name = name();
+  c.unavailable = qemu::qemu_unavailable_reason();
+  if (!c.unavailable.empty()) return *(capabilities_ = c);
+  c.identity.details["qemu"] = qemu::qemu_version();
+  // A DMA vector's CPU takes no part: any virtual CPU description is fine.
+  for (auto& f : c.features) f.can_have = f.can_lack = true;
+  c.abilities.emplace();
+  for (const model::Operation& o : model::ability_examples()) {
+    if (qemu_vtd::executes(o.kind)) c.abilities->insert(model::ability(o));
+    else c.why_not_ability[model::ability(o)] = "the qemu-vtd target runs DMA, invalidation and table-store operations only";
+  }
+  c.memory_window = {{qemu_vtd::kWindowBegin, qemu_vtd::kWindowEnd}};
+  c.memory_window_reason = "below is the firmware, above the platform proxy (conformance/qemu_platform/mailbox_abi.h)";
+  // Each profile is offered only when QEMU's unit reads back the model profile's CAP/ECAP.
+  c.iommu_profiles.emplace();
+  for (const auto& p : qemu_vtd::kProfileDevices) {
+    const auto model_profile = model::iommu::profile(p.profile);
+    try {
+      Machine m(config_of({p.device, {}}));
+      VtdUnit unit(m, {});
+      if (unit.cap() == model_profile.cap && unit.ecap() == model_profile.ecap) {
+        c.iommu_profiles->insert(p.profile);
+      } else {
+        c.notes.push_back(fmt::format("{}: QEMU's CAP {:#x} ECAP {:#x} differ from the profile's CAP {:#x} ECAP {:#x}", p.device,
+                                      unit.cap(), unit.ecap(), model_profile.cap, model_profile.ecap));
+      }
+    } catch (const MachineFailure& e) {
+      c.notes.push_back(fmt::format("{}: {}", p.device, e.what()));
+    }
+  }
+  if (c.iommu_profiles->empty()) c.why_no_iommu = "no intel-iommu profile reads back as the model's (see the notes)";
+  return *(capabilities_ = c);
+}
+
+void QemuVtdTarget::set_translation(bool on) { unit_->set_translation(on); }
+
+void QemuVtdTarget::prepare(const Plan& plan) {
+  if (!machine_ || !(shape_ == plan.shape)) {
+    unit_.reset();
+    machine_.reset();
+    written_.clear();
+    machine_ = std::make_unique<Machine>(config_of(plan.shape));
+    unit_ = std::make_unique<VtdUnit>(*machine_, plan.shape.devices);
+    shape_ = plan.shape;
+  }
+  set_translation(false);
+  const std::vector<std::uint8_t> zero(model::PhysicalMemory::kFrameSize, 0);
+  for (std::uint64_t address : written_) machine_->write_ram(address, zero);
+  written_.clear();
+  for (const auto& f : plan.frames) {
+    machine_->write_ram(f.address, f.bytes);
+    written_.insert(f.address);
+  }
+  unit_->set_root_table(plan.root_table);
+  // 6.5.1: nothing the last vector cached may serve this one.
+  unit_->invalidate_context(qemu::ContextInvalidation::global);
+  unit_->invalidate_iotlb(qemu::IotlbInvalidation::global);
+  if (plan.translation) set_translation(true);
+}
+
+// edu's buffer is reachable only by the device's own DMA: a write's data is first moved
+// RAM -> buffer, and a read's data buffer -> RAM, from the staging page with translation
+// off (VT-d 10.4.4: TE = 0, requests are not remapped). Turning TE off and on may let the
+// unit drop cached entries, which the VT-d specification always allows (6.2).
+model::Event QemuVtdTarget::dma(const Plan& plan, const model::Operation& op) {
+  const bool write = op.kind == model::OperationKind::dma_write;
+  auto staged = [&](bool to_memory) {
+    if (plan.translation) set_translation(false);
+    const auto r = unit_->dma(op.source_id, VT_QEMU_STAGING, op.size, to_memory);
+    if (r.fault) throw MachineFailure("a staging DMA with translation off recorded a fault");
+    if (plan.translation) set_translation(true);
+  };
+  if (write) {
+    for (unsigned i = 0; i < op.size; ++i) machine_->ram()[VT_QEMU_STAGING + i] = static_cast<std::uint8_t>(op.value >> (8 * i));
+    staged(false);
+  } else {
+    for (unsigned i = 0; i < 8; ++i) machine_->ram()[VT_QEMU_STAGING + i] = 0;
+  }
+  const qemu::DmaResult r = unit_->dma(op.source_id, op.address, op.size, write);
+  if (r.fault)  // decode: the fault record (10.4.14) is the event
+    return model::Event::dma_fault(r.fault->reason, r.fault->source_id, r.fault->address, r.fault->read);
+  if (write) return model::Event::completed();
+  staged(true);
+  std::uint64_t value = 0;
+  for (unsigned i = 0; i < op.size; ++i) value |= std::uint64_t{machine_->ram()[VT_QEMU_STAGING + i]} << (8 * i);
+  return model::Event::completed(value);
+}
+
+VectorResult QemuVtdTarget::run(const vectors::Vector& vector) {
+  VectorResult result;
+  if (auto skip = skip_reason(vectors::needs_of(vector), capabilities())) {
+    result.status = VectorResult::Status::skipped;
+    result.reason = *skip;
+    return result;
+  }
+  const qemu_vtd::Encoded encoded = qemu_vtd::encode_vector(vector);
+  if (!encoded.error.empty()) {
+    result.status = VectorResult::Status::skipped;
+    result.reason = encoded.error;
+    return result;
+  }
+  const Plan& plan = encoded.plan;
+  try {
+    prepare(plan);
+    for (const auto& op : plan.operations) {
+      Observation o;
+      using K = model::OperationKind;
+      switch (op.kind) {
+        case K::dma_read:
+        case K::dma_write: o.event = dma(plan, op); break;
+        case K::invalidate_context_cache:
+          unit_->invalidate_context(static_cast<qemu::ContextInvalidation>(op.type), static_cast<std::uint16_t>(op.domain_id),
+                                    op.source_id);
+          break;
+        case K::invalidate_iotlb:
+          unit_->invalidate_iotlb(static_cast<qemu::IotlbInvalidation>(op.type), static_cast<std::uint16_t>(op.domain_id),
+                                  op.address, op.address_mask, op.hint);
+          break;
+        case K::store_entry: machine_->write_ram64(op.address, op.value); break;
+        default: throw MachineFailure("the plan holds an operation the target does not execute");
+      }
+      o.ran = true;
+      for (const auto& e : vector.entries) o.entries_after.emplace_back(e.physical, machine_->read_ram64(e.physical));
+      result.observations.push_back(std::move(o));
+    }
+  } catch (const MachineFailure& e) {
+    // A hung or broken QEMU is recorded against this vector; the next one gets a new machine.
+    result.status = VectorResult::Status::target_error;
+    result.reason = e.what();
+    unit_.reset();
+    machine_.reset();
+  }
+  return result;
+}
+
+}  // namespace
+
+std::unique_ptr<Target> make_qemu_vtd_target() { return std::make_unique<QemuVtdTarget>(); }
+
+}  // namespace vtspec::conformance
