@@ -119,6 +119,9 @@ std::string describe(const Event& e) {
     case EventKind::vm_instruction_error: return fmt::format("VM-instruction error {}", e.instruction_error);
     case EventKind::vm_fail_invalid: return "VMfailInvalid";
     case EventKind::dma_fault:
+      if (e.fault_reason == 0)
+        return fmt::format("DMA blocked without a fault record, source {:#06x} address {:#x} ({})", e.source_id, e.fault_address,
+                           e.fault_read ? "read" : "write");
       return fmt::format("DMA fault reason {:#x} source {:#06x} address {:#x} ({})", e.fault_reason, e.source_id,
                          e.fault_address, e.fault_read ? "read" : "write");
   }

@@ -58,7 +58,9 @@ struct Event {
   unsigned instruction_error = 0;
 
   // dma_fault: fault reason, requester source id, the faulting request's page and whether
-  // it was a read (the fault record's FR, SID, FI and T fields, VT-d 10.4.14).
+  // it was a read (the fault record's FR, SID, FI and T fields, VT-d 10.4.14). Reason 0: the
+  // request was blocked and no fault was recorded (context FPD = 1, VT-d 7.1.2) - what an
+  // observer sees then.
   unsigned fault_reason = 0;
   std::uint16_t source_id = 0;
   std::uint64_t fault_address = 0;

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "model/operation_table.hpp"
 #include "spec/paging_entry.hpp"
 #include "vectors/format/model_evaluation.hpp"
 #include "vectors/format/state_file.hpp"
@@ -17,6 +18,12 @@ using model::OperationKind;
 
 std::string StateSketch::yaml() const {
   std::string out = fmt::format("features: {{ {} }}\n", fmt::join(features, ", "));
+  if (!iommu.empty()) out += "iommu: " + iommu + "\n";
+  if (!cpu) {
+    if (!writes.empty()) out += "memory:\n";
+    for (const auto& [gpa, value] : writes) out += fmt::format("  - {{ hpa: {:#x}, u64: {:#x} }}\n", gpa, value);
+    return out;
+  }
   out += "registers:\n";
   out += fmt::format("  cr0: [{}]\n", fmt::join(cr0, ", "));
   out += fmt::format("  cr4: [{}]\n", fmt::join(cr4, ", "));
@@ -91,6 +98,38 @@ void Draft::invpcid(unsigned type, std::uint64_t pcid, std::uint64_t va) {
   op.type = type;
   op.pcid = pcid;
   op.address = va;
+  vector.operations.push_back(op);
+}
+
+void Draft::dma_read(std::uint16_t source, std::uint64_t iova, unsigned size) {
+  Operation op = model::make_operation(*model::find_operation("dma_read"));
+  op.source_id = source;
+  op.address = iova;
+  op.size = size;
+  vector.operations.push_back(op);
+}
+void Draft::dma_write(std::uint16_t source, std::uint64_t iova, std::uint64_t value, unsigned size) {
+  Operation op = model::make_operation(*model::find_operation("dma_write"));
+  op.source_id = source;
+  op.address = iova;
+  op.size = size;
+  op.value = value;
+  vector.operations.push_back(op);
+}
+void Draft::invalidate_context_cache(unsigned granularity, std::uint64_t did, std::uint16_t source) {
+  Operation op = model::make_operation(*model::find_operation("invalidate_context_cache"));
+  op.type = granularity;
+  op.domain_id = did;
+  op.source_id = source;
+  vector.operations.push_back(op);
+}
+void Draft::invalidate_iotlb(unsigned granularity, std::uint64_t did, std::uint64_t iova, unsigned am, bool ih) {
+  Operation op = model::make_operation(*model::find_operation("invalidate_iotlb"));
+  op.type = granularity;
+  op.domain_id = did;
+  op.address = iova;
+  op.address_mask = am;
+  op.hint = ih;
   vector.operations.push_back(op);
 }
 

@@ -39,6 +39,10 @@ struct StateSketch {
   std::uint64_t tables_at = kTablesAt;
   std::vector<std::string> mappings;  // each a YAML flow mapping or shorthand line
   std::vector<std::pair<std::uint64_t, std::uint64_t>> writes;  // raw u64 writes (guest-physical)
+  // DMA vectors: the `iommu:` section as a YAML flow mapping, and no CPU paging (`cpu`
+  // false: no registers or paging sections; the CPU takes no part).
+  std::string iommu;
+  bool cpu = true;
 
   void data_page(std::uint64_t pa) { writes.emplace_back(pa, data_value(pa)); }
   std::string yaml() const;
@@ -59,6 +63,11 @@ struct Draft {
   void control(model::OperationKind kind, std::uint64_t value);
   void invpcid(unsigned type, std::uint64_t pcid, std::uint64_t va = 0);
   void entry(const std::string& name, std::uint64_t gpa) { vector.entries.push_back({name, gpa}); }
+  // DMA remapping (VT-d): a device's DMA and the register-based invalidations.
+  void dma_read(std::uint16_t source, std::uint64_t iova, unsigned size = 8);
+  void dma_write(std::uint16_t source, std::uint64_t iova, std::uint64_t value, unsigned size = 8);
+  void invalidate_context_cache(unsigned granularity, std::uint64_t did = 0, std::uint16_t source = 0);
+  void invalidate_iotlb(unsigned granularity, std::uint64_t did = 0, std::uint64_t iova = 0, unsigned am = 0, bool ih = false);
 };
 
 // The machine state a sketch describes (through the state loader).
@@ -89,6 +98,7 @@ std::vector<CorpusFile> reserved_bits();
 std::vector<CorpusFile> protection_keys();
 std::vector<CorpusFile> tlb_scenarios();
 std::vector<CorpusFile> control_operations();
+std::vector<CorpusFile> dma_remapping();
 
 // Every corpus file, completed and rendered: (relative path, text).
 std::vector<std::pair<std::string, std::string>> generate_corpus();

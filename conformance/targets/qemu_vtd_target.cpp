@@ -1,5 +1,7 @@
 #include "conformance/targets/qemu_vtd_target.hpp"
 
+#include <map>
+#include <optional>
 #include <set>
 
 #include <fmt/format.h>
@@ -38,7 +40,7 @@ class QemuVtdTarget final : public Target {
 
  private:
   void prepare(const Plan& plan);
-  model::Event dma(const Plan& plan, const model::Operation& op);
+  model::Event decode(const qemu::DmaResult& r, const model::Operation& op, std::uint64_t slot);
   void set_translation(bool on);
   std::optional<Capabilities> capabilities_;
   std::unique_ptr<Machine> machine_;
@@ -86,6 +88,41 @@ const Capabilities& QemuVtdTarget::capabilities() {
 
 void QemuVtdTarget::set_translation(bool on) { unit_->set_translation(on); }
 
+// edu's buffer is reachable only by the device's own DMA. So each DMA of a vector gets its own
+// 8-byte slot in its device's buffer: before the vector, with translation off (VT-d 10.4.4:
+// TE = 0, requests are not remapped), one DMA per device fills every slot from a staging page
+// - a write's data, or a sentinel where a read will land; after the vector one DMA per device
+// moves the buffer back. Nothing touches TE while the vector runs, so what the unit caches
+// between the vector's DMAs stays cached (QEMU resets its caches when TE changes).
+constexpr std::uint64_t kBufferSentinel = 0x5e5e17e15e5e17e1;
+constexpr unsigned kSlot = 8, kMaxSlots = 4088 / kSlot;  // a 4096-byte edu transfer aborts QEMU 7.2
+
+struct Slots {
+  std::map<std::uint16_t, unsigned> used;        // device -> slots taken
+  std::vector<std::pair<std::uint16_t, unsigned>> of;  // per operation: device and slot (DMAs only)
+};
+
+Slots assign_slots(const Plan& plan) {
+  Slots s;
+  for (const auto& op : plan.operations) {
+    const bool dma = op.kind == model::OperationKind::dma_read || op.kind == model::OperationKind::dma_write;
+    if (!dma) {
+      s.of.emplace_back(0, 0);
+      continue;
+    }
+    unsigned& n = s.used[op.source_id];
+    if (n == kMaxSlots) throw MachineFailure(fmt::format("more than {} DMAs by device {:#06x}: its 4 KiB buffer has no slot left", kMaxSlots, op.source_id));
+    s.of.emplace_back(op.source_id, n++);
+  }
+  return s;
+}
+
+std::uint64_t staging_page(const Plan& plan, std::uint16_t sid) {
+  for (std::size_t i = 0; i < plan.shape.devices.size(); ++i)
+    if (plan.shape.devices[i] == sid) return VT_QEMU_STAGING + i * 0x1000;
+  throw MachineFailure(fmt::format("no device {:#06x} in the plan", sid));
+}
+
 void QemuVtdTarget::prepare(const Plan& plan) {
   if (!machine_ || !(shape_ == plan.shape)) {
     unit_.reset();
@@ -107,35 +144,6 @@ void QemuVtdTarget::prepare(const Plan& plan) {
   // 6.5.1: nothing the last vector cached may serve this one.
   unit_->invalidate_context(qemu::ContextInvalidation::global);
   unit_->invalidate_iotlb(qemu::IotlbInvalidation::global);
-  if (plan.translation) set_translation(true);
-}
-
-// edu's buffer is reachable only by the device's own DMA: a write's data is first moved
-// RAM -> buffer, and a read's data buffer -> RAM, from the staging page with translation
-// off (VT-d 10.4.4: TE = 0, requests are not remapped). Turning TE off and on may let the
-// unit drop cached entries, which the VT-d specification always allows (6.2).
-model::Event QemuVtdTarget::dma(const Plan& plan, const model::Operation& op) {
-  const bool write = op.kind == model::OperationKind::dma_write;
-  auto staged = [&](bool to_memory) {
-    if (plan.translation) set_translation(false);
-    const auto r = unit_->dma(op.source_id, VT_QEMU_STAGING, op.size, to_memory);
-    if (r.fault) throw MachineFailure("a staging DMA with translation off recorded a fault");
-    if (plan.translation) set_translation(true);
-  };
-  if (write) {
-    for (unsigned i = 0; i < op.size; ++i) machine_->ram()[VT_QEMU_STAGING + i] = static_cast<std::uint8_t>(op.value >> (8 * i));
-    staged(false);
-  } else {
-    for (unsigned i = 0; i < 8; ++i) machine_->ram()[VT_QEMU_STAGING + i] = 0;
-  }
-  const qemu::DmaResult r = unit_->dma(op.source_id, op.address, op.size, write);
-  if (r.fault)  // decode: the fault record (10.4.14) is the event
-    return model::Event::dma_fault(r.fault->reason, r.fault->source_id, r.fault->address, r.fault->read);
-  if (write) return model::Event::completed();
-  staged(true);
-  std::uint64_t value = 0;
-  for (unsigned i = 0; i < op.size; ++i) value |= std::uint64_t{machine_->ram()[VT_QEMU_STAGING + i]} << (8 * i);
-  return model::Event::completed(value);
 }
 
 VectorResult QemuVtdTarget::run(const vectors::Vector& vector) {
@@ -152,14 +160,30 @@ VectorResult QemuVtdTarget::run(const vectors::Vector& vector) {
     return result;
   }
   const Plan& plan = encoded.plan;
+  using K = model::OperationKind;
   try {
+    const Slots slots = assign_slots(plan);
     prepare(plan);
-    for (const auto& op : plan.operations) {
-      Observation o;
-      using K = model::OperationKind;
+    // Fill every device's slots (translation is off).
+    for (const auto& [sid, n] : slots.used) {
+      const std::uint64_t page = staging_page(plan, sid);
+      for (std::size_t i = 0; i < plan.operations.size(); ++i) {
+        const auto& op = plan.operations[i];
+        if (slots.of[i].first != sid || (op.kind != K::dma_read && op.kind != K::dma_write)) continue;
+        const std::uint64_t fill = op.kind == K::dma_write ? op.value : kBufferSentinel;
+        for (unsigned b = 0; b < kSlot; ++b) machine_->ram()[page + slots.of[i].second * kSlot + b] = static_cast<std::uint8_t>(fill >> (8 * b));
+      }
+      if (unit_->dma(sid, page, n * kSlot, false).fault) throw MachineFailure("filling a device buffer with translation off recorded a fault");
+    }
+    if (plan.translation) set_translation(true);
+    std::vector<std::optional<qemu::DmaResult>> dmas(plan.operations.size());
+    for (std::size_t i = 0; i < plan.operations.size(); ++i) {
+      const auto& op = plan.operations[i];
       switch (op.kind) {
         case K::dma_read:
-        case K::dma_write: o.event = dma(plan, op); break;
+        case K::dma_write:
+          dmas[i] = unit_->dma(op.source_id, op.address, op.size, op.kind == K::dma_write, slots.of[i].second * kSlot);
+          break;
         case K::invalidate_context_cache:
           unit_->invalidate_context(static_cast<qemu::ContextInvalidation>(op.type), static_cast<std::uint16_t>(op.domain_id),
                                     op.source_id);
@@ -171,9 +195,20 @@ VectorResult QemuVtdTarget::run(const vectors::Vector& vector) {
         case K::store_entry: machine_->write_ram64(op.address, op.value); break;
         default: throw MachineFailure("the plan holds an operation the target does not execute");
       }
+      Observation o;
       o.ran = true;
       for (const auto& e : vector.entries) o.entries_after.emplace_back(e.physical, machine_->read_ram64(e.physical));
       result.observations.push_back(std::move(o));
+    }
+    // Move the buffers back (translation off) and decode each DMA's event.
+    set_translation(false);
+    for (const auto& [sid, n] : slots.used)
+      if (unit_->dma(sid, staging_page(plan, sid), n * kSlot, true).fault)
+        throw MachineFailure("reading a device buffer back with translation off recorded a fault");
+    for (std::size_t i = 0; i < plan.operations.size(); ++i) {
+      const auto& op = plan.operations[i];
+      if (!dmas[i]) continue;
+      result.observations[i].event = decode(*dmas[i], op, staging_page(plan, op.source_id) + slots.of[i].second * kSlot);
     }
   } catch (const MachineFailure& e) {
     // A hung or broken QEMU is recorded against this vector; the next one gets a new machine.
@@ -183,6 +218,19 @@ VectorResult QemuVtdTarget::run(const vectors::Vector& vector) {
     machine_.reset();
   }
   return result;
+}
+
+// decode: the fault record (VT-d 10.4.14) is the event; else a write completed, and a read
+// completed with the bytes its slot now holds - unless the slot still holds the sentinel:
+// then nothing was read, the request was blocked and no fault was recorded.
+model::Event QemuVtdTarget::decode(const qemu::DmaResult& r, const model::Operation& op, std::uint64_t slot) {
+  if (r.fault) return model::Event::dma_fault(r.fault->reason, r.fault->source_id, r.fault->address, r.fault->read);
+  if (op.kind == model::OperationKind::dma_write) return model::Event::completed();
+  std::uint64_t value = 0;
+  for (unsigned i = 0; i < op.size; ++i) value |= std::uint64_t{machine_->ram()[slot + i]} << (8 * i);
+  const std::uint64_t mask = op.size == 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * op.size)) - 1;
+  if (value == (kBufferSentinel & mask)) return model::Event::dma_fault(0, op.source_id, op.address & ~std::uint64_t{0xfff}, true);
+  return model::Event::completed(value);
 }
 
 }  // namespace

@@ -123,6 +123,7 @@ DmaOutcome RemappingUnit::outcome_of(const PhysicalMemory& memory, const DmaRequ
   o.event = Event::dma_fault(static_cast<unsigned>(spec::iommu::fault_reason_of(o.walk)), r.source_id,
                              r.iova & ~std::uint64_t{0xfff}, !r.write);
   o.record_fault = !o.walk.fault_processing_disabled;  // 7.1.2: FPD suppresses recording
+  if (!o.record_fault) o.event.fault_reason = 0;       // blocked, and nothing to observe but that
   return o;
 }
 
@@ -136,9 +137,14 @@ std::vector<DmaOutcome> RemappingUnit::dma_outcomes(const PhysicalMemory& memory
     // The domain the lookup is tagged with: the context entry's DID (6.2.2).
     std::uint64_t did = out[0].walk.domain_id;
     if (context) did = spec::iommu::ContextEntry<spec::Concrete>{context->context_reads[2], context->context_reads[3]}.domain_id();
+    // An IOTLB or paging-structure-cache entry may serve the request when it covers the
+    // address and is tagged with the context's domain (6.2.3, 6.2.4) - or was filled for this
+    // very source id: an implementation may tag its entries by requester too, which is why
+    // software must invalidate the OLD domain's IOTLB entries after changing a context entry,
+    // not only the context cache (6.5.3, guidance to software for invalidations).
     std::vector<const CachedEntry*> translations{nullptr};
     for (const auto& c : cache_)
-      if (c.kind != CacheKind::context && (c.domain_id == did || bug_ == CacheBug::domain_not_tagged) &&
+      if (c.kind != CacheKind::context && (c.domain_id == did || c.source_id == r.source_id || bug_ == CacheBug::domain_not_tagged) &&
           r.iova >= c.base && r.iova - c.base < c.size)
         translations.push_back(&c);
     for (const CachedEntry* translation : translations) {
@@ -162,7 +168,7 @@ void RemappingUnit::commit(PhysicalMemory& memory, const DmaRequest& r, const Dm
   if (!o.physical || enabled_) {
     if (!o.physical && o.record_fault) {
       if (records_.size() < shape_.cap.fault_records())
-        records_.push_back({o.event.fault_reason, r.source_id, o.event.fault_address, !r.write});
+        records_.push_back({static_cast<unsigned>(spec::iommu::fault_reason_of(o.walk)), r.source_id, o.event.fault_address, !r.write});
       else
         overflow_ = true;  // 10.4.9 FSTS.PFO
     }
@@ -197,6 +203,7 @@ void RemappingUnit::commit(PhysicalMemory& memory, const DmaRequest& r, const Dm
   if (!lowest) return;  // pass-through, or a fault before the second level
   CachedEntry path;
   path.domain_id = w.domain_id;
+  path.source_id = r.source_id;
   for (unsigned level = 5; level >= lowest; --level) {
     if (w.read[level]) path.entries[level] = w.entry[level];
     if (level == lowest) break;

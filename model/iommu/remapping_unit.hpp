@@ -65,7 +65,7 @@ struct FaultRecord {
 // continues in memory below it); an IOTLB entry every entry down to the leaf at `from_level`.
 struct CachedEntry {
   spec::iommu::CacheKind kind = spec::iommu::CacheKind::iotlb;
-  std::uint16_t source_id = 0;   // context cache: the index
+  std::uint16_t source_id = 0;   // context cache: the index; the others: the requester it was filled for
   std::uint64_t domain_id = 0;   // the tag (6.2.2: entries are tagged by DID)
   std::uint64_t base = 0, size = 0;  // IOTLB / paging-structure cache: input range covered
   unsigned from_level = 0;
@@ -93,7 +93,8 @@ inline constexpr const char* kCachedIotlbEntry = "CachedIotlbEntry";
 const char* cached_flag_note(std::string_view flag);
 
 // A planted bug, for the mutation tests of the invalidation obligation only (never set in
-// normal use): an IOTLB / paging-structure-cache lookup that ignores the domain tag, or a
+// normal use): an IOTLB / paging-structure-cache lookup that ignores its tags (domain and
+// requester: any device's entry for the address serves), or a
 // page-selective invalidation that keeps paging-structure-cache entries whatever IH says.
 enum class CacheBug : std::uint8_t { none, domain_not_tagged, page_selective_keeps_structures };
 

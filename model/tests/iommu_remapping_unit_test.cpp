@@ -72,7 +72,8 @@ TEST(IommuRemappingUnit, FaultProcessingDisableSuppressesRecording) {
   mem.write64(kContextTable + kDevice * 16 + 8, 1);
   RemappingUnit unit = unit_on(mem);
   const auto o = unit.dma(mem, {kDevice, 0x5000, 4, false});  // SL-PDPTE not present: reason 6
-  EXPECT_EQ(o.event.fault_reason, 0x6u);
+  EXPECT_EQ(spec::iommu::fault_reason_of(o.walk), spec::iommu::DmaFaultReason::read_denied);
+  EXPECT_EQ(o.event, Event::dma_fault(0, kDevice, 0x5000, true));  // blocked, not recorded
   EXPECT_TRUE(unit.fault_records().empty());
 }
 
@@ -134,8 +135,8 @@ TEST(IommuRemappingUnit, AContextChangeNeedsAContextInvalidationAndTheOldDomains
   mem.write64(0x80000, 0xd);
   RemappingUnit unit = unit_on(mem);
   unit.dma(mem, {kDevice, 0x5000, 8, false});
-  // Move the device to domain 9 with its own tables: the change 6.5.1.1 says needs a
-  // context-cache invalidation, then an IOTLB invalidation of the old domain.
+  // Move the device to domain 9 with its own tables: the change 6.5.3 says needs a
+  // device-selective context-cache invalidation, then an IOTLB invalidation of the OLD domain.
   mem.write64(0x20000, 0x21000 | 3);
   mem.write64(0x21000, 0x22000 | 3);
   mem.write64(0x22000 + 8 * 5, 0x80000 | 3);
@@ -144,32 +145,44 @@ TEST(IommuRemappingUnit, AContextChangeNeedsAContextInvalidationAndTheOldDomains
   auto outcomes = unit.dma_outcomes(mem, {kDevice, 0x5000, 8, false});
   ASSERT_EQ(outcomes.size(), 2u);
   EXPECT_EQ(outcomes[0].event, Event::completed(0xd));
-  EXPECT_EQ(outcomes[1].event, Event::completed(0xa));  // cached context entry + DID 7's IOTLB entry
-  // Device-selective context invalidation of the OLD domain and source (6.5.1.1).
+  EXPECT_EQ(outcomes[1].event, Event::completed(0xa));  // cached context entry, or DID 7's IOTLB entry
   unit.invalidate({.cache = InvalidatedCache::context, .granularity = InvalidationGranularity::device_or_page,
                    .domain_id = 7, .source_id = kDevice});
-  // The fresh context entry (DID 9) is not tagged like DID 7's IOTLB entry: one outcome.
+  // The IOTLB entry filled for this requester may still serve it (tagged by requester).
+  outcomes = unit.dma_outcomes(mem, {kDevice, 0x5000, 8, false});
+  ASSERT_EQ(outcomes.size(), 2u);
+  EXPECT_TRUE(has_flag(outcomes[1], kCachedIotlbEntry));
+  EXPECT_FALSE(has_flag(outcomes[1], kCachedContextEntry));
+  // Invalidating the NEW domain's IOTLB entries does not reach the old ones.
+  unit.invalidate({.cache = InvalidatedCache::iotlb, .granularity = InvalidationGranularity::domain, .domain_id = 9});
+  EXPECT_EQ(unit.dma_outcomes(mem, {kDevice, 0x5000, 8, false}).size(), 2u);
+  unit.invalidate({.cache = InvalidatedCache::iotlb, .granularity = InvalidationGranularity::domain, .domain_id = 7});
   outcomes = unit.dma_outcomes(mem, {kDevice, 0x5000, 8, false});
   ASSERT_EQ(outcomes.size(), 1u);
   EXPECT_EQ(outcomes[0].event, Event::completed(0xd));
 }
 
-TEST(IommuRemappingUnit, ADomainNotUsedAsTheTagIsCaughtByTheSameSequence) {
-  PhysicalMemory mem;
-  build(mem, 7, 0x50000);
-  mem.write64(0x50000, 0xa);
-  mem.write64(0x80000, 0xd);
-  RemappingUnit unit = unit_on(mem);
-  unit.plant(CacheBug::domain_not_tagged);
-  unit.dma(mem, {kDevice, 0x5000, 8, false});
-  mem.write64(0x20000, 0x21000 | 3);
-  mem.write64(0x21000, 0x22000 | 3);
-  mem.write64(0x22000 + 8 * 5, 0x80000 | 3);
-  mem.write64(kContextTable + kDevice * 16, 0x20000 | 1);
-  mem.write64(kContextTable + kDevice * 16 + 8, 1 | (9u << 8));
-  unit.invalidate({.cache = InvalidatedCache::context, .granularity = InvalidationGranularity::global});
-  // With DID 7's IOTLB entry still matched by DID 9's lookups, the stale page stays allowed.
-  EXPECT_EQ(unit.dma_outcomes(mem, {kDevice, 0x5000, 8, false}).size(), 2u);
+TEST(IommuRemappingUnit, AnotherDomainsDeviceNeverUsesTheseEntriesUnlessTheTagsAreIgnored) {
+  // Two devices, two domains, the same IOVA: 00:03.0 (DID 7) -> 0x50000, 00:04.0 (DID 8) -> 0x60000.
+  for (const bool planted : {false, true}) {
+    PhysicalMemory mem;
+    build(mem, 7, 0x50000);
+    constexpr std::uint16_t kOther = 0x0020;
+    mem.write64(kContextTable + kOther * 16, 0x30000 | 1);
+    mem.write64(kContextTable + kOther * 16 + 8, 1 | (8u << 8));
+    mem.write64(0x30000, 0x31000 | 3);
+    mem.write64(0x31000, 0x32000 | 3);
+    mem.write64(0x32000 + 8 * 5, 0x60000 | 3);
+    mem.write64(0x50000, 0xa);
+    mem.write64(0x60000, 0xb);
+    RemappingUnit unit = unit_on(mem);
+    if (planted) unit.plant(CacheBug::domain_not_tagged);
+    unit.dma(mem, {kDevice, 0x5000, 8, false});
+    const auto outcomes = unit.dma_outcomes(mem, {kOther, 0x5000, 8, false});
+    EXPECT_EQ(outcomes[0].event, Event::completed(0xb));
+    // Correct: only its own page. Planted: device 00:03.0's IOTLB entry serves it too.
+    EXPECT_EQ(outcomes.size(), planted ? 2u : 1u);
+  }
 }
 
 TEST(IommuRemappingUnit, AStaleReadOnlyIotlbEntryMayFaultAWrite) {

@@ -122,7 +122,7 @@ ExpectedOutcome parse_outcome(const Reader& r, const YAML::Node& node, const std
     r.require_map(f, where);
     r.keys(f, where, {"reason", "source", "address", "read"});
     const std::uint64_t reason = r.number(r.need(f, "reason", where), where + ".reason");
-    if (reason == 0 || reason > 0xff) r.fail(f["reason"], where + ".reason", "a fault reason is 1..0xff (VT-d Appendix A)");
+    if (reason > 0xff) r.fail(f["reason"], where + ".reason", "a fault reason is 1..0xff (VT-d Appendix A), or 0: blocked without a record");
     const std::uint64_t address = r.number(r.need(f, "address", where), where + ".address");
     if (address & 0xfff) r.fail(f["address"], where + ".address", "the fault record holds the page (bits 63:12, VT-d 10.4.14)");
     const bool read = f["read"] ? r.boolean(f["read"], where + ".read") : op.kind == OperationKind::dma_read;

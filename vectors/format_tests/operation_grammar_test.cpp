@@ -29,6 +29,12 @@ Operation from_vector(const std::string& operation) {
   const auto v = load_vector_text(vector_document(operation), "v.yaml");
   return v.at(0).operations.at(0);
 }
+// DMA-remapping rows need the state's iommu: section, with the sample source id a device.
+Operation from_dma_vector(const std::string& operation) {
+  const std::string text = "schema: vtspec/vector/1\nvectors:\n  - id: t/1\n    state: { iommu: { profile: qemu-7.2-aw39, "
+                           "root_table: 0x100000, devices: [0x12] } }\n    operations:\n      - " + operation + "\n";
+  return load_vector_text(text, "v.yaml").at(0).operations.at(0);
+}
 Operation from_history(const std::string& operation) {
   return load_history(YAML::Load(history_document(operation)), "h.yaml").at(0);
 }
@@ -65,8 +71,14 @@ TEST(OperationGrammar, EveryRowReadsBackWhatTheWriterWrites) {
       if (f.render != model::Render::never) {
         ASSERT_EQ(model::set_member(op, f.member, sample(f)), "");
       }
+    if (row.kind == model::OperationKind::invalidate_context_cache || row.kind == model::OperationKind::invalidate_iotlb) {
+      op.type = 3;  // device- / page-selective: the granularity that takes every field
+      op.address_mask = 2;
+      op.address = 0x4000;  // aligned to the 4 pages AM = 2 selects (VT-d 10.4.8.2)
+    }
     const std::string text = fmt::format("{{ {} }}", fmt::join(render_operation_fields(op), ", "));
-    const Operation back = row.vmx ? from_history(text) : from_vector(text.substr(0, text.size() - 2) + ", expect: ok }");
+    const std::string with_expect = text.substr(0, text.size() - 2) + ", expect: ok }";
+    const Operation back = row.vmx ? from_history(text) : row.iommu ? from_dma_vector(with_expect) : from_vector(with_expect);
     EXPECT_EQ(render_operation_fields(back), render_operation_fields(op)) << text;
     EXPECT_EQ(&model::row_of(back), &row);
     EXPECT_EQ(model::describe(back), model::describe(op));
