@@ -209,11 +209,21 @@ ObligationResult prove_vtd_device_isolation(const ProveOptions& o) {
     const Verdict v = discharge(hypotheses, claim, o.timeout_ms, m, reason);
     if (v == Verdict::counterexample) {
       const auto region = [&](const Region& g) { return fmt::format("[{:#x}, {:#x})", eval_u64(*m, g.lo), eval_u64(*m, g.hi)); };
+      // The first entry read outside its region, if that is what broke the claim.
+      std::string outside;
+      const bool second = eval_bool(*m, from_d2);
+      for (const auto& read : memory.reads) {
+        if (!eval_bool(*m, read.active) || !outside.empty()) continue;
+        const Region& where = read.level == 0 ? t : second ? t2 : t1;
+        if (!eval_bool(*m, where.contains(read.address)))
+          outside = fmt::format("; the walk reads a level-{} entry at {:#x}, outside {}", read.level,
+                                eval_u64(*m, read.address), read.level == 0 ? "T" : second ? "T2" : "T1");
+      }
       r.counterexample = dma_counterexample(
           "vtd-device-isolation", case_name, vc, *m, u, memory, w,
-          fmt::format("d1 {:#06x} -> DID {:#x}, R1 {}, T1 {}; d2 {:#06x} -> DID {:#x}, R2 {}, T2 {}; T {}", eval_u64(*m, d1),
+          fmt::format("d1 {:#06x} -> DID {:#x}, R1 {}, T1 {}; d2 {:#06x} -> DID {:#x}, R2 {}, T2 {}; T {}{}", eval_u64(*m, d1),
                       eval_u64(*m, did1), region(r1), region(t1), eval_u64(*m, d2), eval_u64(*m, did2), region(r2),
-                      region(t2), region(t)));
+                      region(t2), region(t), outside));
     }
     if (!record_case(r, v, case_name, reason)) return r;
   }
