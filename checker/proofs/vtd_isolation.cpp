@@ -83,8 +83,10 @@ struct Region {
 struct VtdCase {
   const char* profile;
   unsigned haw;
+  const char* walks;  // the context AWs CAP.SAGAW supports (the context entry's AW is symbolic)
 };
-constexpr VtdCase kCases[] = {{"qemu-7.2-aw39", 39}, {"qemu-7.2-aw48", 48}};
+constexpr VtdCase kCases[] = {{"qemu-7.2-aw39", 39, "AW 39-bit: 3-level walks"},
+                              {"qemu-7.2-aw48", 48, "AW 39- or 48-bit: 3- and 4-level walks"}};
 
 io::VtdShape shape_of(const VtdCase& c) {
   const model::iommu::IommuProfile p = model::iommu::profile(c.profile);
@@ -159,7 +161,7 @@ Counterexample dma_counterexample(const std::string& obligation, const std::stri
 ObligationResult prove_vtd_device_isolation(const ProveOptions& o) {
   ObligationResult r;
   for (const VtdCase& vc : kCases) {
-    const std::string case_name = fmt::format("{}, HAW {}", vc.profile, vc.haw);
+    const std::string case_name = fmt::format("{}, HAW {}, {}", vc.profile, vc.haw, vc.walks);
     const io::VtdShape shape = shape_of(vc);
     const unsigned haw = vc.haw;
     const std::uint64_t frame = spec::bit_range(haw - 1, 12);
@@ -233,7 +235,7 @@ ObligationResult prove_vtd_device_isolation(const ProveOptions& o) {
 ObligationResult prove_vtd_permission(const ProveOptions& o) {
   ObligationResult r;
   for (const VtdCase& vc : kCases) {
-    const std::string case_name = fmt::format("{}, HAW {}", vc.profile, vc.haw);
+    const std::string case_name = fmt::format("{}, HAW {}, {}", vc.profile, vc.haw, vc.walks);
     const io::VtdShape shape = shape_of(vc);
     DmaUnknowns u;
     const z3::expr hypotheses = z3::ult(u.source, S::word(0x10000));
@@ -263,7 +265,7 @@ ObligationResult prove_vtd_permission(const ProveOptions& o) {
 ObligationResult prove_vtd_address_width(const ProveOptions& o) {
   ObligationResult r;
   for (const VtdCase& vc : kCases) {
-    const std::string case_name = fmt::format("{}, HAW {}", vc.profile, vc.haw);
+    const std::string case_name = fmt::format("{}, HAW {}, {}", vc.profile, vc.haw, vc.walks);
     const io::VtdShape shape = shape_of(vc);
     const unsigned haw = vc.haw;
     const std::uint64_t frame = spec::bit_range(haw - 1, 12);
