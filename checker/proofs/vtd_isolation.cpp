@@ -1,6 +1,6 @@
 // VT-d DMA-remapping obligations over spec/iommu/second_level_walk.hpp (legacy mode, Intel
 // VT-d Architecture Specification 3.4.3, 3.7, 7.1.3, 9.1, 9.3, 9.8), each on the CAP/ECAP of
-// the two QEMU 7.2 profiles (model/iommu/remapping_unit.hpp): qemu-7.2-aw39 (SAGAW 39-bit:
+// the two QEMU 7.2 profiles (model/iommu/remapping_unit.hpp, HAW from the profile): qemu-7.2-aw39 (SAGAW 39-bit:
 // 3-level walks, MGAW 39) with HAW 39 and qemu-7.2-aw48 (SAGAW 39+48: 3- and 4-level walks,
 // MGAW 48) with HAW 48; CAP.SLLPS of both allows 2 MiB and 1 GiB leaves.
 //
@@ -81,19 +81,18 @@ struct Region {
 };
 
 struct VtdCase {
-  const char* profile;
-  unsigned haw;
-  const char* walks;  // the context AWs CAP.SAGAW supports (the context entry's AW is symbolic)
+  const char* profile;  // CAP, ECAP and HAW from model::iommu::profile
+  const char* walks;    // the context AWs CAP.SAGAW supports (the context entry's AW is symbolic)
 };
-constexpr VtdCase kCases[] = {{"qemu-7.2-aw39", 39, "AW 39-bit: 3-level walks"},
-                              {"qemu-7.2-aw48", 48, "AW 39- or 48-bit: 3- and 4-level walks"}};
+constexpr VtdCase kCases[] = {{"qemu-7.2-aw39", "AW 39-bit: 3-level walks"},
+                              {"qemu-7.2-aw48", "AW 39- or 48-bit: 3- and 4-level walks"}};
 
 io::VtdShape shape_of(const VtdCase& c) {
   const model::iommu::IommuProfile p = model::iommu::profile(c.profile);
   io::VtdShape s;
   s.cap.raw = p.cap;
   s.ecap.raw = p.ecap;
-  s.haw = c.haw;
+  s.haw = p.haw;
   return s;
 }
 
@@ -131,7 +130,7 @@ Counterexample dma_counterexample(const std::string& obligation, const std::stri
   c.case_name = case_name;
   VtdDmaCounterexample d;
   d.profile = vc.profile;
-  d.haw = vc.haw;
+  d.haw = model::iommu::profile(vc.profile).haw;
   d.rtaddr = eval_u64(m, u.rtaddr);
   d.source_id = eval_u64(m, u.source);
   d.iova = eval_u64(m, u.iova);
@@ -161,9 +160,9 @@ Counterexample dma_counterexample(const std::string& obligation, const std::stri
 ObligationResult prove_vtd_device_isolation(const ProveOptions& o) {
   ObligationResult r;
   for (const VtdCase& vc : kCases) {
-    const std::string case_name = fmt::format("{}, HAW {}, {}", vc.profile, vc.haw, vc.walks);
     const io::VtdShape shape = shape_of(vc);
-    const unsigned haw = vc.haw;
+    const std::string case_name = fmt::format("{}, HAW {}, {}", vc.profile, shape.haw, vc.walks);
+    const unsigned haw = shape.haw;
     const std::uint64_t frame = spec::bit_range(haw - 1, 12);
     DmaUnknowns u;
     const z3::expr d1 = S::unknown_word("vtd.d1"), d2 = S::unknown_word("vtd.d2");
@@ -235,8 +234,8 @@ ObligationResult prove_vtd_device_isolation(const ProveOptions& o) {
 ObligationResult prove_vtd_permission(const ProveOptions& o) {
   ObligationResult r;
   for (const VtdCase& vc : kCases) {
-    const std::string case_name = fmt::format("{}, HAW {}, {}", vc.profile, vc.haw, vc.walks);
     const io::VtdShape shape = shape_of(vc);
+    const std::string case_name = fmt::format("{}, HAW {}, {}", vc.profile, shape.haw, vc.walks);
     DmaUnknowns u;
     const z3::expr hypotheses = z3::ult(u.source, S::word(0x10000));
     SymbolicMemory memory("vtd");
@@ -265,9 +264,9 @@ ObligationResult prove_vtd_permission(const ProveOptions& o) {
 ObligationResult prove_vtd_address_width(const ProveOptions& o) {
   ObligationResult r;
   for (const VtdCase& vc : kCases) {
-    const std::string case_name = fmt::format("{}, HAW {}, {}", vc.profile, vc.haw, vc.walks);
     const io::VtdShape shape = shape_of(vc);
-    const unsigned haw = vc.haw;
+    const std::string case_name = fmt::format("{}, HAW {}, {}", vc.profile, shape.haw, vc.walks);
+    const unsigned haw = shape.haw;
     const std::uint64_t frame = spec::bit_range(haw - 1, 12);
     DmaUnknowns u;
     const z3::expr hypotheses = z3::ult(u.source, S::word(0x10000));

@@ -136,7 +136,8 @@ TEST_P(Mutations, EveryObligationThatShouldCatchTheBugReportsAReplayableCountere
       spec::iommu::VtdShape shape;
       shape.cap.raw = p.cap;
       shape.ecap.raw = p.ecap;
-      shape.haw = d->haw;
+      shape.haw = d->haw;  // the profile's, recorded with the counterexample
+      EXPECT_EQ(d->haw, p.haw);
       const spec::iommu::DmaAccess<Concrete> dma{d->source_id, d->iova, d->write};
       const auto real = spec::iommu::walk_vtd<Concrete>(shape, d->rtaddr, dma, mem);
       const auto bug = mutants::walk_vtd_mutant<Concrete>(info.mutation, shape, d->rtaddr, dma, mem);
