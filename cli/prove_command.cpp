@@ -99,6 +99,9 @@ Action add_prove_command(CLI::App& app) {
           std::printf("    replay: %s %s\n", r.counterexample->replay.c_str(), r.counterexample->file.c_str());
         else if (!r.counterexample->file.empty() && r.counterexample->tlb_entry)
           std::printf("    written: %s (entry tags and operation; replayed with spec::removes)\n", r.counterexample->file.c_str());
+        else if (!r.counterexample->file.empty() && r.counterexample->vtd_dma)
+          std::printf("    written: %s (DMA request and the memory words its walk reads; replayed with spec::iommu::walk_vtd)\n",
+                      r.counterexample->file.c_str());
         else if (!r.counterexample->file.empty() && r.counterexample->vmx_entry)
           std::printf("    %s: %s\n", r.counterexample->vmx_entry->check_id.empty() ? "written" : "replay: vtspec explain-entry",
                       r.counterexample->file.c_str());

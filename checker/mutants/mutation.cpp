@@ -52,6 +52,18 @@ const std::vector<MutationInfo>& mutations() {
       {Mutation::ept_paging_violation_final_bit, "ept-paging-violation-final-bit",
        "an EPT violation on a guest paging-structure reference sets qualification bit 8 (SDM Table 28-7)",
        {"two-dimensional-composition"}},
+      // A write through a not-present (R = W = 0) entry then follows whatever that entry holds,
+      // out of the domain's region: device isolation catches it, and vtd-permission directly.
+      {Mutation::vtd_ignore_write_permission, "vtd-ignore-write-permission",
+       "a DMA write is allowed through a second-level entry with W = 0 (VT-d 7.1.3, fault reason 5)",
+       {"vtd-permission", "vtd-device-isolation"}},
+      // An IOVA beyond the width aliases onto a mapped IOVA below it, which lands in the same
+      // domain's region: not an isolation break, so only vtd-address-width catches it (and the
+      // hand-built example in checker/proofs/tests/vtd_mutant_test.cpp).
+      {Mutation::vtd_address_width_unchecked, "vtd-address-width-unchecked",
+       "the IOVA is not checked against min(MGAW, AGAW) and the walk uses only the bits its levels index "
+       "(VT-d 3.4.3, 7.1.3 fault reason 4)",
+       {"vtd-address-width"}},
   };
   return list;
 }

@@ -30,6 +30,9 @@ enum class Mutation {
   ept_ad_paging_reads_as_reads,       // EPT A/D on: guest paging-entry reads checked as reads, not writes
   ept_paging_violation_as_misconfig,  // an EPT violation on a guest paging-structure reference reported as a misconfiguration
   ept_paging_violation_final_bit,     // such a violation reports qualification bit 8 (final translation)
+  // In the VT-d legacy-mode walk (checker/mutants/vtd_mutant.hpp):
+  vtd_ignore_write_permission,  // a DMA write passes a second-level entry with W = 0
+  vtd_address_width_unchecked,  // the IOVA is not checked against min(MGAW, AGAW); the walk uses the indexed bits only
 };
 
 struct MutationInfo {

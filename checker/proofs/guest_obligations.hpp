@@ -15,5 +15,8 @@ ObligationResult prove_tlb_isolation_and_flush(const ProveOptions& o);
 ObligationResult prove_monotonicity(const ProveOptions& o);
 ObligationResult prove_vm_entry_checks(const ProveOptions& o);
 ObligationResult prove_exception_exiting(const ProveOptions& o);
+ObligationResult prove_vtd_device_isolation(const ProveOptions& o);
+ObligationResult prove_vtd_permission(const ProveOptions& o);
+ObligationResult prove_vtd_address_width(const ProveOptions& o);
 
 }  // namespace vtspec::checker

@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "checker/mutants/mutation.hpp"
@@ -36,6 +37,16 @@ struct ExceptionExitCounterexample {
   std::uint64_t bitmap = 0, vector = 0, error_code = 0, pfec_mask = 0, pfec_match = 0;
 };
 
+// A DMA request and the memory words its VT-d walk reads (Intel VT-d 3.4.3), on which a VT-d
+// obligation fails; replayed with spec::iommu::walk_vtd over that memory.
+struct VtdDmaCounterexample {
+  std::string profile;  // model::iommu::profile name (CAP/ECAP)
+  unsigned haw = 0;
+  std::uint64_t rtaddr = 0, source_id = 0, iova = 0;
+  bool write = false;
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> memory;  // (8-byte aligned address, value); others read 0
+};
+
 // A concrete state and access that violates a claim.
 struct Counterexample {
   std::string obligation;
@@ -51,6 +62,7 @@ struct Counterexample {
   std::optional<spec::InvalidationRequest<spec::Concrete>> tlb_request;
   std::optional<VmxEntryCounterexample> vmx_entry;
   std::optional<ExceptionExitCounterexample> exception_exit;
+  std::optional<VtdDmaCounterexample> vtd_dma;
   std::string document;
   // For counterexamples written as vector files: the command that replays one (the file's
   // path follows it).

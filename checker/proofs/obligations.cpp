@@ -32,6 +32,16 @@ const std::vector<Obligation>& obligations() {
        prove_shadow_coherence},
       {"vm-entry-checks", "SDM Vol. 3C 27.2, 27.3.1, 27.4", "every VM-entry check == its declarative transcription, for every VMCS on each profile; outcome rule == 27.2-27.4", prove_vm_entry_checks},
       {"exception-exiting", "SDM Vol. 3C 25.6.3, 26.2", "exception bitmap with #PF error-code mask/match == declarative transcription", prove_exception_exiting},
+      {"vtd-device-isolation", "VT-d 3.4.3, 3.7, 9.1, 9.3, 9.8",
+       "context entries map d_i to domain D_i, D_i's second-level leaves in R_i, tables in T outside every R => every DMA "
+       "from d_i lands in R_i or faults, and the walk reads only T",
+       prove_vtd_device_isolation},
+      {"vtd-permission", "VT-d 7.1.3, 9.8",
+       "a DMA write through a second-level entry with W = 0 faults with reason 5, a read through R = 0 with reason 6",
+       prove_vtd_permission},
+      {"vtd-address-width", "VT-d 3.4.3, 7.1.3, 9.3, 10.4.2",
+       "an IOVA beyond min(MGAW, AGAW) reads no second-level entry and, once the context entry is valid, faults with reason 4",
+       prove_vtd_address_width},
   };
   return list;
 }

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 
 #include "checker/declarative/ept_translation.hpp"
 #include "checker/declarative/linear_translation.hpp"
@@ -14,6 +15,8 @@
 #include "checker/mutants/two_dimensional_mutant.hpp"
 #include "checker/declarative/exception_exiting.hpp"
 #include "checker/mutants/vm_entry_mutant.hpp"
+#include "checker/mutants/vtd_mutant.hpp"
+#include "model/iommu/remapping_unit.hpp"
 #include "spec/vmx/exception_exiting.hpp"
 #include "checker/proofs/obligation.hpp"
 #include "checker/proofs/shadow_coherence.hpp"
@@ -97,6 +100,15 @@ model::Outcome declared_outcome(const model::MachineState& s, const model::Acces
   return o;
 }
 
+// The memory words of a VT-d counterexample; words it does not list read as zero.
+struct VtdReplayMemory {
+  std::map<std::uint64_t, std::uint64_t> words;
+  std::uint64_t read_host(std::uint64_t a, unsigned, bool) const {
+    const auto it = words.find(a);
+    return it == words.end() ? 0 : it->second;
+  }
+};
+
 class Mutations : public ::testing::TestWithParam<std::size_t> {};
 
 TEST_P(Mutations, EveryObligationThatShouldCatchTheBugReportsAReplayableCounterexample) {
@@ -113,6 +125,31 @@ TEST_P(Mutations, EveryObligationThatShouldCatchTheBugReportsAReplayableCountere
     const ObligationResult r = run_obligation(*ob, options);
     ASSERT_EQ(r.verdict, Verdict::counterexample) << info.name << " not caught by " << name << ": " << r.detail;
     ASSERT_TRUE(r.counterexample.has_value());
+    if (const auto& d = r.counterexample->vtd_dma) {
+      // Replay the DMA over the counterexample's memory: the real walk (spec::iommu::walk_vtd)
+      // faults with the reason VT-d 7.1.3 gives the condition the mutant drops - 5 for a write
+      // through W = 0, 4 for an input address beyond min(MGAW, AGAW) - and the mutant's walk
+      // does something else.
+      VtdReplayMemory mem;
+      for (const auto& [a, v] : d->memory) mem.words[a] = v;
+      const auto p = model::iommu::profile(d->profile);
+      spec::iommu::VtdShape shape;
+      shape.cap.raw = p.cap;
+      shape.ecap.raw = p.ecap;
+      shape.haw = d->haw;  // the profile's, recorded with the counterexample
+      EXPECT_EQ(d->haw, p.haw);
+      const spec::iommu::DmaAccess<Concrete> dma{d->source_id, d->iova, d->write};
+      const auto real = spec::iommu::walk_vtd<Concrete>(shape, d->rtaddr, dma, mem);
+      const auto bug = mutants::walk_vtd_mutant<Concrete>(info.mutation, shape, d->rtaddr, dma, mem);
+      const unsigned expected = info.mutation == Mutation::vtd_ignore_write_permission ? 0x5 : 0x4;
+      EXPECT_FALSE(real.translated) << r.counterexample->document;
+      EXPECT_EQ(static_cast<unsigned>(spec::iommu::fault_reason_of(real)), expected) << r.counterexample->document;
+      EXPECT_TRUE(bug.translated || bug.failure != real.failure) << r.counterexample->document;
+      EXPECT_FALSE(r.counterexample->file.empty());
+      std::printf("%s caught by %s: %s (%s)\n", info.name, name.c_str(), r.counterexample->explanation.c_str(),
+                  r.counterexample->file.c_str());
+      continue;
+    }
     if (r.counterexample->tlb_entry) {
       // Replay on the rules model/tlb applies (Tlb::invalidate erases exactly the
       // entries spec::removes selects): the real rule removes the entry, the mutant keeps it.
