@@ -99,6 +99,10 @@ Action add_prove_command(CLI::App& app) {
           std::printf("    replay: %s %s\n", r.counterexample->replay.c_str(), r.counterexample->file.c_str());
         else if (!r.counterexample->file.empty() && r.counterexample->tlb_entry)
           std::printf("    written: %s (entry tags and operation; replayed with spec::removes)\n", r.counterexample->file.c_str());
+        else if (!r.counterexample->file.empty() && r.counterexample->vtd_cache)
+          std::printf("    written: %s (%s)\n", r.counterexample->file.c_str(),
+                      r.counterexample->vtd_cache->entry ? "cached entry tags and invalidations; replayed with spec::iommu::removes"
+                                                          : "the DMA sequence; replayed on model::iommu::RemappingUnit");
         else if (!r.counterexample->file.empty() && r.counterexample->vtd_dma)
           std::printf("    written: %s (DMA request and the memory words its walk reads; replayed with spec::iommu::walk_vtd)\n",
                       r.counterexample->file.c_str());

@@ -64,6 +64,12 @@ const std::vector<MutationInfo>& mutations() {
        "the IOVA is not checked against min(MGAW, AGAW) and the walk uses only the bits its levels index "
        "(VT-d 3.4.3, 7.1.3 fault reason 4)",
        {"vtd-address-width"}},
+      {Mutation::vtd_page_selective_keeps_structures, "vtd-page-selective-keeps-structures",
+       "a page-selective IOTLB invalidation with IH = 0 keeps the paging-structure-cache entries (VT-d 6.5.1.2)",
+       {"vtd-invalidation-completeness"}},
+      {Mutation::vtd_domain_not_tagged, "vtd-domain-not-tagged",
+       "an IOTLB or paging-structure-cache lookup ignores the entry's domain id (and requester) tag (VT-d 6.2.3)",
+       {"vtd-cached-isolation"}},
   };
   return list;
 }

@@ -33,6 +33,9 @@ enum class Mutation {
   // In the VT-d legacy-mode walk (checker/mutants/vtd_mutant.hpp):
   vtd_ignore_write_permission,  // a DMA write passes a second-level entry with W = 0
   vtd_address_width_unchecked,  // the IOVA is not checked against min(MGAW, AGAW); the walk uses the indexed bits only
+  // In VT-d's caches (checker/mutants/vtd_cache_mutant.hpp, model::iommu::CacheBug):
+  vtd_page_selective_keeps_structures,  // a page-selective IOTLB invalidation keeps paging-structure-cache entries
+  vtd_domain_not_tagged,                // an IOTLB lookup ignores the domain (and requester) tag
 };
 
 struct MutationInfo {

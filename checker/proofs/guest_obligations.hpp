@@ -18,5 +18,7 @@ ObligationResult prove_exception_exiting(const ProveOptions& o);
 ObligationResult prove_vtd_device_isolation(const ProveOptions& o);
 ObligationResult prove_vtd_permission(const ProveOptions& o);
 ObligationResult prove_vtd_address_width(const ProveOptions& o);
+ObligationResult prove_vtd_invalidation_completeness(const ProveOptions& o);
+ObligationResult prove_vtd_cached_isolation(const ProveOptions& o);
 
 }  // namespace vtspec::checker

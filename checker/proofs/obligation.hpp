@@ -3,6 +3,8 @@
 // counterexample state that `vtspec walk` (and the model, model::translate) can replay.
 #pragma once
 
+#include "spec/iommu/cache_invalidation.hpp"
+
 #include <functional>
 #include <optional>
 #include <string>
@@ -11,6 +13,7 @@
 
 #include "checker/mutants/mutation.hpp"
 #include "model/machine_state.hpp"
+#include "model/operation.hpp"
 #include "model/translation.hpp"
 #include "spec/symbolic_domain.hpp"
 #include "spec/tlb_invalidation.hpp"
@@ -47,6 +50,17 @@ struct VtdDmaCounterexample {
   std::vector<std::pair<std::uint64_t, std::uint64_t>> memory;  // (8-byte aligned address, value); others read 0
 };
 
+// A VT-d cached entry that the invalidation the VT-d specification requires for a change
+// leaves in place (replayed with spec::iommu::required_invalidation / removes), or - for the
+// cached-isolation obligation - a DMA sequence, written as a vector file, after which a DMA
+// may use another domain's cached translation.
+struct VtdCacheCounterexample {
+  std::string change;  // the change and the invalidation software made, in words
+  std::optional<spec::iommu::CachedEntryTags<spec::Concrete>> entry;
+  std::vector<spec::iommu::CacheInvalidationRequest<spec::Concrete>> requests;  // in order
+  std::vector<model::Operation> sequence;  // cached isolation: the operations
+};
+
 // A concrete state and access that violates a claim.
 struct Counterexample {
   std::string obligation;
@@ -63,6 +77,7 @@ struct Counterexample {
   std::optional<VmxEntryCounterexample> vmx_entry;
   std::optional<ExceptionExitCounterexample> exception_exit;
   std::optional<VtdDmaCounterexample> vtd_dma;
+  std::optional<VtdCacheCounterexample> vtd_cache;
   std::string document;
   // For counterexamples written as vector files: the command that replays one (the file's
   // path follows it).

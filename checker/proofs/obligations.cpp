@@ -42,6 +42,15 @@ const std::vector<Obligation>& obligations() {
       {"vtd-address-width", "VT-d 3.4.3, 7.1.3, 9.3, 10.4.2",
        "an IOVA beyond min(MGAW, AGAW) reads no second-level entry and, once the context entry is valid, faults with reason 4",
        prove_vtd_address_width},
+      {"vtd-invalidation-completeness", "VT-d 6.2, 6.5.1.1, 6.5.1.2, 6.5.3",
+       "after a leaf, non-leaf or context-entry change, the invalidation VT-d requires removes every cached entry the "
+       "change made stale; with IH = 1 after a non-leaf change exactly the domain's overlapping paging-structure-cache "
+       "entries survive",
+       prove_vtd_invalidation_completeness},
+      {"vtd-cached-isolation", "VT-d 3.4.3, 6.2.3, 6.2.4",
+       "two devices in two domains: after every sequence of up to 3 DMAs and invalidations, every outcome the model's "
+       "caches allow for a DMA lands in the device's own region or faults",
+       prove_vtd_cached_isolation},
   };
   return list;
 }
