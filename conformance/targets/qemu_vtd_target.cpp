@@ -1,5 +1,6 @@
 #include "conformance/targets/qemu_vtd_target.hpp"
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <set>
@@ -47,6 +48,16 @@ class QemuVtdTarget final : public Target {
   std::unique_ptr<VtdUnit> unit_;
   qemu_vtd::MachineShape shape_;
   std::set<std::uint64_t> written_;  // frames the last vector placed
+  // Machines of other shapes kept running (a profile or device-set change then costs no
+  // boot): at most kParked, the oldest stopped first.
+  struct Parked {
+    qemu_vtd::MachineShape shape;
+    std::unique_ptr<Machine> machine;
+    std::unique_ptr<VtdUnit> unit;
+    std::set<std::uint64_t> written;
+  };
+  static constexpr std::size_t kParked = 3;
+  std::vector<Parked> parked_;
 };
 
 const Capabilities& QemuVtdTarget::capabilities() {
@@ -125,11 +136,21 @@ std::uint64_t staging_page(const Plan& plan, std::uint16_t sid) {
 
 void QemuVtdTarget::prepare(const Plan& plan) {
   if (!machine_ || !(shape_ == plan.shape)) {
-    unit_.reset();
-    machine_.reset();
+    if (machine_) {
+      if (parked_.size() == kParked) parked_.erase(parked_.begin());
+      parked_.push_back({shape_, std::move(machine_), std::move(unit_), std::move(written_)});
+    }
     written_.clear();
-    machine_ = std::make_unique<Machine>(config_of(plan.shape));
-    unit_ = std::make_unique<VtdUnit>(*machine_, plan.shape.devices);
+    const auto it = std::find_if(parked_.begin(), parked_.end(), [&](const Parked& p) { return p.shape == plan.shape; });
+    if (it != parked_.end()) {
+      machine_ = std::move(it->machine);
+      unit_ = std::move(it->unit);
+      written_ = std::move(it->written);
+      parked_.erase(it);
+    } else {
+      machine_ = std::make_unique<Machine>(config_of(plan.shape));
+      unit_ = std::make_unique<VtdUnit>(*machine_, plan.shape.devices);
+    }
     shape_ = plan.shape;
   }
   set_translation(false);
