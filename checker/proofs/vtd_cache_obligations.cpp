@@ -30,6 +30,7 @@
 #include "checker/mutants/vtd_cache_mutant.hpp"
 #include "checker/proofs/guest_obligations.hpp"
 #include "checker/proofs/guest_unknowns.hpp"
+#include "checker/proofs/vtd_cached_isolation.hpp"
 #include "model/iommu/remapping_unit.hpp"
 #include "model/operation_table.hpp"
 
@@ -204,30 +205,6 @@ ObligationResult prove_vtd_invalidation_completeness(const ProveOptions& o) {
 
 namespace {
 
-// The cached-isolation machine: device A (00:03.0, DID 1) and B (00:04.0, DID 2); A maps IOVA
-// 0x5000 and 0x6000 into [0x200000, 0x400000), B maps 0x5000 into [0x400000, 0x600000).
-constexpr std::uint16_t kA = 0x18, kB = 0x20;
-struct Isolation {
-  model::PhysicalMemory memory;
-  std::pair<std::uint64_t, std::uint64_t> region(std::uint16_t sid) const {
-    return sid == kA ? std::pair<std::uint64_t, std::uint64_t>{0x200000, 0x400000} : std::pair<std::uint64_t, std::uint64_t>{0x400000, 0x600000};
-  }
-  Isolation() {
-    memory.write64(0x100000, 0x101001);
-    auto context = [&](std::uint16_t sid, std::uint64_t did, std::uint64_t top) {
-      memory.write64(0x101000 + sid * 16, top | 1);
-      memory.write64(0x101000 + sid * 16 + 8, 1 | (did << 8));
-      memory.write64(top, (top + 0x1000) | 3);
-      memory.write64(top + 0x1000, (top + 0x2000) | 3);
-    };
-    context(kA, 1, 0x110000);
-    context(kB, 2, 0x120000);
-    memory.write64(0x112000 + 5 * 8, 0x200000 | 3);
-    memory.write64(0x112000 + 6 * 8, 0x201000 | 3);
-    memory.write64(0x122000 + 5 * 8, 0x400000 | 3);
-  }
-};
-
 model::Operation op_of(const char* row, std::uint16_t sid, std::uint64_t iova, unsigned granularity = 0, std::uint64_t did = 0) {
   model::Operation op = model::make_operation(*model::find_operation(row));
   op.source_id = sid;
@@ -239,56 +216,73 @@ model::Operation op_of(const char* row, std::uint16_t sid, std::uint64_t iova, u
 
 }  // namespace
 
+CachedIsolationMachine::CachedIsolationMachine(bool planted) : unit(model::iommu::profile("qemu-7.2-aw39")) {
+  constexpr std::uint16_t kDeviceA = CachedIsolationMachine::kDeviceA, kDeviceB = CachedIsolationMachine::kDeviceB;
+  memory.write64(0x100000, 0x101001);
+  auto context = [&](std::uint16_t sid, std::uint64_t did, std::uint64_t top) {
+    memory.write64(0x101000 + sid * 16, top | 1);
+    memory.write64(0x101000 + sid * 16 + 8, 1 | (did << 8));
+    memory.write64(top, (top + 0x1000) | 3);
+    memory.write64(top + 0x1000, (top + 0x2000) | 3);
+  };
+  context(kDeviceA, 1, 0x110000);
+  context(kDeviceB, 2, 0x120000);
+  memory.write64(0x112000 + 5 * 8, 0x200000 | 3);
+  memory.write64(0x112000 + 6 * 8, 0x201000 | 3);
+  memory.write64(0x122000 + 5 * 8, 0x400000 | 3);
+  unit.set_root_table(0x100000);
+  unit.enable_translation(true);
+  if (planted) unit.plant(model::iommu::CacheBug::domain_not_tagged);
+}
+
+std::vector<model::iommu::DmaOutcome> CachedIsolationMachine::apply(const model::Operation& op) {
+  if (op.kind == model::OperationKind::dma_read || op.kind == model::OperationKind::dma_write) {
+    const model::iommu::DmaRequest req{op.source_id, op.address, 8, op.kind == model::OperationKind::dma_write, 0x99};
+    auto allowed = unit.dma_outcomes(memory, req);
+    unit.commit(memory, req, allowed[0]);
+    return allowed;
+  }
+  io::CacheInvalidationRequest<spec::Concrete> q;
+  q.cache = op.kind == model::OperationKind::invalidate_iotlb ? io::InvalidatedCache::iotlb : io::InvalidatedCache::context;
+  q.granularity = static_cast<io::InvalidationGranularity>(op.type);
+  q.domain_id = op.domain_id;
+  unit.invalidate(q);
+  return {};
+}
+
 ObligationResult prove_vtd_cached_isolation(const ProveOptions& o) {
+  constexpr std::uint16_t kDeviceA = CachedIsolationMachine::kDeviceA, kDeviceB = CachedIsolationMachine::kDeviceB;
   ObligationResult r;
   const std::vector<model::Operation> menu = {
-      op_of("dma_read", kA, 0x5000),  op_of("dma_read", kA, 0x6000),   op_of("dma_read", kB, 0x5000),
-      op_of("dma_read", kB, 0x6000),  op_of("dma_write", kB, 0x6000),  op_of("invalidate_iotlb", 0, 0, 1),
+      op_of("dma_read", kDeviceA, 0x5000), op_of("dma_read", kDeviceA, 0x6000), op_of("dma_read", kDeviceB, 0x5000),
+      op_of("dma_read", kDeviceB, 0x6000), op_of("dma_write", kDeviceB, 0x6000),  op_of("invalidate_iotlb", 0, 0, 1),
       op_of("invalidate_iotlb", 0, 0, 2, 1), op_of("invalidate_context_cache", 0, 0, 1),
   };
-  const Isolation machine;
   std::size_t sequences = 0, outcomes = 0;
   std::optional<std::string> violation;
   std::vector<model::Operation> path, found;
-  std::function<void(model::iommu::RemappingUnit, model::PhysicalMemory, unsigned)> explore =
-      [&](model::iommu::RemappingUnit unit, model::PhysicalMemory memory, unsigned depth) {
-        if (violation || depth == 3) return;
-        for (const auto& op : menu) {
-          if (violation) return;
-          path.push_back(op);
-          ++sequences;
-          model::iommu::RemappingUnit next = unit;
-          model::PhysicalMemory after = memory;
-          if (op.kind == model::OperationKind::dma_read || op.kind == model::OperationKind::dma_write) {
-            const model::iommu::DmaRequest req{op.source_id, op.address, 8, op.kind == model::OperationKind::dma_write, 0x99};
-            const auto allowed = next.dma_outcomes(after, req);
-            const auto [lo, hi] = machine.region(op.source_id);
-            for (const auto& a : allowed) {
-              ++outcomes;
-              if (a.physical && (*a.physical < lo || *a.physical >= hi)) {
-                violation = fmt::format("{} may land at {:#x}, outside its domain's region [{:#x}, {:#x}){}", model::describe(op),
-                                        *a.physical, lo, hi, a.flags.empty() ? "" : fmt::format(" (through a {})", fmt::join(a.flags, ", ")));
-                found = path;
-                return;
-              }
-            }
-            next.commit(after, req, allowed[0]);
-          } else {
-            io::CacheInvalidationRequest<spec::Concrete> q;
-            q.cache = op.kind == model::OperationKind::invalidate_iotlb ? io::InvalidatedCache::iotlb : io::InvalidatedCache::context;
-            q.granularity = static_cast<io::InvalidationGranularity>(op.type);
-            q.domain_id = op.domain_id;
-            next.invalidate(q);
-          }
-          explore(next, after, depth + 1);
-          path.pop_back();
+  std::function<void(const CachedIsolationMachine&, unsigned)> explore = [&](const CachedIsolationMachine& at, unsigned depth) {
+    if (violation || depth == 3) return;
+    for (const auto& op : menu) {
+      if (violation) return;
+      path.push_back(op);
+      ++sequences;
+      CachedIsolationMachine next = at;
+      const auto [lo, hi] = CachedIsolationMachine::region(op.source_id);
+      for (const auto& a : next.apply(op)) {
+        ++outcomes;
+        if (a.physical && (*a.physical < lo || *a.physical >= hi)) {
+          violation = fmt::format("{} may land at {:#x}, outside its domain's region [{:#x}, {:#x}){}", model::describe(op),
+                                  *a.physical, lo, hi, a.flags.empty() ? "" : fmt::format(" (through a {})", fmt::join(a.flags, ", ")));
+          found = path;
+          return;
         }
-      };
-  model::iommu::RemappingUnit unit(model::iommu::profile("qemu-7.2-aw39"));
-  unit.set_root_table(0x100000);
-  unit.enable_translation(true);
-  if (o.mutation == Mutation::vtd_domain_not_tagged) unit.plant(model::iommu::CacheBug::domain_not_tagged);
-  explore(unit, machine.memory, 0);
+      }
+      explore(next, depth + 1);
+      path.pop_back();
+    }
+  };
+  explore(CachedIsolationMachine(o.mutation == Mutation::vtd_domain_not_tagged), 0);
   const std::string case_name = fmt::format("two devices, two domains, sequences of up to 3 of {} operations", menu.size());
   if (violation) {
     Counterexample c;

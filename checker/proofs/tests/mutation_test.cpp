@@ -21,6 +21,7 @@
 #include "spec/vmx/exception_exiting.hpp"
 #include "checker/proofs/obligation.hpp"
 #include "checker/proofs/shadow_coherence.hpp"
+#include "checker/proofs/vtd_cached_isolation.hpp"
 #include "model/translation.hpp"
 #include "vectors/format/state_file.hpp"
 #include "vectors/format/vector_file.hpp"
@@ -167,42 +168,14 @@ TEST_P(Mutations, EveryObligationThatShouldCatchTheBugReportsAReplayableCountere
         // bug: the last DMA's allowed outcomes differ, and only the bug's leave the region.
         ASSERT_FALSE(x->sequence.empty());
         auto replay = [&](bool planted) {
-          model::PhysicalMemory mem;
-          mem.write64(0x100000, 0x101001);
-          for (auto [sid, did, top] : {std::tuple{0x18u, 1u, 0x110000ull}, std::tuple{0x20u, 2u, 0x120000ull}}) {
-            mem.write64(0x101000 + sid * 16, top | 1);
-            mem.write64(0x101000 + sid * 16 + 8, 1 | (did << 8));
-            mem.write64(top, (top + 0x1000) | 3);
-            mem.write64(top + 0x1000, (top + 0x2000) | 3);
-          }
-          mem.write64(0x112000 + 5 * 8, 0x200000 | 3);
-          mem.write64(0x112000 + 6 * 8, 0x201000 | 3);
-          mem.write64(0x122000 + 5 * 8, 0x400000 | 3);
-          model::iommu::RemappingUnit unit(model::iommu::profile("qemu-7.2-aw39"));
-          unit.set_root_table(0x100000);
-          unit.enable_translation(true);
-          if (planted) unit.plant(model::iommu::CacheBug::domain_not_tagged);
+          CachedIsolationMachine machine(planted);
           std::vector<model::iommu::DmaOutcome> last;
-          for (const auto& op : x->sequence) {
-            if (op.kind == model::OperationKind::dma_read || op.kind == model::OperationKind::dma_write) {
-              const model::iommu::DmaRequest req{op.source_id, op.address, 8, op.kind == model::OperationKind::dma_write, 0x99};
-              last = unit.dma_outcomes(mem, req);
-              unit.commit(mem, req, last[0]);
-            } else {
-              spec::iommu::CacheInvalidationRequest<Concrete> q;
-              q.cache = op.kind == model::OperationKind::invalidate_iotlb ? spec::iommu::InvalidatedCache::iotlb
-                                                                          : spec::iommu::InvalidatedCache::context;
-              q.granularity = static_cast<spec::iommu::InvalidationGranularity>(op.type);
-              q.domain_id = op.domain_id;
-              unit.invalidate(q);
-            }
-          }
+          for (const auto& op : x->sequence) last = machine.apply(op);
           return last;
         };
-        const std::uint16_t sid = x->sequence.back().source_id;
-        const std::uint64_t lo = sid == 0x18 ? 0x200000 : 0x400000;  // the device's region (the obligation's layout)
+        const auto [lo, hi] = CachedIsolationMachine::region(x->sequence.back().source_id);
         auto outside = [&](const std::vector<model::iommu::DmaOutcome>& all) {
-          return std::any_of(all.begin(), all.end(), [&](const auto& o) { return o.physical && (*o.physical < lo || *o.physical >= lo + 0x200000); });
+          return std::any_of(all.begin(), all.end(), [&](const auto& o) { return o.physical && (*o.physical < lo || *o.physical >= hi); });
         };
         EXPECT_FALSE(outside(replay(false))) << r.counterexample->document;
         EXPECT_TRUE(outside(replay(true))) << r.counterexample->document;
