@@ -45,11 +45,14 @@ struct EptSettings {
 // The DMA-remapping hardware of the machine (Intel VT-d), for vectors whose operations are
 // DMAs: which remapping unit (a profile of model/iommu/remapping_unit.hpp: CAP, ECAP, host
 // address width), where its root table is (RTADDR_REG, 10.4.6), whether translation is
-// enabled (GCMD_REG.TE, 10.4.4) and the source ids of the DMA-capable devices.
+// enabled (GCMD_REG.TE, 10.4.4), how software invalidates - register-based (6.5.1) or
+// through the invalidation queue (6.5.2: the same scopes per descriptor, so the same rule) -
+// and the source ids of the DMA-capable devices.
 struct IommuSettings {
   std::string profile;
   std::uint64_t root_table = 0;
   bool translation = true;
+  bool queued_invalidation = false;
   std::vector<std::uint16_t> devices;
   friend bool operator==(const IommuSettings&, const IommuSettings&) = default;
 };

@@ -30,6 +30,7 @@ constexpr unsigned kR = 1, kW = 2, kRW = 3;
 struct Layout {
   const char* profile = "qemu-7.2-aw39";
   unsigned aw = 1;  // context AW: 1 = 39-bit (3 levels), 2 = 48-bit (4 levels)
+  bool queued = false;  // invalidation through the queue (6.5.2) instead of registers (6.5.1)
   unsigned levels() const { return aw + 2; }
 };
 
@@ -42,7 +43,8 @@ Draft make(std::string id, std::string description, std::vector<std::string> sdm
   d.state.cpu = false;
   std::vector<std::string> ids;
   for (auto s : devices) ids.push_back(fmt::format("{:#06x}", s));
-  d.state.iommu = fmt::format("{{ profile: {}, root_table: {:#x}, devices: [{}] }}", layout.profile, kVtdRoot, fmt::join(ids, ", "));
+  d.state.iommu = fmt::format("{{ profile: {}, root_table: {:#x}, {}devices: [{}] }}", layout.profile, kVtdRoot,
+                              layout.queued ? "invalidation: queued, " : "", fmt::join(ids, ", "));
   return d;
 }
 
@@ -306,9 +308,17 @@ CorpusFile vtd_invalidation() {
       {"context-global", "a global context-cache invalidation (the IOTLB is another cache): the stale page stays acceptable",
        [](Draft& d) { d.invalidate_context_cache(1); }},
   };
+  for (const bool queued : {false, true})
   for (const auto& c : leaf_cases) {
-    Draft d = domain_a(fmt::format("vtd/inval-leaf-{}", c.id), fmt::format("The SL-PTE is changed to map another page; {}.", c.description),
-                       {"VT-d 6.5.1.2", "VT-d 6.2.3"});
+    if (queued && std::string(c.id) == "none") continue;
+    Layout layout;
+    layout.queued = queued;
+    Draft d = domain_a(fmt::format("vtd/inval-{}leaf-{}", queued ? "queued-" : "", c.id),
+                       fmt::format("The SL-PTE is changed to map another page; {}{}.", c.description,
+                                   queued ? " (through the invalidation queue)" : ""),
+                       queued ? std::vector<std::string>{"VT-d 6.5.2.3", "VT-d 6.5.2.1", "VT-d 6.2.3"}
+                              : std::vector<std::string>{"VT-d 6.5.1.2", "VT-d 6.2.3"},
+                       layout);
     d.state.data_page(kNewPage);
     d.dma_read(kDeviceA, kIova);
     d.store_entry(entry_at(kTablesA, 3, 1, kIova), kNewPage | kRW);
@@ -365,9 +375,16 @@ CorpusFile vtd_invalidation() {
          d.invalidate_iotlb(2, kDidA);
        }},
   };
+  for (const bool queued : {false, true})
   for (const auto& c : context_cases) {
-    Draft d = domain_a(fmt::format("vtd/inval-context-{}", c.id),
-                       fmt::format("The device moves to domain B; {}.", c.description), {"VT-d 6.5.1.1", "VT-d 6.2.1", "VT-d 6.5.3"});
+    if (queued && std::string(c.id) == "none") continue;
+    Layout layout;
+    layout.queued = queued;
+    Draft d = domain_a(fmt::format("vtd/inval-{}context-{}", queued ? "queued-" : "", c.id),
+                       fmt::format("The device moves to domain B; {}{}.", c.description, queued ? " (through the invalidation queue)" : ""),
+                       queued ? std::vector<std::string>{"VT-d 6.5.2.1", "VT-d 6.5.2.3", "VT-d 6.2.1", "VT-d 6.5.3"}
+                              : std::vector<std::string>{"VT-d 6.5.1.1", "VT-d 6.2.1", "VT-d 6.5.3"},
+                       layout);
     map(d, kTablesB, 3, kIova, kRegionB);
     d.state.data_page(kRegionB);
     d.dma_read(kDeviceA, kIova);

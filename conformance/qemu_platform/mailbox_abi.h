@@ -19,6 +19,9 @@
 #define VT_QEMU_RAM_BYTES 0x40400000ull /* 1 GiB + 4 MiB */
 /* A page the host uses to fill and read back a device buffer (untranslated, TE = 0). */
 #define VT_QEMU_STAGING 0x40200000u
+/* The VT-d invalidation queue (one 4 KiB page) and its wait-descriptor status word. */
+#define VT_QEMU_INVALIDATION_QUEUE 0x40300000u
+#define VT_QEMU_INVALIDATION_STATUS 0x40301000u
 #define VT_QEMU_MAILBOX_MAGIC 0x78426c4du /* "MlBx" once the proxy is ready */
 #define VT_QEMU_MAX_COMMANDS 256u
 /* Register-only loop iterations between two reads of a polled register (guest/proxy.c). */

@@ -39,24 +39,72 @@ std::uint64_t VtdUnit::bar_of(std::uint16_t bdf) const {
   throw MachineFailure(fmt::format("no edu device {:#x} was set up", bdf));
 }
 
+// GCMD is written whole (10.4.4): software keeps the persistent bits it has set (TE, QIE,
+// `persistent_`) and adds one command; each waits for its GSTS status bit.
 void VtdUnit::set_root_table(std::uint64_t address) {
-  // GCMD is written whole: keep TE as it is (10.4.4: software reads GSTS and writes it back).
-  std::uint32_t status = static_cast<std::uint32_t>(machine_.run_one(read_command(kDmarBase + dmar::kGsts, 4)).result);
   std::vector<Command> c = {write_command(kDmarBase + dmar::kRtaddr, address),
-                            write_command(kDmarBase + dmar::kGcmd, (status & dmar::kTranslationEnable) | dmar::kSetRootTablePointer, 4),
+                            write_command(kDmarBase + dmar::kGcmd, persistent_ | dmar::kSetRootTablePointer, 4),
                             poll_set_command(kDmarBase + dmar::kGsts, dmar::kSetRootTablePointer, 4)};
   machine_.run(c);
 }
 
 void VtdUnit::set_translation(bool enable) {
-  std::uint32_t value = enable ? dmar::kTranslationEnable : 0;
-  std::vector<Command> c = {write_command(kDmarBase + dmar::kGcmd, value, 4),
+  persistent_ = enable ? persistent_ | dmar::kTranslationEnable : persistent_ & ~dmar::kTranslationEnable;
+  std::vector<Command> c = {write_command(kDmarBase + dmar::kGcmd, persistent_, 4),
                             enable ? poll_set_command(kDmarBase + dmar::kGsts, dmar::kTranslationEnable, 4)
                                    : poll_clear_command(kDmarBase + dmar::kGsts, dmar::kTranslationEnable, 4)};
   machine_.run(c);
 }
 
+void VtdUnit::set_queued_invalidation(bool enable, std::uint64_t queue, std::uint64_t status) {
+  if (enable == queued_) return;
+  if (enable) {
+    if (!((ecap_ >> 1) & 1)) throw MachineFailure("the remapping unit has no queued invalidation (ECAP.QI = 0)");
+    queue_ = queue;
+    status_ = status;
+    tail_ = 0;
+    // 10.4.23 IQA_REG: IQA bits 63:12, DW = 0 (128-bit descriptors), QS = 0 (one 4 KiB page);
+    // IQT = 0 before QIE is set (6.5.2: head and tail start at 0).
+    std::vector<Command> c = {write_command(kDmarBase + dmar::kIqt, 0), write_command(kDmarBase + dmar::kIqa, queue & ~std::uint64_t{0xfff})};
+    machine_.run(c);
+  }
+  persistent_ = enable ? persistent_ | dmar::kQueuedInvalidationEnable : persistent_ & ~dmar::kQueuedInvalidationEnable;
+  std::vector<Command> c = {write_command(kDmarBase + dmar::kGcmd, persistent_, 4),
+                            enable ? poll_set_command(kDmarBase + dmar::kGsts, dmar::kQueuedInvalidationEnable, 4)
+                                   : poll_clear_command(kDmarBase + dmar::kGsts, dmar::kQueuedInvalidationEnable, 4)};
+  machine_.run(c);
+  queued_ = enable;
+}
+
+// Writes the descriptor and an inv_wait_dsc (6.5.2.8: type 5, SW = 1 - write the status data
+// to the status address when every earlier descriptor is done), moves IQT past both (10.4.22:
+// QT in bits 18:4) and waits for the status word.
+void VtdUnit::submit(std::uint64_t lo, std::uint64_t hi) {
+  const std::uint32_t token = ++wait_token_;
+  const std::uint64_t wait_lo = 5 | (1u << 5) | (std::uint64_t{token} << 32), wait_hi = status_ & ~std::uint64_t{3};
+  for (auto [l, h] : {std::pair{lo, hi}, std::pair{wait_lo, wait_hi}}) {
+    machine_.write_ram64(queue_ + tail_, l);
+    machine_.write_ram64(queue_ + tail_ + 8, h);
+    tail_ = (tail_ + 16) % 0x1000;
+  }
+  machine_.write_ram64(status_, 0);
+  std::vector<Command> c = {write_command(kDmarBase + dmar::kIqt, tail_)};
+  machine_.run(c);
+  for (int i = 0; i < 100000; ++i) {
+    if ((machine_.read_ram64(status_) & 0xffffffff) == token) return;
+    // An invalidation queue error stops the queue (10.4.9 FSTS.IQE).
+    if (machine_.run_one(read_command(kDmarBase + dmar::kFsts, 4)).result & (1u << 4))
+      throw MachineFailure(fmt::format("invalidation queue error (FSTS.IQE) on descriptor {:#x} {:#x}", lo, hi));
+  }
+  throw MachineFailure("the invalidation wait descriptor never completed");
+}
+
 void VtdUnit::invalidate_context(ContextInvalidation granularity, std::uint16_t domain_id, std::uint16_t source_id) {
+  if (queued_) {
+    // cc_inv_dsc (6.5.2.1): type 1, G bits 5:4, DID 31:16, SID 47:32 (FM 49:48 = 0).
+    submit(1 | (std::uint64_t(granularity) << 4) | (std::uint64_t{domain_id} << 16) | (std::uint64_t{source_id} << 32), 0);
+    return;
+  }
   // CCMD_REG (10.4.7): ICC bit 63, CIRG 62:61, SID 31:16, DID 15:0; ICC clears when done.
   std::uint64_t v = (std::uint64_t{1} << 63) | (std::uint64_t(granularity) << 61) | (std::uint64_t{source_id} << 16) | domain_id;
   std::vector<Command> c = {write_command(kDmarBase + dmar::kCcmd, v), poll_clear_command(kDmarBase + dmar::kCcmd, std::uint64_t{1} << 63)};
@@ -67,8 +115,15 @@ void VtdUnit::invalidate_iotlb(IotlbInvalidation granularity, std::uint16_t doma
                                unsigned address_mask, bool hint) {
   // IVA_REG (10.4.8.2): ADDR 63:12, IH bit 6, AM 5:0. IOTLB_REG (10.4.8.1): IVT bit 63,
   // IIRG 61:60, DR 49, DW 48 (drain reads and writes), DID 47:32.
-  std::uint64_t base = kDmarBase + iotlb_offset();
   std::uint64_t iva = (address & ~std::uint64_t{0xfff}) | (std::uint64_t{hint} << 6) | (address_mask & 0x3f);
+  if (queued_) {
+    // iotlb_inv_dsc (6.5.2.3): type 2, G bits 5:4, DW bit 6, DR bit 7, DID 31:16; high
+    // quadword ADDR 63:12, IH bit 6, AM 5:0.
+    submit(2 | (std::uint64_t(granularity) << 4) | (3u << 6) | (std::uint64_t{domain_id} << 16),
+           granularity == IotlbInvalidation::page ? iva : 0);
+    return;
+  }
+  std::uint64_t base = kDmarBase + iotlb_offset();
   std::uint64_t v = (std::uint64_t{1} << 63) | (std::uint64_t(granularity) << 60) | (std::uint64_t{3} << 48) |
                     (std::uint64_t{domain_id} << 32);
   std::vector<Command> c;

@@ -19,9 +19,10 @@ inline constexpr std::uint64_t kDmarBase = 0xfed90000;
 // Register offsets, VT-d 10.4.
 namespace dmar {
 inline constexpr unsigned kCap = 0x08, kEcap = 0x10, kGcmd = 0x18, kGsts = 0x1c, kRtaddr = 0x20,
-                          kCcmd = 0x28, kFsts = 0x34;
+                          kCcmd = 0x28, kFsts = 0x34, kIqh = 0x80, kIqt = 0x88, kIqa = 0x90, kIcs = 0x9c;
 inline constexpr std::uint32_t kTranslationEnable = 1u << 31;  // GCMD/GSTS.TE (10.4.4)
 inline constexpr std::uint32_t kSetRootTablePointer = 1u << 30;  // GCMD.SRTP / GSTS.RTPS
+inline constexpr std::uint32_t kQueuedInvalidationEnable = 1u << 26;  // GCMD.QIE / GSTS.QIES
 }  // namespace dmar
 
 // Context-cache invalidation granularity (CCMD.CIRG, VT-d 10.4.7) and IOTLB invalidation
@@ -61,6 +62,13 @@ class VtdUnit {
   void invalidate_iotlb(IotlbInvalidation granularity, std::uint16_t domain_id = 0, std::uint64_t address = 0,
                         unsigned address_mask = 0, bool hint = false);
 
+  // Queued invalidation (VT-d 6.5.2): the invalidation queue at `queue` (a 4 KiB page of guest
+  // RAM, 256 128-bit descriptors), GCMD.QIE. While it is on, invalidate_* submit descriptors
+  // (cc_inv_dsc 6.5.2.1, iotlb_inv_dsc 6.5.2.3) followed by an inv_wait_dsc (6.5.2.8) that
+  // writes `status` and is waited for; register-based invalidation is not used (6.5.2).
+  void set_queued_invalidation(bool enable, std::uint64_t queue = 0, std::uint64_t status = 0);
+  bool queued() const { return queued_; }
+
   // A DMA of `size` bytes (1-4095) by the edu device `bdf` between its buffer at `offset`
   // and device address `iova`: `to_memory` = a DMA write (device → RAM). Reads the fault
   // record and clears it (10.4.14: F is RW1C) before it returns.
@@ -70,9 +78,14 @@ class VtdUnit {
   std::uint64_t fault_record_offset() const;  // CAP.FRO * 16 (10.4.2)
   std::uint64_t iotlb_offset() const;         // ECAP.IRO * 16 (10.4.3)
   std::uint64_t bar_of(std::uint16_t bdf) const;
+  void submit(std::uint64_t lo, std::uint64_t hi);  // one descriptor, then a wait descriptor
   Machine& machine_;
   std::vector<std::pair<std::uint16_t, std::uint64_t>> edu_bars_;
   std::uint64_t cap_ = 0, ecap_ = 0;
+  std::uint32_t persistent_ = 0;  // GCMD bits that stay set: TE, QIE (10.4.4)
+  bool queued_ = false;
+  std::uint64_t queue_ = 0, status_ = 0, tail_ = 0;
+  std::uint32_t wait_token_ = 0;
 };
 
 }  // namespace vtspec::conformance::qemu

@@ -41,6 +41,7 @@ Encoded encode_vector(const vectors::Vector& v) {
   }
   out.plan.root_table = settings.root_table;
   out.plan.translation = settings.translation;
+  out.plan.queued_invalidation = settings.queued_invalidation;
   for (std::uint64_t number : v.initial.memory.frame_numbers()) {
     const std::uint64_t address = number * model::PhysicalMemory::kFrameSize;
     if (address < kWindowBegin || address + model::PhysicalMemory::kFrameSize > kWindowEnd)

@@ -44,6 +44,7 @@ struct Plan {
   MachineShape shape;
   std::uint64_t root_table = 0;
   bool translation = true;
+  bool queued_invalidation = false;
   std::vector<Frame> frames;
   std::vector<model::Operation> operations;  // each one the target can execute (checked)
 };

@@ -154,6 +154,7 @@ void QemuVtdTarget::prepare(const Plan& plan) {
     shape_ = plan.shape;
   }
   set_translation(false);
+  unit_->set_queued_invalidation(false);  // the register-based invalidations below need it off
   const std::vector<std::uint8_t> zero(model::PhysicalMemory::kFrameSize, 0);
   for (std::uint64_t address : written_) machine_->write_ram(address, zero);
   written_.clear();
@@ -165,6 +166,7 @@ void QemuVtdTarget::prepare(const Plan& plan) {
   // 6.5.1: nothing the last vector cached may serve this one.
   unit_->invalidate_context(qemu::ContextInvalidation::global);
   unit_->invalidate_iotlb(qemu::IotlbInvalidation::global);
+  if (plan.queued_invalidation) unit_->set_queued_invalidation(true, VT_QEMU_INVALIDATION_QUEUE, VT_QEMU_INVALIDATION_STATUS);
 }
 
 VectorResult QemuVtdTarget::run(const vectors::Vector& vector) {

@@ -487,7 +487,7 @@ void load_ept_caps(const Context& c, const YAML::Node& node, spec::EptCapabiliti
 // RTADDR (VT-d 10.4.6: 4 KiB aligned), TE, and the source ids of the DMA devices.
 model::IommuSettings load_iommu(const Context& c, const YAML::Node& node, unsigned maxphyaddr) {
   if (!node.IsMap()) c.fail(node, "iommu", "expected a mapping with profile, root_table and devices");
-  reject_unknown_keys(c, node, "iommu", {"profile", "root_table", "translation", "devices"});
+  reject_unknown_keys(c, node, "iommu", {"profile", "root_table", "translation", "invalidation", "devices"});
   model::IommuSettings s;
   if (!node["profile"]) c.fail(node, "iommu.profile", "missing");
   s.profile = node["profile"].IsScalar() ? node["profile"].Scalar() : "";
@@ -502,6 +502,12 @@ model::IommuSettings load_iommu(const Context& c, const YAML::Node& node, unsign
   if (s.root_table >> maxphyaddr)
     c.fail(node["root_table"], "iommu.root_table", fmt::format("{:#x} is beyond MAXPHYADDR ({} bits)", s.root_table, maxphyaddr));
   if (node["translation"]) s.translation = parse_bool(c, node["translation"], "iommu.translation");
+  if (const YAML::Node inv = node["invalidation"]) {
+    const std::string how = inv.IsScalar() ? inv.Scalar() : "";
+    if (how != "register" && how != "queued")
+      c.fail(inv, "iommu.invalidation", "expected register (VT-d 6.5.1) or queued (6.5.2)");
+    s.queued_invalidation = how == "queued";
+  }
   const YAML::Node devices = node["devices"];
   if (!devices || !devices.IsSequence() || devices.size() == 0)
     c.fail(devices ? devices : node, "iommu.devices", "expected a non-empty list of source ids (bus << 8 | device << 3 | function)");

@@ -170,6 +170,23 @@ TEST_F(QemuVtd, PageSelectiveInvalidationMakesAChangedLeafVisible) {
   EXPECT_NE(std::memcmp(machine->ram().data() + kWritablePage + 0x100, "VT-d 3.4.3 data!", 16), 0);
 }
 
+TEST_F(QemuVtd, QueuedPageSelectiveInvalidationMakesAChangedLeafVisible) {
+  // The same change as above, invalidated through the queue (6.5.2.3 iotlb_inv_dsc, then an
+  // inv_wait_dsc whose status write says it is done, 6.5.2.8).
+  unit->set_queued_invalidation(true, VT_QEMU_INVALIDATION_QUEUE, VT_QEMU_INVALIDATION_STATUS);
+  EXPECT_FALSE(unit->dma(kMapped, 0x1000, 16, false).fault);  // the data into the device's buffer
+  EXPECT_FALSE(unit->dma(kMapped, 0x2000, 16, true).fault);
+  machine->write_ram64(kL1 + 2 * 8, (kLargePage + 0x5000) | kRead | kWrite);
+  unit->invalidate_iotlb(IotlbInvalidation::page, kDomain, 0x2000, 0, false);
+  EXPECT_FALSE(unit->dma(kMapped, 0x2100, 16, true).fault);
+  EXPECT_EQ(std::memcmp(machine->ram().data() + kLargePage + 0x5100, "VT-d 3.4.3 data!", 16), 0);
+  // A context-cache invalidation through the queue, and the queue wraps: 256 descriptors
+  // in one 4 KiB page, two per invalidation.
+  for (int i = 0; i < 130; ++i) unit->invalidate_context(ContextInvalidation::global);
+  unit->set_queued_invalidation(false);
+  unit->invalidate_iotlb(IotlbInvalidation::global);  // register-based again
+}
+
 TEST_F(QemuVtd, ContextChangeIsVisibleAfterDeviceSelectiveContextInvalidation) {
   // Move 00:04.0 to new tables (L3' → L2' → L1' with iova 0x2000 → the large page's frame)
   // and a new domain. 6.5.3.3 (context-entry programming): invalidate the context cache for
