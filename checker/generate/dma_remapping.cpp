@@ -150,6 +150,42 @@ CorpusFile vtd_fault_reasons() {
     d.dma_write(kDeviceA, kIova + 8, 0x3344);
     out.push_back(d);
   }
+  // 7.1.3 reasons 8, 9, 3 and 7: a table read that errors - the table in unbacked memory
+  // ([0x40400000, 0x80000000) on the QEMU platform, model/iommu/remapping_unit.cpp).
+  constexpr std::uint64_t kUnbacked = 0x7ff00000;
+  {
+    Draft d = make("vtd/reason-8-root-table-unreadable", "RTADDR points at memory that is not there: reason 8.",
+                   {"VT-d 7.1.3", "VT-d 10.4.6"});
+    d.state.iommu = fmt::format("{{ profile: qemu-7.2-aw39, root_table: {:#x}, devices: [0x0018] }}", kUnbacked);
+    d.dma_read(kDeviceA, kIova);
+    out.push_back(d);
+  }
+  {
+    Draft d = make("vtd/reason-9-context-table-unreadable", "The root entry's CTP points at memory that is not there: reason 9.",
+                   {"VT-d 7.1.3", "VT-d 9.1"});
+    d.state.writes.emplace_back(kVtdRoot, kUnbacked | 1);
+    d.dma_read(kDeviceA, kIova);
+    out.push_back(d);
+  }
+  {
+    Draft d = make("vtd/reason-3-slptptr-unreadable",
+                   "The context entry's SLPTPTR points at memory that is not there: reason 3 (7.1.3 lists it with the "
+                   "invalid programming of a context entry).",
+                   {"VT-d 7.1.3", "VT-d 9.3"});
+    root_entry(d);
+    context_entry(d, kDeviceA, kDidA, kUnbacked, 1);
+    d.dma_read(kDeviceA, kIova);
+    out.push_back(d);
+  }
+  for (unsigned level : {2u, 1u}) {
+    Path p;
+    Draft d = domain_a(fmt::format("vtd/reason-7-{}-unreadable", level_word(level)),
+                       fmt::format("The entry above points the {} at memory that is not there: reason 7.", level_word(level)),
+                       {"VT-d 7.1.3", "VT-d 9.8"}, {}, p);
+    d.state.writes.emplace_back(entry_at(kTablesA, 3, level + 1, kIova), kUnbacked | kRW);
+    d.dma_read(kDeviceA, kIova);
+    out.push_back(d);
+  }
   {
     Draft d = domain_a("vtd/pass-through", "TT = 10b with ECAP.PT: the output address is the input address.",
                        {"VT-d 9.3", "VT-d 3.9"});

@@ -35,6 +35,8 @@ struct IommuProfile {
   std::string name;
   std::uint64_t cap = 0, ecap = 0;
   unsigned haw = 39;  // the platform's host address width (bits of a table or page address)
+  // Where the platform has nothing: a table read there errors (spec::iommu::VtdShape).
+  std::uint64_t unbacked_begin = 0, unbacked_end = 0;
 };
 
 // The named remapping units a vector can ask for ("qemu-7.2-aw39", "qemu-7.2-aw48"); throws

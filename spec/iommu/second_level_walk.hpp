@@ -17,9 +17,9 @@
 // reserved bits of the present entry, then leaf or next level.
 //
 // The result is WHAT failed (VtdWalkFailure); dma_fault_reason.hpp maps it to a reason code.
-// Reasons 7 and 9 (an access to a table that errors) need a memory port that can fail; the
-// model's memory cannot, so this walk never produces them. Reason 0xD concerns ATS translation
-// and translated requests, which are not modelled.
+// Reasons 8, 9, 3 and 7 for a table read that errors come from the shape: an address beyond
+// HAW, or in the platform's unbacked range (VtdShape::unbacked_*). Reason 0xD concerns ATS
+// translation and translated requests, which are not modelled.
 #pragma once
 
 #include "spec/iommu/context_entry.hpp"
@@ -37,7 +37,19 @@ struct VtdShape {
   IommuCapability cap;
   IommuExtendedCapability ecap;
   unsigned haw = 39;  // host address width of the platform
+  // Host-physical addresses where the platform has nothing, so a table read there errors
+  // (7.1.3 reasons 8, 9, 3 and 7): [unbacked_begin, unbacked_end), empty by default.
+  std::uint64_t unbacked_begin = 0, unbacked_end = 0;
 };
+
+// A table read at `address` errors: beyond the host address width, or in unbacked memory.
+template <class D>
+typename D::Bool access_errors(const VtdShape& shape, const typename D::Word& address) {
+  typename D::Bool beyond = D::any(address, shape.haw < 64 ? bit_range(63, shape.haw) : 0);
+  if (shape.unbacked_end > shape.unbacked_begin)
+    beyond = beyond || (!D::ult(address, D::word(shape.unbacked_begin)) && D::ult(address, D::word(shape.unbacked_end)));
+  return beyond;
+}
 
 template <class D>
 struct DmaAccess {
@@ -79,17 +91,20 @@ VtdWalk<D> walk_vtd(const VtdShape& shape, const typename D::Word& rtaddr, const
   const unsigned haw = shape.haw;
   B active = D::truth(true);
 
-  // 10.4.6 RTADDR_REG: RTA bits 63:12; a root table beyond HAW cannot be accessed (reason 8).
-  fail_if(w, active, D::any(rtaddr, haw < 64 ? bit_range(63, haw) : 0), VtdWalkFailure::root_table_beyond_haw);
+  // 10.4.6 RTADDR_REG: RTA bits 63:12; a root table beyond HAW or in unbacked memory cannot
+  // be accessed (reason 8).
+  fail_if(w, active, D::any(rtaddr, haw < 64 ? bit_range(63, haw) : 0), VtdWalkFailure::root_table_access);
   // 3.4.2: the bus number indexes the root table, devfn the context table (16-byte entries).
   const W bus = D::field(req.source_id, 15, 8);
   const W devfn = D::field(req.source_id, 7, 0);
   w.root_address = (rtaddr & D::word(bit_range(haw - 1, 12))) | D::shift_left(bus, 4);
+  fail_if(w, active, access_errors<D>(shape, w.root_address), VtdWalkFailure::root_table_access);
   const RootEntry<D> re{memory.read_host(w.root_address, 0, active), memory.read_host(w.root_address | D::word(8), 0, active)};
   fail_if(w, active, !re.is_present(), VtdWalkFailure::root_not_present);
   fail_if(w, active, re.has_reserved(haw), VtdWalkFailure::root_reserved);
 
   w.context_address = re.context_table(haw) | D::shift_left(devfn, 4);
+  fail_if(w, active, access_errors<D>(shape, w.context_address), VtdWalkFailure::context_table_access);
   const ContextEntry<D> ce{memory.read_host(w.context_address, 0, active), memory.read_host(w.context_address | D::word(8), 0, active)};
   fail_if(w, active, !ce.is_present(), VtdWalkFailure::context_not_present);
   w.fault_processing_disabled = D::ite(active, ce.fault_processing_disabled(), D::truth(false));
@@ -131,6 +146,12 @@ VtdWalk<D> walk_vtd(const VtdShape& shape, const typename D::Word& rtaddr, const
       here = here && reach;
     }
     const W address = table | D::shift_left(D::field(req.iova, index_shift(level) + 8, index_shift(level)), 3);
+    // The top level's table is SLPTPTR's (reason 3 when it errors), the others an ADDR's (7).
+    const B top = level >= 3 ? aw == D::word(level - 2) : D::truth(false);
+    const B unreadable = here && access_errors<D>(shape, address);
+    fail_if(w, active, unreadable && top, VtdWalkFailure::top_table_access);
+    fail_if(w, active, unreadable && !top, VtdWalkFailure::table_access);
+    here = here && !unreadable;
     const W e = memory.read_host(address, level, here);
     w.entry_address[level] = address;
     w.entry[level] = e;

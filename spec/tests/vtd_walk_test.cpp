@@ -114,3 +114,29 @@ TEST(VtdCapability, Qemu72Aw39Profile) {
 
 }  // namespace
 }  // namespace vtspec::spec::iommu
+
+namespace vtspec::spec::iommu {
+namespace {
+
+// 7.1.3: a table read that errors - here a table in the shape's unbacked range - is reason 8
+// for the root entry, 9 for the context entry, 3 for the entry SLPTPTR references ("invalid
+// programming of a context entry") and 7 for one an entry's ADDR references.
+TEST_F(VtdWalkTest, TableReadsInUnbackedMemoryFaultWithReasons8937) {
+  shape.unbacked_begin = 0x100000;
+  shape.unbacked_end = 0x200000;
+  auto reason = [&] { return static_cast<unsigned>(fault_reason_of(walk(false))); };
+  ASSERT_EQ(reason(), 0u);  // nothing points there yet
+  mem.set(0x15000 + 8 * 4, 0x180000 | 1);  // a leaf may map unbacked memory: the walk reads no table there
+  EXPECT_TRUE(walk(false).translated);
+  mem.set(0x14000 + 8 * 3, 0x180000 | 3);  // the PD's entry points the PT there
+  EXPECT_EQ(reason(), 0x7u);
+  mem.set(0x11000 + 0x18 * 16, 0x180000 | 1);  // SLPTPTR there
+  EXPECT_EQ(reason(), 0x3u);
+  mem.set(kRta, 0x180000 | 1);  // the context table there
+  EXPECT_EQ(reason(), 0x9u);
+  EXPECT_EQ(static_cast<unsigned>(fault_reason_of(walk_vtd<Concrete>(shape, 0x1ff000, DmaAccess<Concrete>{kSid, kIova, false}, mem))),
+            0x8u);  // the root table there
+}
+
+}  // namespace
+}  // namespace vtspec::spec::iommu
