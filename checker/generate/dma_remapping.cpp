@@ -1,7 +1,7 @@
 // DMA-remapping vectors (Intel VT-d, legacy mode) for the qemu-vtd target and the model:
-//   - every fault reason legacy mode reaches with memory that answers (7.1.3, Appendix A:
-//     1, 2, 3, 4, 5, 6, 0AH, 0BH, 0CH; 7-9 need an access that errors, 0DH translated
-//     requests - neither is modelled);
+//   - every fault reason legacy mode reaches for untranslated requests (7.1.3, Appendix A:
+//     1-9, 0AH, 0BH, 0CH; 7-9 and the SLPTPTR case of 3 with tables in the platform's unbacked
+//     memory; 0DH concerns translated requests, not modelled);
 //   - read/write permission at every level, with 3- and 4-level tables (9.8, 3.7);
 //   - 2 MiB and 1 GiB pages, and their reserved address bits (CAP.SLLPS, 9.8);
 //   - reserved bits of root, context and second-level entries at every level;
