@@ -119,6 +119,7 @@ DmaOutcome RemappingUnit::outcome_of(const PhysicalMemory& memory, const DmaRequ
   } else {
     CachedReads reads{memory, context, translation};
     o.walk = spec::iommu::walk_vtd<spec::Concrete>(shape_, rtaddr_, {r.source_id, r.iova, r.write}, reads);
+    o.context_reads = reads.level0;
     if (o.walk.translated) o.physical = o.walk.physical;
   }
   if (o.physical) {
@@ -191,14 +192,7 @@ void RemappingUnit::commit(PhysicalMemory& memory, const DmaRequest& r, const Dm
   context.kind = CacheKind::context;
   context.source_id = r.source_id;
   context.domain_id = w.domain_id;
-  // The context entry as used: the cached one when it served the walk, else memory's.
-  if (o.context_from) {
-    context.context_reads = o.context_from->context_reads;
-  } else {
-    CachedReads reads{memory, nullptr, nullptr};
-    spec::iommu::walk_vtd<spec::Concrete>(shape_, rtaddr_, {r.source_id, r.iova, r.write}, reads);
-    context.context_reads = reads.level0;
-  }
+  context.context_reads = o.context_reads;  // as the walk used them: cached or from memory
   cache(context);
   unsigned lowest = 0;  // the last level the walk read
   for (unsigned level = 1; level <= 5; ++level)

@@ -85,6 +85,7 @@ struct DmaOutcome {
   std::vector<std::string> flags;         // empty for the fresh walk; else the caches used
   bool record_fault = false;              // a fault the unit records (FPD clear, 7.1.2)
   spec::iommu::VtdWalk<spec::Concrete> walk;
+  std::array<std::uint64_t, 4> context_reads{};  // the root and context entries as this walk used them
   std::optional<CachedEntry> context_from, translation_from;
 };
 
