@@ -76,7 +76,10 @@ CpuNeeds cpu_needs(const MachineState& initial, std::span<const Operation> opera
   for (const auto& op : operations) add_operation_needs(op, cpu, needs);
   if (initial.iommu) {
     needs.iommu_profile = initial.iommu->profile;
-    const auto frames = initial.memory.frame_numbers();
+    // Every frame the state writes, and every frame a table store writes later.
+    auto frames = initial.memory.frame_numbers();
+    for (const auto& op : operations)
+      if (op.kind == OperationKind::store_entry) frames.push_back(op.address / PhysicalMemory::kFrameSize);
     if (!frames.empty()) {
       needs.memory_begin = *std::min_element(frames.begin(), frames.end()) * PhysicalMemory::kFrameSize;
       needs.memory_end = (*std::max_element(frames.begin(), frames.end()) + 1) * PhysicalMemory::kFrameSize;

@@ -28,7 +28,7 @@ struct CpuNeeds {
   std::set<std::string> abilities;    // what the target's guest must be able to execute
   // DMA vectors: the remapping unit (an IommuSettings profile) the target must provide, and
   // the host-physical range [memory_begin, memory_end) the state's memory occupies (frames
-  // written), which a target must be able to place as given.
+  // written, by the state or by a later store_entry), which a target must be able to place as given.
   std::string iommu_profile;
   std::uint64_t memory_begin = 0, memory_end = 0;
 

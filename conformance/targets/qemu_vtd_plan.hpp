@@ -1,12 +1,12 @@
 // The qemu-vtd target's encode step: a vector with an `iommu:` section becomes a typed plan
 // for the QEMU platform - the machine to boot (intel-iommu profile, edu devices at the
-// vector's source ids), the memory frames to place, and one step per operation. Everything
-// the target cannot build is found here, with the reason, before QEMU runs.
+// vector's source ids), the memory frames to place, and one step per operation. What the
+// runner's skip decision cannot see (a device slot the board cannot give) is found here, with
+// the reason, before QEMU runs; where memory may lie is the runner's (memory_window).
 #pragma once
 
 #include <cstdint>
 #include <string>
-#include <variant>
 #include <vector>
 
 #include "model/operation.hpp"

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "conformance/qemu_platform/qemu_machine.hpp"
+#include "conformance/runner/skip_decision.hpp"
 #include "conformance/targets/qemu_vtd_plan.hpp"
 #include "conformance/targets/qemu_vtd_target.hpp"
 #include "vectors/format/vector_file.hpp"
@@ -37,9 +38,21 @@ TEST(QemuVtdPlan, PlacesTheVectorAndRefusesWhatThePlatformCannotBuild) {
   EXPECT_EQ(ok.plan.shape.iommu_device, "intel-iommu,aw-bits=39");
   EXPECT_EQ(ok.plan.shape.devices, (std::vector<std::uint16_t>{0x18, 0x20}));
   EXPECT_EQ(ok.plan.root_table, 0x100000u);
+  // Memory below 1 MiB (the firmware's) or a later store there: the runner's skip decision,
+  // from the window the target's capabilities give, refuses it before the target runs.
+  Capabilities caps = unlimited_capabilities();
+  caps.memory_window = {{qemu_vtd::kWindowBegin, qemu_vtd::kWindowEnd}};
+  EXPECT_FALSE(skip_reason(vectors::needs_of(vs[0]), caps).has_value());
   vectors::Vector moved = vs[0];
-  moved.initial.memory.write64(0x2000, 1);  // below 1 MiB: the firmware's
-  EXPECT_NE(qemu_vtd::encode_vector(moved).error.find("outside [0x100000, 0x40000000)"), std::string::npos);
+  moved.initial.memory.write64(0x2000, 1);
+  const auto why = skip_reason(vectors::needs_of(moved), caps);
+  ASSERT_TRUE(why.has_value());
+  EXPECT_NE(why->find("spans [0x2000,"), std::string::npos) << *why;
+  vectors::Vector stored = vs[0];
+  stored.operations.push_back(stored.operations.front());
+  stored.operations.back().kind = model::OperationKind::store_entry;
+  stored.operations.back().address = 0x40000000;  // the proxy's
+  EXPECT_TRUE(skip_reason(vectors::needs_of(stored), caps).has_value());
   EXPECT_NE(qemu_vtd::device_slot_problem(0x0119).find("bus 1"), std::string::npos);
   EXPECT_NE(qemu_vtd::device_slot_problem(0x001a).find("function 2"), std::string::npos);
   EXPECT_NE(qemu_vtd::device_slot_problem(0x00f8).find("board's own"), std::string::npos);  // 00:1f.0
