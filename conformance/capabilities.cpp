@@ -18,6 +18,7 @@ Capabilities unlimited_capabilities() {
   c.real = false;
   for (auto& f : c.features) f.can_have = f.can_lack = true;
   c.iommu_profiles = std::nullopt;  // every remapping-unit profile
+  c.ept_capabilities = std::nullopt;  // every EPT
   return c;
 }
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "model/virtual_cpu.hpp"
+#include "spec/ept_pointer.hpp"
 
 namespace vtspec::conformance {
 
@@ -57,6 +58,11 @@ struct Capabilities {
   std::optional<std::set<std::string>> iommu_profiles = std::set<std::string>{};
   std::string why_no_iommu = "the target has no DMA-remapping hardware";
   std::optional<std::pair<std::uint64_t, std::uint64_t>> memory_window;
+  // A guest under EPT (vtspec/vector/2 vectors): the EPT capabilities (IA32_VMX_EPT_VPID_CAP)
+  // of the virtual CPUs it can build with VMX non-root operation under the vector's EPT
+  // (nullopt: every one), and why not where it has none.
+  std::optional<std::vector<spec::EptCapabilities>> ept_capabilities = std::vector<spec::EptCapabilities>{};
+  std::string why_no_ept = "the target runs the guest without VMX, so not under an EPT of the vector's";
   std::string memory_window_reason;
   std::vector<std::string> notes;  // what the probes found, for `vtspec targets` style reports
 

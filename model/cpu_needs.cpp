@@ -74,6 +74,7 @@ CpuNeeds cpu_needs(const MachineState& initial, std::span<const Operation> opera
   if (maps_1g) needs.touch(Feature::page1gb, cpu);
 
   for (const auto& op : operations) add_operation_needs(op, cpu, needs);
+  if (initial.ept) needs.ept = initial.ept_shape().caps;
   if (initial.iommu) {
     needs.iommu_profile = initial.iommu->profile;
     // Every frame the state writes, and every frame a table store writes later.

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <set>
 #include <span>
 #include <string>
@@ -31,6 +32,10 @@ struct CpuNeeds {
   // written, by the state or by a later store_entry), which a target must be able to place as given.
   std::string iommu_profile;
   std::uint64_t memory_begin = 0, memory_end = 0;
+  // A guest under EPT (vtspec/vector/2): the EPT capabilities of its virtual CPU
+  // (IA32_VMX_EPT_VPID_CAP, SDM Vol. 3C A.10, with its MAXPHYADDR), which every EPT rule
+  // depends on; a target must build exactly these.
+  std::optional<spec::EptCapabilities> ept;
 
   // Record that `feature` is touched; it must then be as `cpu` has it.
   void touch(Feature feature, const CpuFeatures& cpu) { features[feature] = cpu.has(feature); }

@@ -27,6 +27,7 @@ struct EptCapabilities {
   bool advanced_exit_info = false;   // bit 22: EPT-violation qualification bits 11:9
   bool mode_based_execute = false;   // secondary control bit 22 (when enabled by the VMM)
   unsigned maxphyaddr = 46;
+  friend bool operator==(const EptCapabilities&, const EptCapabilities&) = default;
 };
 
 // The EPTP rules VM entry checks (SDM Vol. 3C 27.2.1.1, with the field of 25.6.11 and the

@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cctype>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
@@ -23,6 +24,13 @@ std::string StateSketch::yaml() const {
     if (!writes.empty()) out += "memory:\n";
     for (const auto& [gpa, value] : writes) out += fmt::format("  - {{ hpa: {:#x}, u64: {:#x} }}\n", gpa, value);
     return out;
+  }
+  if (!ept_eptp.empty()) {
+    out += "ept:\n  eptp: " + ept_eptp + "\n";
+    if (!ept_caps.empty()) out += "  caps: " + ept_caps + "\n";
+    if (ept_tables_at) out += fmt::format("  tables_at: {:#x}\n", ept_tables_at);
+    out += "  map:\n";
+    for (const auto& m : ept_map) out += "    - " + m + "\n";
   }
   out += "registers:\n";
   out += fmt::format("  cr0: [{}]\n", fmt::join(cr0, ", "));
@@ -149,13 +157,21 @@ std::string entry_key(unsigned level) {
   return name;
 }
 
+std::uint64_t host_address(const StateSketch& state, std::uint64_t gpa) {
+  const auto host = load_sketch(state).guest_physical().host_address(gpa);
+  if (!host) throw std::invalid_argument(fmt::format("host_address: guest-physical {:#x} is not mapped", gpa));
+  return *host;
+}
+
 std::uint64_t entry_address(const StateSketch& state, std::uint64_t va, unsigned level) {
   const model::MachineState s = load_sketch(state);
   std::uint64_t table = s.regs.cr3 & spec::frame_mask(s.features.maxphyaddr);
   for (unsigned l = s.paging_levels();; --l) {
     const std::uint64_t slot = table + ((va >> spec::index_shift(l)) & 511) * 8;
     if (l == level) return slot;
-    table = s.memory.read64(slot) & spec::frame_mask(s.features.maxphyaddr);
+    const auto host = s.guest_physical().host_address(slot);  // under EPT the tables are guest-physical
+    if (!host) throw std::invalid_argument(fmt::format("entry_address: guest-physical {:#x} is not mapped", slot));
+    table = s.memory.read64(*host) & spec::frame_mask(s.features.maxphyaddr);
   }
 }
 

@@ -43,6 +43,13 @@ struct StateSketch {
   // false: no registers or paging sections; the CPU takes no part).
   std::string iommu;
   bool cpu = true;
+  // vtspec/vector/2: a guest under EPT. `ept_eptp` is the state's `ept.eptp` as a YAML flow
+  // mapping (empty: no EPT), `ept_caps` its `ept.caps` (empty: the defaults), and `ept_map`
+  // the EPT mappings (host-physical tables from `ept_tables_at`).
+  std::string ept_eptp;
+  std::string ept_caps;
+  std::uint64_t ept_tables_at = 0;
+  std::vector<std::string> ept_map;
 
   void data_page(std::uint64_t pa) { writes.emplace_back(pa, data_value(pa)); }
   std::string yaml() const;
@@ -83,6 +90,9 @@ std::string entry_key(unsigned level);
 // The guest-physical address of the paging-structure entry at `level` (4 = PML4 ... 1 = PT)
 // that translates `va` in the sketched state (following present entries only).
 std::uint64_t entry_address(const StateSketch& state, std::uint64_t va, unsigned level);
+// Where guest-physical `gpa` lives in host-physical memory (through the sketch's EPT; the
+// identity without one): the address a v2 vector's `entries:` names.
+std::uint64_t host_address(const StateSketch& state, std::uint64_t gpa);
 
 struct CorpusFile {
   std::string path;  // relative to the corpus root, e.g. "permissions/wp1-nxe1.yaml"
@@ -99,6 +109,7 @@ std::vector<CorpusFile> protection_keys();
 std::vector<CorpusFile> tlb_scenarios();
 std::vector<CorpusFile> control_operations();
 std::vector<CorpusFile> dma_remapping();
+std::vector<CorpusFile> ept_translation();
 
 // Every corpus file, completed and rendered: (relative path, text).
 std::vector<std::pair<std::string, std::string>> generate_corpus();

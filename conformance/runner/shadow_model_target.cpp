@@ -20,6 +20,8 @@ ShadowModelTarget::ShadowModelTarget(const model::shadow::NamedShadowPolicy& pol
     else
       capabilities_.abilities->insert(ability);
   }
+  capabilities_.ept_capabilities.emplace();  // none: the shadow VMM is the guest's only second stage
+  capabilities_.why_no_ept = "the shadow VMM's guest runs without VMX (model/shadow/shadow_vmm.hpp)";
 }
 
 VectorResult ShadowModelTarget::run(const vectors::Vector& vector) {

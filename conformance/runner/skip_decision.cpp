@@ -1,5 +1,7 @@
 #include "conformance/runner/skip_decision.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -23,6 +25,10 @@ std::optional<std::string> skip_reason(const model::CpuNeeds& needs, const Capab
   if (!needs.iommu_profile.empty() && caps.iommu_profiles && !caps.iommu_profiles->count(needs.iommu_profile))
     return fmt::format("needs the IOMMU {}: {}", needs.iommu_profile,
                        caps.iommu_profiles->empty() ? caps.why_no_iommu : "this target builds " + fmt::format("{}", fmt::join(*caps.iommu_profiles, ", ")));
+  if (needs.ept && caps.ept_capabilities &&
+      std::find(caps.ept_capabilities->begin(), caps.ept_capabilities->end(), *needs.ept) == caps.ept_capabilities->end())
+    return caps.ept_capabilities->empty() ? "needs VMX non-root operation under the vector's EPT: " + caps.why_no_ept
+                                          : "needs EPT capabilities this target does not build (" + caps.why_no_ept + ")";
   if (!needs.iommu_profile.empty() && caps.memory_window && needs.memory_end > needs.memory_begin &&
       (needs.memory_begin < caps.memory_window->first || needs.memory_end > caps.memory_window->second))
     return fmt::format("its memory spans [{:#x}, {:#x}); this target places memory in [{:#x}, {:#x}) ({})", needs.memory_begin,

@@ -250,6 +250,19 @@ ModelStep run_access(const Vector& v, model::Processor& m, const Operation& op, 
   for (std::size_t i = 0; i < v.entries.size(); ++i)
     for (const auto& a : allowed) open[i] |= updates_of(a.outcome.permitted, v.entries[i].physical);
   m.apply(op, &allowed[chosen]);
+  if (canonical.kind == model::OutcomeKind::ept_violation || canonical.kind == model::OutcomeKind::ept_misconfig) {
+    // A vtspec/vector/2 guest's access ended in a VM exit; its VMM (the L1 harness) records it
+    // and resumes the guest at the next operation with a VM entry under the same VPID and
+    // EPTP. Both transitions have their TLB effects (SDM Vol. 3C 29.4.3.1: with VPID 0 they
+    // invalidate the linear and combined mappings; guest-physical mappings stay).
+    Operation exit, entry;
+    exit.kind = OperationKind::vm_exit;
+    entry.kind = OperationKind::vm_entry;
+    entry.vpid = m.vmx().vpid;
+    entry.eptp = m.state().ept->eptp;
+    m.apply(exit);
+    m.apply(entry);
+  }
   if (canonical.kind == model::OutcomeKind::translated && op.access.kind == spec::AccessKind::write) {
     // The data store itself (the TLB model tracks translations, not data): an aligned
     // 8-byte read-modify-write of the bytes written.
@@ -260,7 +273,10 @@ ModelStep run_access(const Vector& v, model::Processor& m, const Operation& op, 
     store.kind = OperationKind::store_entry;
     store.address = base;
     store.value = (m.state().memory.read64(base) & ~(mask << shift)) | ((op.value & mask) << shift);
-    m.apply(store);
+    if (m.state().ept)
+      m.device_memory().write64(base, store.value);  // host-physical: a store_entry would go through EPT
+    else
+      m.apply(store);
     // The data gives a checked entry's A/D byte a definite value (overwrite_flags).
     for (std::size_t i = 0; i < v.entries.size(); ++i)
       if (v.entries[i].physical >= canonical.physical && v.entries[i].physical < canonical.physical + op.size) open[i] = 0;

@@ -4,6 +4,8 @@
 
 namespace vtspec::vectors {
 
+const char* schema_of(const Vector& v) { return v.initial.ept ? kVectorSchemaV2 : kVectorSchema; }
+
 model::CpuNeeds needs_of(const Vector& v) {
   model::CpuNeeds needs = model::cpu_needs(v.initial, v.operations);
   for (const auto& name : v.requires_features)

@@ -1,4 +1,5 @@
-// A conformance vector (schema `vtspec/vector/1`, see vectors/SCHEMA.md): a self-contained test
+// A conformance vector (schema `vtspec/vector/1`, or `vtspec/vector/2` for a guest under EPT;
+// see vectors/SCHEMA.md): a self-contained test
 // case in the style of a Wycheproof test. An initial machine state, a sequence of guest
 // operations, and for each operation every outcome the architecture allows: the model's
 // canonical one (`valid`) and the alternatives it also permits (`acceptable`), e.g. a read
@@ -24,6 +25,9 @@
 namespace vtspec::vectors {
 
 inline constexpr const char* kVectorSchema = "vtspec/vector/1";
+// v2 = v1 and a guest in VMX non-root operation under an EPT of the vector's (`state.ept`),
+// whose accesses may end in EPT-violation and EPT-misconfiguration VM exits.
+inline constexpr const char* kVectorSchemaV2 = "vtspec/vector/2";
 
 // One accessed/dirty bit's expected value after an operation. `either` where the SDM lets
 // the processor choose (e.g. a paging-structure entry's A flag on a walk that faults lower
@@ -31,9 +35,9 @@ inline constexpr const char* kVectorSchema = "vtspec/vector/1";
 enum class FlagExpectation : std::uint8_t { clear, set, either };
 
 // A paging-structure entry whose A/D bits a vector checks, named so expectations read
-// "pte.A = set" rather than "0x3008 bit 5 = 1". `physical` is the entry's guest-physical
-// address (== physical: v1 vectors have no EPT); a target reads the 8 bytes there after
-// each operation (conformance::Observation::entries_after).
+// "pte.A = set" rather than "0x3008 bit 5 = 1". `physical` is the entry's host-physical
+// address (guest-physical == host-physical without EPT); a target reads the 8 bytes there
+// after each operation (conformance::Observation::entries_after).
 struct CheckedEntry {
   std::string name;
   std::uint64_t physical = 0;
@@ -78,10 +82,12 @@ struct Vector {
   // Features the vector's virtual CPU must have, besides what needs_of() derives (optional;
   // names: model/virtual_cpu.hpp).
   std::vector<std::string> requires_features;
-  model::MachineState initial;     // registers, features, memory (paging structures included)
+  model::MachineState initial;     // registers, features, memory (paging structures included); EPT in v2
   // Executed in order on one CPU; the members each kind uses are its row of the operation
   // table (model/operation_table.hpp). A fetch executes at `access.linear`: vectors place a
-  // RET (0xc3) there, so a successful fetch returns to the harness. No VMX operations.
+  // RET (0xc3) there, so a successful fetch returns to the harness. No VMX operations: in a v2
+  // vector an access that exits (EPT violation or misconfiguration) is followed by the VMM's
+  // VM entry with the same controls before the next operation (model_evaluation.hpp).
   std::vector<model::Operation> operations;
   std::vector<Expectation> expectations;  // one per operation
   std::vector<CheckedEntry> entries;      // entries whose A/D bits expectations name
@@ -92,6 +98,9 @@ struct Vector {
   std::string content_hash;               // content_hash.hpp; filled by the loader
   std::vector<SourceLocation> operation_sources;  // one per operation (empty when generated)
 };
+
+// The schema a vector needs: v2 for a guest under EPT, else v1.
+const char* schema_of(const Vector& vector);
 
 // What the vector needs from a target: derived from its state and operations
 // (model/cpu_needs.hpp), plus the features a hand-written `requires:` lists.

@@ -18,33 +18,64 @@ constexpr std::uint64_t kPage = 4096;
 // that each table and each page it maps lies below `gpa_limit`. Shared tables are visited
 // once. An entry's reserved bits are not judged here: its address is checked all the same,
 // since whether it faults is what the vector tests.
-std::optional<std::string> check_paging_structures(const model::MachineState& s, const std::set<std::uint64_t>& top_tables,
-                                                   std::uint64_t gpa_limit) {
-  const unsigned levels = s.paging_levels();
-  const std::uint64_t address_field = spec::frame_mask(s.features.maxphyaddr);
+//
+// One walker for both kinds of tables: the guest's (read through the EPT when there is one:
+// its tables are at guest-physical addresses; an unmapped one is not reached) and the EPT's
+// (SDM Vol. 3C 29.3.2: present when any of bits 2:0 is set, bit 7 a 2-MByte or 1-GByte
+// page in an EPT PDE or PDPTE; at host-physical addresses).
+struct TableFormat {
+  const char* space;           // "guest-physical" or "host-physical"
+  const char* prefix;          // "" or "EPT "
+  unsigned levels = 4;
+  bool ept = false;
+  std::function<std::optional<std::uint64_t>(std::uint64_t)> read;  // none: not reachable
+};
+
+std::optional<std::string> check_structures(const TableFormat& f, unsigned maxphyaddr, const std::set<std::uint64_t>& top_tables,
+                                            std::uint64_t limit) {
+  const std::uint64_t address_field = spec::frame_mask(maxphyaddr);
   std::set<std::pair<std::uint64_t, unsigned>> visited;
   std::optional<std::string> found;
   std::function<void(std::uint64_t, unsigned)> visit = [&](std::uint64_t table, unsigned level) {
     if (found || !visited.insert({table, level}).second) return;
     for (unsigned i = 0; i < 512 && !found; ++i) {
       const std::uint64_t slot = table + i * 8;
-      if (level == levels && i == kReservedPml4Index) continue;  // the harness's
-      const std::uint64_t entry = s.memory.read64(slot);
-      if (!(entry & 1)) continue;
+      if (!f.ept && level == f.levels && i == kReservedPml4Index) continue;  // the harness's
+      const auto read = f.read(slot);
+      if (!read) return;  // the table itself is not mapped: nothing below it is reached
+      const std::uint64_t entry = *read;
+      if (!(entry & (f.ept ? 7 : 1))) continue;
       const bool page = level == 1 || ((level == 2 || level == 3) && (entry & (1u << 7)));
       const std::uint64_t size = page ? std::uint64_t{1} << spec::index_shift(level) : kPage;
       const std::uint64_t base = entry & address_field & ~(size - 1);
-      if (base + size > gpa_limit) {
-        found = fmt::format("the {} at {:#x} ({:#x}) points at guest-physical {:#x}, outside the vector's guest-physical "
+      if (base + size > limit) {
+        found = fmt::format("the {}{} at {:#x} ({:#x}) points at {} {:#x}, outside the vector's {} "
                             "[0, {:#x}) (the harness's space is above)",
-                            spec::level_name(level), slot, entry, base, gpa_limit);
+                            f.prefix, spec::level_name(level), slot, entry, f.space, base, f.space, limit);
         return;
       }
       if (!page) visit(base, level - 1);
     }
   };
-  for (std::uint64_t table : top_tables) visit(table, levels);
+  for (std::uint64_t table : top_tables) visit(table, f.levels);
   return found;
+}
+
+std::optional<std::string> check_paging_structures(const model::MachineState& s, const std::set<std::uint64_t>& top_tables,
+                                                   std::uint64_t gpa_limit) {
+  const model::GuestPhysicalView guest = s.guest_physical();
+  TableFormat f{"guest-physical", "", s.paging_levels(), false, [&](std::uint64_t gpa) -> std::optional<std::uint64_t> {
+                  const auto hpa = guest.host_address(gpa);
+                  if (!hpa) return std::nullopt;
+                  return s.memory.read64(*hpa);
+                }};
+  if (auto v = check_structures(f, s.features.maxphyaddr, top_tables, gpa_limit)) return v;
+  if (!s.ept) return std::nullopt;
+  // Under EPT the vector owns host-physical [0, limit) too: every EPT table and every page
+  // an EPT entry maps lies there, so the guest cannot reach the L1 harness's memory.
+  TableFormat e{"host-physical", "EPT ", s.ept_shape().levels, true,
+                [&](std::uint64_t hpa) -> std::optional<std::uint64_t> { return s.memory.read64(hpa); }};
+  return check_structures(e, s.features.maxphyaddr, {top_table_address(s.ept->eptp, s.features.maxphyaddr)}, gpa_limit);
 }
 
 }  // namespace
@@ -74,8 +105,8 @@ std::optional<AddressSpaceViolation> check_vector_address_space(const model::Mac
   for (std::uint64_t frame : initial.memory.frame_numbers())
     if ((frame + 1) * kPage > gpa_limit)
       return violation(Where::state, 0,
-                       fmt::format("memory at guest-physical {:#x} is outside the vector's {} (the harness's space is above)",
-                                   frame * kPage, window));
+                       fmt::format("memory at {} {:#x} is outside the vector's {} (the harness's space is above)",
+                                   initial.ept ? "host-physical" : "guest-physical", frame * kPage, window));
 
   // Every top-level table the vector runs on leaves entry 511 to the harness.
   const unsigned maxphyaddr = initial.features.maxphyaddr;
@@ -85,7 +116,8 @@ std::optional<AddressSpaceViolation> check_vector_address_space(const model::Mac
   for (std::uint64_t table : top_tables) {
     if (table + kPage > gpa_limit)
       return violation(Where::state, 0, fmt::format("the top-level table at {:#x} is outside the vector's {}", table, window));
-    if (initial.memory.read64(table + kReservedPml4Index * 8) != 0)
+    const auto slot = initial.guest_physical().host_address(table + kReservedPml4Index * 8);
+    if (slot && initial.memory.read64(*slot) != 0)
       return violation(Where::state, 0,
                        fmt::format("the top-level table at {:#x} uses entry {} (linear {:#x} and up), which the harness "
                                    "reserves",

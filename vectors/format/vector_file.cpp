@@ -108,7 +108,7 @@ ExpectedOutcome parse_outcome(const Reader& r, const YAML::Node& node, const std
     if (node.Scalar() != "ok") r.fail(node, field, "expected 'ok' or a mapping with value / fault / entries");
     return out;
   }
-  r.keys(node, field, {"ok", "value", "fault", "error_code", "cr2", "dma_fault", "entries", "flags"});
+  r.keys(node, field, {"ok", "value", "fault", "error_code", "cr2", "dma_fault", "vm_exit", "entries", "flags"});
   const bool is_read = (op.kind == OperationKind::access && op.access.kind == spec::AccessKind::read) ||
                        op.kind == OperationKind::dma_read;
   model::Event& event = out.event;
@@ -130,6 +130,54 @@ ExpectedOutcome parse_outcome(const Reader& r, const YAML::Node& node, const std
     const std::uint64_t source = f["source"] ? r.number(f["source"], where + ".source") : op.source_id;
     if (source > 0xffff) r.fail(f["source"], where + ".source", "a source id is 16 bits");
     event = model::Event::dma_fault(static_cast<unsigned>(reason), static_cast<std::uint16_t>(source), address, read);
+  } else if (node["vm_exit"]) {
+    // vtspec/vector/2: an access of a guest under EPT that ends in a VM exit (SDM Vol. 3C
+    // 28.2.1, 29.3.3): the basic exit reason, the exit qualification (Table 28-7; bits the
+    // SDM leaves open in `qualification_open`), the guest-physical address and, when
+    // qualification bit 7 says it is valid, the guest-linear address.
+    const YAML::Node x = node["vm_exit"];
+    const std::string where = field + ".vm_exit";
+    if (!v.initial.ept) r.fail(x, where, "only a guest under EPT (the state's ept:) exits on an access");
+    if (op.kind != OperationKind::access) r.fail(x, where, "only an access exits with an EPT violation or misconfiguration");
+    if (node["fault"] || node["value"] || node["error_code"] || node["cr2"])
+      r.fail(x, where, "a VM exit delivers no exception and reads no value");
+    r.require_map(x, where);
+    r.keys(x, where, {"reason", "qualification", "qualification_open", "guest_physical", "guest_linear"});
+    const YAML::Node reason = r.need(x, "reason", where);
+    unsigned exit_reason = 0;
+    if (reason.IsScalar() && reason.Scalar() == "ept_violation") exit_reason = model::kExitEptViolation;
+    else if (reason.IsScalar() && reason.Scalar() == "ept_misconfig") exit_reason = model::kExitEptMisconfig;
+    else r.fail(reason, where + ".reason", "expected ept_violation or ept_misconfig (the exits an access under EPT has)");
+    const std::uint64_t gpa = r.number(r.need(x, "guest_physical", where), where + ".guest_physical");
+    if (gpa >> v.initial.features.maxphyaddr)
+      r.fail(x["guest_physical"], where + ".guest_physical",
+             fmt::format("{:#x} is beyond MAXPHYADDR ({} bits)", gpa, v.initial.features.maxphyaddr));
+    if (exit_reason == model::kExitEptMisconfig) {
+      // 28.2.1: an EPT misconfiguration has no exit qualification, nor a guest-linear address.
+      for (const char* k : {"qualification", "qualification_open", "guest_linear"})
+        if (x[k]) r.fail(x[k], where + "." + k, "an EPT misconfiguration saves no exit qualification or guest-linear address");
+      event = model::Event::vm_exit(exit_reason, 0, gpa, std::nullopt);
+      event.qualification_undefined = ~std::uint64_t{0};
+    } else {
+      const std::uint64_t q = r.number(r.need(x, "qualification", where), where + ".qualification");
+      const bool linear_valid = (q >> 7) & 1;  // Table 28-7 bit 7
+      std::optional<std::uint64_t> linear;
+      if (x["guest_linear"]) {
+        if (!linear_valid) r.fail(x["guest_linear"], where + ".guest_linear", "qualification bit 7 says the guest-linear address is not valid");
+        linear = r.number(x["guest_linear"], where + ".guest_linear");
+        if (*linear != op.access.linear)
+          r.fail(x["guest_linear"], where + ".guest_linear",
+                 fmt::format("{:#x} is not the access's linear address {:#x}", *linear, op.access.linear));
+      } else if (linear_valid) {
+        r.fail(x, where + ".guest_linear", "missing (qualification bit 7 says it is valid)");
+      }
+      event = model::Event::vm_exit(exit_reason, q, gpa, linear);
+      if (x["qualification_open"]) {
+        event.qualification_undefined = r.number(x["qualification_open"], where + ".qualification_open");
+        if (q & event.qualification_undefined)
+          r.fail(x["qualification_open"], where + ".qualification_open", "bits left open are given as 0 in qualification");
+      }
+    }
   } else if (node["fault"]) {
     event = model::Event::exception(parse_fault(r, node["fault"], field + ".fault"));
     if (node["value"]) r.fail(node["value"], field + ".value", "a faulting operation reads no value");
@@ -184,7 +232,7 @@ Operation parse_vector_operation(const Reader& r, const YAML::Node& node, const 
   context.paging_levels = v.initial.paging_levels();
   context.maxphyaddr = v.initial.features.maxphyaddr;
   context.entries = &v.entries;
-  context.vmx_refused = "VMX operations need VMX state, which vtspec/vector/1 vectors do not have (use a state file's history:)";
+  context.vmx_refused = "VMX operations are not part of vectors: a vtspec/vector/2 guest runs in VMX non-root operation under its EPT, and VMX instructions are its VMM's (use a state file's history:)";
   if (!v.initial.iommu) context.iommu_refused = "DMA-remapping operations need the state's iommu: section (a remapping unit and devices)";
   context.other_keys = {"expect", "acceptable"};
   Operation op = parse_operation(node, r.file, field, context);
@@ -201,6 +249,7 @@ struct Shared {
   const YAML::Node* entries = nullptr;
   std::string state_field;            // where it is, for messages
   const std::map<std::string, std::string>* notes = nullptr;
+  bool v2 = false;                    // the file's schema is vtspec/vector/2
 };
 
 // A vector must stay inside what vector_address_space.h gives it: the model could run it,
@@ -244,8 +293,10 @@ Vector parse_vector(const Reader& r, const YAML::Node& node, const std::string& 
   YAML::Node state = shared.state ? *shared.state : r.need(node, "state", field);
   const std::string state_field = shared.state ? shared.state_field : field + ".state";
   r.require_map(state, state_field);
-  // v1 describes guest paging; VMX/EPT vectors come with a later schema version.
-  if (state["ept"]) r.fail(state["ept"], state_field + ".ept", "EPT is not part of vtspec/vector/1");
+  // v1 describes guest paging; v2 adds a guest under EPT.
+  if (state["ept"] && !shared.v2)
+    r.fail(state["ept"], state_field + ".ept", fmt::format("EPT is not part of vtspec/vector/1 (a guest under EPT needs schema: {})", kVectorSchemaV2));
+  if (state["ept"] && state["iommu"]) r.fail(state["iommu"], state_field + ".iommu", "a DMA vector's CPU takes no part: no ept:");
   if (state["history"]) r.fail(state["history"], state_field + ".history", "a vector's operations take the place of a history");
   if (!state["schema"]) state["schema"] = kStateSchema;
   v.initial = load_state(state, r.file, state_field);
@@ -303,9 +354,10 @@ std::vector<Vector> load_vectors_impl(const YAML::Node& doc, const std::string& 
   if (!doc) r.fail(doc, "", "empty: a vector file is a YAML mapping with schema: and vectors: or groups:");
   if (!doc.IsMap()) r.fail(doc, "", "a vector file is a YAML mapping with schema: and vectors: or groups:");
   r.keys(doc, "", {"schema", "description", "notes", "groups", "vectors"});
-  const YAML::Node schema = r.need(doc, "schema", "", "missing (expected 'vtspec/vector/1')");
-  if (!schema.IsScalar() || schema.Scalar() != kVectorSchema)
-    r.fail(schema, "schema", fmt::format("unsupported schema '{}' (expected '{}')", schema.Scalar(), kVectorSchema));
+  const YAML::Node schema = r.need(doc, "schema", "", "missing (expected 'vtspec/vector/1' or 'vtspec/vector/2')");
+  if (!schema.IsScalar() || (schema.Scalar() != kVectorSchema && schema.Scalar() != kVectorSchemaV2))
+    r.fail(schema, "schema", fmt::format("unsupported schema '{}' (expected '{}' or '{}')", schema.Scalar(), kVectorSchema, kVectorSchemaV2));
+  const bool v2 = schema.Scalar() == kVectorSchemaV2;
   if (!doc["vectors"] && !doc["groups"]) r.fail(doc, "vectors", "missing (give vectors: or groups:)");
   // notes: flag -> why an outcome with that flag is allowed (Wycheproof's "notes").
   std::map<std::string, std::string> notes;
@@ -328,7 +380,7 @@ std::vector<Vector> load_vectors_impl(const YAML::Node& doc, const std::string& 
       if (!ids.insert(out.back().id).second) r.fail(item["id"], field + ".id", fmt::format("duplicate id '{}'", out.back().id));
     }
   };
-  if (doc["vectors"]) add_list(doc["vectors"], "vectors", Shared{nullptr, nullptr, "", &notes});
+  if (doc["vectors"]) add_list(doc["vectors"], "vectors", Shared{nullptr, nullptr, "", &notes, v2});
   if (doc["groups"]) {
     const YAML::Node groups = doc["groups"];
     if (!groups.IsSequence()) r.fail(groups, "groups", "expected a list of groups");
@@ -339,7 +391,7 @@ std::vector<Vector> load_vectors_impl(const YAML::Node& doc, const std::string& 
       const YAML::Node state = r.need(group, "state", field, "missing (a group gives the state its vectors share)");
       const YAML::Node entries = group["entries"];
       add_list(r.need(group, "vectors", field), field + ".vectors",
-               Shared{&state, entries ? &entries : nullptr, field + ".state", &notes});
+               Shared{&state, entries ? &entries : nullptr, field + ".state", &notes, v2});
     }
   }
   // Every note explains a flag some outcome uses: an unused note is a typo somewhere.

@@ -1,4 +1,4 @@
-// Writes vector files (schema `vtspec/vector/1`) as YAML text with a fixed layout: one line per
+// Writes vector files (schema `vtspec/vector/1`, `/2` when a vector's guest runs under EPT) as YAML text with a fixed layout: one line per
 // operation, numbers in hex, so generated files diff well and the drift check can compare
 // them byte for byte. The state block is passed as YAML text (the generator writes it with
 // readable mappings); everything else comes from the Vector.

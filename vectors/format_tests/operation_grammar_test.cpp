@@ -112,7 +112,7 @@ TEST(OperationGrammar, VmxOperationsBelongToHistoriesOnly) {
   EXPECT_EQ(entry.vpid, 3u);
   const auto e = error_of([] { from_vector("{ op: invept, type: 1, expect: ok }"); });
   EXPECT_EQ(e.field(), "vectors[0].operations[0].op");
-  EXPECT_NE(e.message().find("VMX operations need VMX state"), std::string::npos) << e.message();
+  EXPECT_NE(e.message().find("VMX operations are not part of vectors"), std::string::npos) << e.message();
 }
 
 TEST(OperationGrammar, TheOldHistoryAccessSpellingIsGone) {

@@ -1,4 +1,5 @@
-// The JSON Schema of vector files (vectors/schema/vector-v1.schema.json) against the
+// The JSON Schemas of vector files (vectors/schema/vector-v1.schema.json and -v2, which
+// have the same operations) against the
 // operation table (model/operation_table.hpp): every vector operation of the table has its
 // definition in the schema with the same fields, required fields and value sets, and the
 // schema defines no operation the table lacks.
@@ -17,10 +18,10 @@ namespace {
 
 using model::Presence;
 
-YAML::Node schema() {
-  static const YAML::Node s = YAML::LoadFile(std::string(VTSPEC_SOURCE_DIR) + "/vectors/schema/vector-v1.schema.json");
-  return s;
-}
+class OperationTableSchema : public ::testing::TestWithParam<const char*> {
+ protected:
+  YAML::Node schema() const { return YAML::LoadFile(std::string(VTSPEC_SOURCE_DIR) + "/vectors/schema/" + GetParam()); }
+};
 
 std::set<std::string> strings(const YAML::Node& list) {
   std::set<std::string> out;
@@ -28,7 +29,7 @@ std::set<std::string> strings(const YAML::Node& list) {
   return out;
 }
 
-TEST(OperationTableSchema, OperationNamesAreTheTableRowsWithoutVmx) {
+TEST_P(OperationTableSchema, OperationNamesAreTheTableRowsWithoutVmx) {
   std::set<std::string> rows;
   for (const auto& row : model::operation_table())
     if (!row.vmx) rows.insert(row.name);
@@ -51,7 +52,7 @@ TEST(OperationTableSchema, OperationNamesAreTheTableRowsWithoutVmx) {
   EXPECT_EQ(dispatched, rows);
 }
 
-TEST(OperationTableSchema, EveryRowHasItsFieldsRequiredFieldsAndValueSets) {
+TEST_P(OperationTableSchema, EveryRowHasItsFieldsRequiredFieldsAndValueSets) {
   const YAML::Node defs = schema()["$defs"];
   for (const auto& row : model::operation_table()) {
     if (row.vmx) continue;
@@ -99,6 +100,8 @@ TEST(OperationTableSchema, EveryRowHasItsFieldsRequiredFieldsAndValueSets) {
     EXPECT_EQ(def["required"] ? strings(def["required"]) : std::set<std::string>{}, required);
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(BothSchemas, OperationTableSchema, ::testing::Values("vector-v1.schema.json", "vector-v2.schema.json"));
 
 }  // namespace
 }  // namespace vtspec::vectors
