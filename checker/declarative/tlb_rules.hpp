@@ -22,9 +22,11 @@ typename D::Bool tags_allow_use(const spec::EntryTags<D>& t, const spec::LookupC
   return same_vpid && pcid_ok && mapping_kind_ok && (linear & t.mask) == t.base;
 }
 
-// Which pre-existing entries an operation MUST invalidate, operation by operation.
+// Which pre-existing entries an operation MUST invalidate, operation by operation. The
+// processor is free to invalidate more (4.10.4.1, last paragraph), but a model that did would
+// forbid the stale outcomes the SDM allows: the obligation checks both directions.
 struct TlbOperation {
-  enum Kind { invlpg, mov_cr3, invpcid, invvpid, invept } kind;
+  enum Kind { invlpg, mov_cr3, mov_cr4, mov_cr0, invpcid, invvpid, invept } kind;
   unsigned type = 0;
   const char* name;
 };
@@ -34,6 +36,7 @@ struct TlbOperands {
   typename D::Word linear, pcid, vpid, ep4ta, cr3;
   typename D::Bool pcide;
   typename D::Word current_vpid, current_pcid;
+  typename D::Word old_cr, new_cr;  // MOV to CR4 / CR0: the register before and the value written
 };
 
 template <class D>
@@ -57,6 +60,22 @@ typename D::Bool must_invalidate(const TlbOperation& op, const TlbOperands<D>& o
       const typename D::Word pcid = D::ite(o.pcide, o.cr3 & D::word(0xfff), D::word(0));
       return flush && linear_or_combined && current_vpid && !global_tlb && t.pcid == pcid;
     }
+    case TlbOperation::mov_cr4: {
+      // 4.10.4.1: all TLB entries, globals included, and all paging-structure-cache entries of
+      // every PCID when it changes CR4.PGE (bit 7) or changes CR4.PCIDE (bit 17) from 1 to 0;
+      // all TLB and paging-structure-cache entries of the current PCID when it changes CR4.PAE
+      // (bit 5) or changes CR4.SMEP (bit 20) from 0 to 1. Current VPID (29.4.3.1).
+      const B pge_changes = D::bit(o.old_cr, 7) != D::bit(o.new_cr, 7);
+      const B pcide_off = D::bit(o.old_cr, 17) && !D::bit(o.new_cr, 17);
+      const B pae_changes = D::bit(o.old_cr, 5) != D::bit(o.new_cr, 5);
+      const B smep_on = !D::bit(o.old_cr, 20) && D::bit(o.new_cr, 20);
+      return linear_or_combined && current_vpid &&
+             (pge_changes || pcide_off || ((pae_changes || smep_on) && t.pcid == o.current_pcid));
+    }
+    case TlbOperation::mov_cr0:
+      // 4.10.4.1: all TLB entries, globals included, and all paging-structure-cache entries of
+      // every PCID when it changes CR0.PG (bit 31) from 1 to 0. Current VPID.
+      return linear_or_combined && current_vpid && D::bit(o.old_cr, 31) && !D::bit(o.new_cr, 31);
     case TlbOperation::invpcid:
       // INVPCID (Vol. 2, 4.10.4.1): type 0 one address of a PCID, no globals; type 1 one PCID,
       // no globals; type 2 everything; type 3 everything but globals. Current VPID.

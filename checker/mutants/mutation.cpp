@@ -18,6 +18,16 @@ const std::vector<MutationInfo>& mutations() {
        {"two-dimensional-composition", "ept-isolation"}},
       {Mutation::invlpg_keeps_structure_caches, "invlpg-keeps-structure-caches",
        "INVLPG forgets to invalidate paging-structure caches (SDM 4.10.4.1)", {"tlb-isolation-and-flush"}},
+      // Under-invalidation outside the first table's rows: MOV to CR4 (issue 18, mutant 730).
+      {Mutation::mov_cr4_keeps_current_pcid, "mov-cr4-keeps-current-pcid",
+       "MOV to CR4 that changes CR4.PAE or sets CR4.SMEP invalidates nothing of the current PCID (SDM 4.10.4.1)",
+       {"tlb-isolation-and-flush"}},
+      // Over-invalidation: allowed for hardware, wrong for the model, which would then forbid
+      // the stale outcomes the SDM allows (issue 18, mutant 752).
+      {Mutation::invvpid_address_removes_structures, "invvpid-address-removes-structures",
+       "INVVPID individual-address removes every paging-structure-cache entry of the VPID, not only those for the "
+       "address (SDM Vol. 3C 29.4.3.1: the model must keep what the SDM lets survive)",
+       {"tlb-isolation-and-flush"}},
       {Mutation::shadow_leaf_rights_only, "shadow-leaf-rights-only",
        "the shadow VMM takes a shadow leaf's R/W and U/S from the guest's leaf alone, dropping an upper level's (SDM 4.6.1)",
        {"shadow-coherence"}},

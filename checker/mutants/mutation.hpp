@@ -17,6 +17,8 @@ enum class Mutation {
   ept_write_only_violation,   // a write-only EPT entry classified as a violation, not a misconfiguration
   final_access_skips_ept,     // the final guest-physical address of a 2D walk is used as host-physical
   invlpg_keeps_structure_caches,  // INVLPG leaves paging-structure-cache entries in place
+  mov_cr4_keeps_current_pcid,     // MOV to CR4 changing PAE or setting SMEP leaves the current PCID's entries
+  invvpid_address_removes_structures,  // INVVPID type 0 removes every paging-structure-cache entry (over-invalidation)
   // Planted in the reference shadow VMM (model/shadow/shadow_bug.hpp), not in spec/'s rules:
   // the shadow-coherence obligation must catch each.
   shadow_leaf_rights_only,

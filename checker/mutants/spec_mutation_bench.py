@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Systematic mutation of spec/ with mutant schemata (issue 18).
 
-Every mutation site of the rules in spec/*.hpp - each boolean operator (&&, ||, &, |, a
+Every mutation site of the rules in spec/ (spec/*.hpp, spec/vmx/*.hpp, spec/iommu/*.hpp) - each boolean operator (&&, ||, &, |, a
 leading !), each comparison (==, !=, <, <=, >, >=) and each constant (integer literals,
 true/false) - becomes a runtime-selected variant in a copy of the source tree:
 
@@ -17,7 +17,7 @@ are counted. domain.hpp, symbolic_domain.hpp and per_level.hpp are the value dom
 container, not rules, and are not mutated.
 
 Per mutant three killer groups run independently, each stopping at its first failure:
-  proofs   `vtspec prove` (every obligation)
+  proofs   `vtspec prove --only NAME`, every obligation (OBLIGATIONS below)
   vectors  `vtspec run --target model vectors/corpus`
   tests    the unit and property test binaries (spec, model, checker/properties)
 A group that exceeds its time limit counts as a kill by timeout (reported separately).
@@ -49,15 +49,18 @@ TEST_BINARIES = ["spec/tests/vtspec_spec_tests", "model/tests/vtspec_model_tests
                  "checker/properties/tlb_cache_test", "checker/properties/two_dimensional_composition_test",
                  "checker/properties/concrete_symbolic_agreement_test",
                  "checker/properties/permission_monotonicity_test"]
-# Fastest first, so a killed mutant stops early.
-OBLIGATIONS = ["ept-access-derivation", "tlb-isolation-and-flush", "guest-access-rights", "two-dimensional-composition",
-               "monotonicity", "ept-classification", "ept-isolation"]
+# Every obligation of `vtspec prove --list`, fastest first (seconds measured on this machine kind,
+# release build), so a killed mutant stops early.
+OBLIGATIONS = ["vtd-cached-isolation", "ept-access-derivation", "exception-exiting", "vtd-address-width", "vtd-permission",
+               "tlb-isolation-and-flush", "guest-access-rights", "vm-entry-checks", "vtd-invalidation-completeness",
+               "monotonicity", "shadow-coherence", "ept-classification", "two-dimensional-composition",
+               "vtd-device-isolation", "ept-isolation"]
 TARGETS = ["vtspec"] + [os.path.basename(b) for b in TEST_BINARIES]
 LIMITS = {"proofs": 300, "vectors": 120, "tests": 300}
 
 # ---- tokens ---------------------------------------------------------------------------------
 TOKEN = re.compile(r"""
-    (?P<space>\s+) | (?P<comment>//[^\n]*|/\*.*?\*/) | (?P<pp>\#[^\n]*) |
+    (?P<space>\s+) | (?P<comment>//[^\n]*|/\*.*?\*/) | (?P<pp>\#(?:\\\n|[^\n])*) |
     (?P<string>"(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*') |
     (?P<number>0[xX][0-9a-fA-F']+[uUlL]*|\d[\d']*[uUlL]*) |
     (?P<ident>[A-Za-z_]\w*) |
@@ -351,10 +354,12 @@ inline bool on(int id) { return selected() == id; }
 
 
 def all_sites():
-    headers = sorted(f for f in os.listdir(os.path.join(ROOT, "spec")) if f.endswith(".hpp") and f not in NOT_RULES)
+    # Every header of spec/ and its subdirectories (spec/vmx, spec/iommu): the rules, wherever
+    # they are.
+    headers = sorted(os.path.relpath(os.path.join(d, f), ROOT) for d, _, fs in os.walk(os.path.join(ROOT, "spec"))
+                     for f in fs if f.endswith(".hpp") and f not in NOT_RULES and "/tests" not in d)
     files, sites = {}, []
-    for h in headers:
-        rel = f"spec/{h}"
+    for rel in headers:
         text, toks, s = find_sites(os.path.join(ROOT, rel), rel)
         files[rel] = (text, toks, s)
         sites.extend(s)

@@ -1,6 +1,9 @@
-// A copy of spec::removes (spec/tlb_invalidation.hpp) with an injectable bug: INVLPG leaves
-// paging-structure-cache entries in place (SDM 4.10.4.1 requires it to invalidate all of
-// them for the current PCID). Mutation tests only.
+// A copy of spec::removes (spec/tlb_invalidation.hpp) with injectable bugs (mutation tests
+// only), each against SDM 4.10.4.1 / Vol. 3C 29.4.3.1:
+//   invlpg-keeps-structure-caches       INVLPG leaves the current PCID's paging-structure-cache entries
+//   mov-cr4-keeps-current-pcid          MOV to CR4 on a PAE change or SMEP 0 -> 1 leaves the current PCID's entries
+//   invvpid-address-removes-structures  INVVPID type 0 removes every paging-structure-cache entry of the VPID
+//                                       (more than required: the model would lose allowed stale outcomes)
 #pragma once
 
 #include "checker/mutants/mutation.hpp"
@@ -13,6 +16,12 @@ typename D::Bool removes(Mutation m, spec::InvalidationKind kind, const spec::In
                          const spec::EntryTags<D>& t) {
   const typename D::Bool r = spec::removes<D>(s, t);
   if (m == Mutation::invlpg_keeps_structure_caches && kind == spec::InvalidationKind::invlpg) return r && !t.structure;
+  if (m == Mutation::mov_cr4_keeps_current_pcid && kind == spec::InvalidationKind::mov_cr4) return r && s.any_pcid;
+  if (m == Mutation::invvpid_address_removes_structures && kind == spec::InvalidationKind::invvpid) {
+    spec::InvalidationScope<D> wider = s;
+    wider.structures_on_path_only = D::truth(false);
+    return spec::removes<D>(wider, t);
+  }
   return r;
 }
 

@@ -4,10 +4,12 @@
 //   lookup exactly when the declarative tagging rules do - never for another VPID, never for
 //   another PCID unless it is a global TLB entry, never across EP4TAs or mapping kinds - and
 //   spec::may_serve_guest_physical only within the current EP4TA with EPT on.
-//   Flush completeness (4.10.4.1, 29.4.3): for INVLPG, MOV to CR3, INVPCID 0-3, INVVPID 0-3
-//   and INVEPT 1-2, every entry the SDM requires the operation to invalidate is removed by
-//   spec::removes(spec::required_invalidation(...)), so no later lookup in the invalidated
-//   scope can be served by an entry filled before the operation.
+//   Flush completeness (4.10.4.1, 29.4.3): for INVLPG, MOV to CR3, MOV to CR4, MOV to CR0,
+//   INVPCID 0-3, INVVPID 0-3 and INVEPT 1-2, every entry the SDM requires the operation to
+//   invalidate is removed by spec::removes(spec::required_invalidation(...)), so no later
+//   lookup in the invalidated scope can be served by an entry filled before the operation;
+//   and no other entry is removed (minimality): the processor may invalidate more, but a
+//   model that did would forbid the stale outcomes the SDM still allows through it.
 #include <fmt/format.h>
 
 #include "checker/declarative/tlb_rules.hpp"
@@ -75,14 +77,15 @@ Counterexample tlb_counterexample(const z3::model& m, const spec::EntryTags<S>& 
     q.vpid = eval_u64(m, r->vpid);
     q.ep4ta = eval_u64(m, r->ep4ta);
     q.new_value = eval_u64(m, r->new_value);
+    q.old_value = eval_u64(m, r->old_value);
     q.current_vpid = eval_u64(m, r->current_vpid);
     q.current_pcid = eval_u64(m, r->current_pcid);
     q.pcide = eval_bool(m, r->pcide);
     c.tlb_request = q;
     c.document += fmt::format(
-        "operation: {{ name: {}, linear: {:#x}, pcid: {:#x}, vpid: {:#x}, ep4ta: {:#x}, cr3: {:#x}, pcide: {}, "
-        "current_vpid: {:#x}, current_pcid: {:#x} }}\n",
-        op_name, q.linear, q.pcid, q.vpid, q.ep4ta, q.new_value, q.pcide, q.current_vpid, q.current_pcid);
+        "operation: {{ name: {}, linear: {:#x}, pcid: {:#x}, vpid: {:#x}, ep4ta: {:#x}, new_value: {:#x}, old_value: {:#x}, "
+        "pcide: {}, current_vpid: {:#x}, current_pcid: {:#x} }}\n",
+        op_name, q.linear, q.pcid, q.vpid, q.ep4ta, q.new_value, q.old_value, q.pcide, q.current_vpid, q.current_pcid);
   }
   return c;
 }
@@ -117,6 +120,7 @@ ObligationResult prove_tlb_isolation_and_flush(const ProveOptions& o) {
   // Flush completeness.
   const declarative::TlbOperation ops[] = {
       {declarative::TlbOperation::invlpg, 0, "INVLPG"},         {declarative::TlbOperation::mov_cr3, 0, "MOV to CR3"},
+      {declarative::TlbOperation::mov_cr4, 0, "MOV to CR4"},     {declarative::TlbOperation::mov_cr0, 0, "MOV to CR0"},
       {declarative::TlbOperation::invpcid, 0, "INVPCID type 0"}, {declarative::TlbOperation::invpcid, 1, "INVPCID type 1"},
       {declarative::TlbOperation::invpcid, 2, "INVPCID type 2"}, {declarative::TlbOperation::invpcid, 3, "INVPCID type 3"},
       {declarative::TlbOperation::invvpid, 0, "INVVPID type 0"}, {declarative::TlbOperation::invvpid, 1, "INVVPID type 1"},
@@ -127,10 +131,13 @@ ObligationResult prove_tlb_isolation_and_flush(const ProveOptions& o) {
     declarative::TlbOperands<S> operands{S::unknown_word("op.linear"), S::unknown_word("op.pcid"),
                                          S::unknown_word("op.vpid"),   S::unknown_word("op.ep4ta"),
                                          S::unknown_word("op.cr3"),    S::unknown_bool("op.pcide"),
-                                         S::unknown_word("ctx.vpid"),  S::unknown_word("ctx.pcid")};
+                                         S::unknown_word("ctx.vpid"),  S::unknown_word("ctx.pcid"),
+                                         S::unknown_word("op.old_cr"), S::unknown_word("op.new_cr")};
     spec::InvalidationRequest<S> req;
     req.kind = op.kind == declarative::TlbOperation::invlpg    ? spec::InvalidationKind::invlpg
                : op.kind == declarative::TlbOperation::mov_cr3 ? spec::InvalidationKind::mov_cr3
+               : op.kind == declarative::TlbOperation::mov_cr4 ? spec::InvalidationKind::mov_cr4
+               : op.kind == declarative::TlbOperation::mov_cr0 ? spec::InvalidationKind::mov_cr0
                : op.kind == declarative::TlbOperation::invpcid ? spec::InvalidationKind::invpcid
                : op.kind == declarative::TlbOperation::invvpid ? spec::InvalidationKind::invvpid
                                                                : spec::InvalidationKind::invept;
@@ -139,7 +146,9 @@ ObligationResult prove_tlb_isolation_and_flush(const ProveOptions& o) {
     req.pcid = operands.pcid;
     req.vpid = operands.vpid;
     req.ep4ta = operands.ep4ta;
-    req.new_value = operands.cr3;
+    const bool control = op.kind == declarative::TlbOperation::mov_cr4 || op.kind == declarative::TlbOperation::mov_cr0;
+    req.new_value = control ? operands.new_cr : operands.cr3;
+    req.old_value = operands.old_cr;
     req.pcide = operands.pcide;
     req.current_vpid = operands.current_vpid;
     req.current_pcid = operands.current_pcid;
@@ -154,21 +163,31 @@ ObligationResult prove_tlb_isolation_and_flush(const ProveOptions& o) {
     for (unsigned i = 0; i < kEntries; ++i) {
       tlb.push_back(symbolic_entry(i));
       hyp = hyp && well_formed(tlb.back());
-      const z3::expr survives = !mutants::removes<S>(o.mutation, req.kind, scope, tlb.back());
-      claim = claim && !(survives && declarative::must_invalidate<S>(op, operands, tlb.back()));
+      // Removed exactly when the SDM requires it: not less (completeness), not more (minimality).
+      claim = claim && (mutants::removes<S>(o.mutation, req.kind, scope, tlb.back()) ==
+                        declarative::must_invalidate<S>(op, operands, tlb.back()));
     }
     std::optional<z3::model> m;
     std::string reason;
     const Verdict v = discharge(hyp, claim, o.timeout_ms, m, reason);
     if (v == Verdict::counterexample) {
-      unsigned stale = 0;
-      for (unsigned i = 0; i < kEntries; ++i)
-        if (eval_bool(*m, !mutants::removes<S>(o.mutation, req.kind, scope, tlb[i]) &&
-                              declarative::must_invalidate<S>(op, operands, tlb[i])))
-          stale = i;
-      r.counterexample = tlb_counterexample(*m, tlb[stale], fmt::format("{} leaves entry {} that the SDM requires it to invalidate",
-                                                                        op.name, stale),
-                                            &req, op.name);
+      unsigned wrong = 0;
+      bool kept = false;
+      for (unsigned i = 0; i < kEntries; ++i) {
+        const bool removes = eval_bool(*m, mutants::removes<S>(o.mutation, req.kind, scope, tlb[i]));
+        const bool must = eval_bool(*m, declarative::must_invalidate<S>(op, operands, tlb[i]));
+        if (removes != must) {
+          wrong = i;
+          kept = must;
+        }
+      }
+      r.counterexample = tlb_counterexample(
+          *m, tlb[wrong],
+          kept ? fmt::format("{} leaves entry {} that the SDM requires it to invalidate", op.name, wrong)
+               : fmt::format("{} removes entry {}, which the SDM does not require it to invalidate (the stale outcomes it "
+                             "allows through that entry would be lost)",
+                             op.name, wrong),
+          &req, op.name);
     }
     if (!record_case(r, v, fmt::format("flush completeness, {}", op.name), reason)) return r;
   }
