@@ -34,6 +34,13 @@ constexpr std::uint64_t ept_reserved_bits(unsigned level, bool maps_page, const 
   return r;
 }
 
+// SDM Vol. 3C 25.6.11 (Table 25-9, EPTP format): bits 5:3 of the EPTP are one less than the EPT
+// page-walk length; the walk then starts at the EPT PML4 table (length 4) or PML5 table (5).
+inline unsigned eptp_page_walk_length(std::uint64_t eptp) {
+  const std::uint64_t length_minus_one = (eptp / 8) % 8;  // bits 5:3
+  return static_cast<unsigned>(length_minus_one) + 1;
+}
+
 template <class D>
 struct EptVerdict {
   using B = typename D::Bool;

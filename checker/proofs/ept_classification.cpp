@@ -31,6 +31,29 @@ std::string describe(const z3::model& m, const char* side, const z3::expr& misco
 
 ObligationResult prove_ept_classification(const ProveOptions& o) {
   ObligationResult r;
+  // The walk's shape as the model takes it from the EPTP (spec::ept_walk_length): every
+  // encoding of bits 5:3 under arbitrary other bits, against Table 25-9. Concrete and
+  // exhaustive over the field; the cases below then take the length as structure.
+  {
+    std::string wrong;
+    for (std::uint64_t field = 0; field < 8 && wrong.empty(); ++field)
+      for (std::uint64_t other : {0x0ull, 0x6ull, 0x5eull, 0x8000000ull | 0x46, ~0x38ull})
+        if (const std::uint64_t eptp = (other & ~0x38ull) | (field << 3);
+            spec::ept_walk_length(eptp) != declarative::eptp_page_walk_length(eptp)) {
+          wrong = fmt::format("EPTP {:#x}: spec walks {} levels, Table 25-9 gives {}", eptp, spec::ept_walk_length(eptp),
+                              declarative::eptp_page_walk_length(eptp));
+          break;
+        }
+    if (!wrong.empty()) {
+      Counterexample c;
+      c.case_name = "EPTP page-walk length";
+      c.explanation = wrong;
+      c.document = "# Counterexample to 'ept-classification': " + wrong + "\n";
+      r.counterexample = c;
+    }
+    if (!record_case(r, wrong.empty() ? Verdict::proved : Verdict::counterexample, "EPTP page-walk length (bits 5:3)", wrong))
+      return r;
+  }
   for (unsigned levels : {4u, 5u}) {
     for (unsigned caps_bits = 0; caps_bits < 32; ++caps_bits) {
       spec::EptShape shape;

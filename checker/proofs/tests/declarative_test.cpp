@@ -29,6 +29,14 @@ RightsFacts<Concrete> facts(bool user_access, Kind kind) {
   return f;
 }
 
+// SDM Vol. 3C Table 25-9: EPTP 0x1e is memory type WB (6) with bits 5:3 = 3, a 4-level walk;
+// 0x26 has bits 5:3 = 4, a 5-level walk.
+TEST(EptTranslationTable, EptpBits5To3AreTheWalkLengthMinusOne) {
+  EXPECT_EQ(eptp_page_walk_length(0x1e), 4u);
+  EXPECT_EQ(eptp_page_walk_length(0x8000000 | 0x5e), 4u);  // with EPT A/D (bit 6) and a root
+  EXPECT_EQ(eptp_page_walk_length(0x26), 5u);
+}
+
 TEST(AccessRightsTable, SupervisorWritesToReadOnlyPagesDependOnWP) {  // SDM 4.6.1, data writes
   auto f = facts(false, Kind::write);
   f.user_address = false;
