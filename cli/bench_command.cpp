@@ -1,3 +1,4 @@
+// `vtspec bench mutation ...` is bench_mutation.cpp.
 // `vtspec bench access [--target kvm|model] [--all] [--maxphyaddr N] [--limit N]`: the
 // access-test space (docs/access-space.md) generated in memory and run on a target, with the
 // figures issue 10 asks for: cases, wall time, cases/s, ms/case and the ratio to
@@ -17,6 +18,7 @@
 #include <fmt/format.h>
 
 #include "checker/generate/access_space.hpp"
+#include "cli/bench_mutation.hpp"
 #include "cli/commands.hpp"
 #include "cli/progress_option.hpp"
 #include "cli/exit_codes.hpp"
@@ -173,7 +175,7 @@ int run_access_bench(const BenchOptions& o) {
 
 Action add_bench_command(CLI::App& app) {
   auto opts = std::make_shared<BenchOptions>();
-  auto* cmd = app.add_subcommand("bench", "Measure a target's throughput on a generated space.");
+  auto* cmd = app.add_subcommand("bench", "Measure a target's throughput on a generated space, or the mutation score of spec/.");
   cmd->require_subcommand(1);
   auto* access = cmd->add_subcommand(
       "access", "The kvm-unit-tests access-test space (docs/access-space.md) in memory on a target: wall time, cases/s, "
@@ -186,7 +188,14 @@ Action add_bench_command(CLI::App& app) {
   access->add_flag("--pregenerate", opts->pregenerate,
                    "Generate every vector before the first runs, so the wall time is the target's alone (holds them all "
                    "in memory: use with --limit)");
-  return [opts]() -> int { return run_access_bench(*opts); };
+  auto* mutation = cmd->add_subcommand(
+      "mutation", "The systematic mutation bench of spec/ (docs/mutation-score.md): sites | build | run [--sample N --seed S "
+                  "| --ids I,J] | check --ids KEY; the arguments go to checker/mutants/spec_mutation_bench.py");
+  mutation->prefix_command();
+  return [opts, mutation]() -> int {
+    if (mutation->parsed()) return run_mutation_bench(mutation->remaining());
+    return run_access_bench(*opts);
+  };
 }
 
 }  // namespace vtspec::cli
