@@ -55,6 +55,10 @@ struct LinearVerdict {
   W physical;
   std::vector<W> entry_address;  // chain of entry addresses, index = level
   std::vector<W> entry;
+  // 4.8: the entries a successful access writes back to set flags - every entry it used
+  // whose A flag is 0, and for a write the entry that maps the page if its D flag is 0.
+  // (Each is a write to a paging structure: in a two-dimensional walk EPT checks it.)
+  std::vector<B> flag_update;    // index = level
 };
 
 // `read(address)` returns the 8-byte entry at a physical address.
@@ -64,7 +68,8 @@ LinearVerdict<D> translate_linear(const LinearShape& s, const RightsFacts<D>& ac
   using B = typename D::Bool;
   using W = typename D::Word;
   LinearVerdict<D> v{D::truth(false), D::word(0), D::word(0), std::vector<W>(kTopLevel + 1, D::word(0)),
-                     std::vector<W>(kTopLevel + 1, D::word(0))};
+                     std::vector<W>(kTopLevel + 1, D::word(0)), std::vector<B>(kTopLevel + 1, D::truth(false))};
+  std::vector<B> used(kTopLevel + 1, D::truth(false)), maps_here(kTopLevel + 1, D::truth(false));
 
   // The chain: CR3 bits M-1:12 locate the top table (4.5.4 / 4.5.5).
   W table = cr3 & D::word(bits_below_m(s.maxphyaddr, 12));
@@ -99,6 +104,8 @@ LinearVerdict<D> translate_linear(const LinearShape& s, const RightsFacts<D>& ac
     rw_everywhere = rw_everywhere && (!ok || D::bit(e, 1));
     xd_somewhere = xd_somewhere || (ok && D::bit(e, 63));
     const B maps = ok && ps;
+    used[level] = ok;
+    maps_here[level] = maps;
     // The page frame: bits M-1:12 (4K), M-1:21 (2M) or M-1:30 (1G) of the entry, the rest
     // from the linear address (4.5.4, Figures 4-8 .. 4-10).
     const unsigned page_shift = 12 + 9 * (level - 1);
@@ -124,6 +131,10 @@ LinearVerdict<D> translate_linear(const LinearShape& s, const RightsFacts<D>& ac
   W code = set_if(!not_present, 0) | set_if(f.write, 1) | set_if(f.user_access, 2) | set_if(reserved, 3) |
            set_if(f.fetch && (f.cr4_smep || f.efer_nxe), 4) | set_if(rights_fault && rights.key_denies, 5);
   v.error_code = D::ite(v.page_fault, code, D::word(0));
+  for (unsigned level = s.levels; level >= 1; --level) {
+    const B accessed = D::bit(v.entry[level], 5), dirty = D::bit(v.entry[level], 6);
+    v.flag_update[level] = !v.page_fault && used[level] && (!accessed || (maps_here[level] && f.write && !dirty));
+  }
   return v;
 }
 

@@ -2,6 +2,8 @@
 // the re-decision of a finished spec walk with it. Used only by mutation tests.
 #pragma once
 
+#include <vector>
+
 #include "checker/mutants/mutation.hpp"
 #include "spec/page_fault_error_code.hpp"
 #include "spec/paging_access_rights.hpp"
@@ -58,6 +60,18 @@ void redecide(Mutation m, const spec::PagingControl<D>& ctl, const spec::Access<
                                spec::page_fault_error_code<D>(ctl, acc, D::truth(false), D::truth(false), key_fault),
                                D::word(0)),
                         w.error_code);
+}
+
+// The walk's A/D update references (its update_entry_flags requests, by level) with an
+// injectable bug: guest-dirty-on-non-leaf - a write also updates every non-leaf entry it used
+// (as if it needed a dirty flag there, issue 18 mutant 664). Natively invisible (no flag
+// changes); in a two-dimensional walk each is an EPT-checked write.
+template <class D>
+void redecide_updates(Mutation m, const spec::Access<D>& acc, const spec::PagingWalk<D>& w,
+                      std::vector<typename D::Bool>& update) {
+  if (m != Mutation::guest_dirty_on_non_leaf) return;
+  for (unsigned level = 2; level < update.size() && level <= 5; ++level)
+    update[level] = update[level] || (w.translated && acc.write && w.used[level] && w.leaf_level != D::word(level));
 }
 
 }  // namespace vtspec::checker::mutants

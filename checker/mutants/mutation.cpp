@@ -10,6 +10,10 @@ const std::vector<MutationInfo>& mutations() {
        "EFLAGS.AC=1 lifts SMAP for implicit supervisor-mode accesses too (SDM 4.6.1)", {"guest-access-rights"}},
       {Mutation::xd_inverted, "xd-inverted", "the XD bit is read with the wrong polarity (SDM 4.6.1)",
        {"guest-access-rights", "monotonicity"}},
+      {Mutation::guest_dirty_on_non_leaf, "guest-dirty-on-non-leaf",
+       "a guest write also writes back the flags of every non-leaf entry it used, as if each needed a D flag "
+       "(SDM 4.8: only the page's entry has one; each extra write is an EPT-checked reference under EPT)",
+       {"guest-access-rights"}},
       {Mutation::ept_write_only_violation, "ept-write-only-violation",
        "a write-only EPT entry is classified as an EPT violation instead of a misconfiguration (SDM 29.3.3.1)",
        {"ept-classification"}},

@@ -14,6 +14,7 @@ enum class Mutation {
   ignore_cr0_wp,              // supervisor writes ignore CR0.WP (always allowed)
   smap_ac_covers_implicit,    // EFLAGS.AC lifts SMAP for implicit supervisor accesses too
   xd_inverted,                // XD=0 read as "execute disable"
+  guest_dirty_on_non_leaf,    // a write also asks to update the flags of every non-leaf entry it used
   ept_write_only_violation,   // a write-only EPT entry classified as a violation, not a misconfiguration
   final_access_skips_ept,     // the final guest-physical address of a 2D walk is used as host-physical
   invlpg_keeps_structure_caches,  // INVLPG leaves paging-structure-cache entries in place
