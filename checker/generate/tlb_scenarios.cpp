@@ -2,7 +2,7 @@
 // until the required invalidation the processor may still use what it cached (4.10.4.3), so
 // the expectation lists the stale outcome as acceptable next to the fresh walk. After the
 // invalidation only the fresh walk remains. Covered: INVLPG (global pages too, in the current PCID and
-// another), MOV CR3 with and without PCIDs and the no-flush bit (4.10.4.1), global pages across MOV CR3 and CR4.PGE toggles, the four
+// another), MOV CR3 with and without PCIDs and the no-flush bit (4.10.4.1), global pages across MOV CR3 and CR4.PGE toggles, MOV to CR4 setting SMEP, the four
 // INVPCID types, unmapping, and permission downgrades and upgrades.
 #include <fmt/format.h>
 
@@ -97,6 +97,22 @@ std::vector<CorpusFile> tlb_scenarios() {
     d.write(kPageA, 3, 0x5550000000000000ull | 0x1c3);
     d.write(kPageA, 3, 0x5550000000000000ull | 0x2c3);
     d.read(kPageA, 3);
+    out.push_back(std::move(d));
+  }
+  {
+    // MOV to CR4 that sets SMEP invalidates the current PCID's TLB entries (4.10.4.1); one
+    // that changes no bit of that list invalidates nothing. A PTE is remapped behind a cached
+    // translation, then each kind of write to CR4 comes first.
+    Draft d = make("tlb/mov-cr4-smep-flushes",
+                   "Remap a cached page: MOV to CR4 with the same value leaves the stale translation usable; MOV to CR4 "
+                   "setting SMEP (0 -> 1) invalidates it, so the next read sees only the new frame.",
+                   {"Vol. 3A 4.10.4.1", "Vol. 3A 4.10.4.3"}, {});
+    d.read(kPageA, 0);
+    d.store_entry(pte(d, kPageA), kNew | kLeaf);
+    d.mov_cr4(spec::cr4::pae);  // the value it has: nothing to invalidate
+    d.read(kPageA, 0);
+    d.mov_cr4(spec::cr4::pae | spec::cr4::smep);
+    d.read(kPageA, 0);
     out.push_back(std::move(d));
   }
   {

@@ -321,7 +321,10 @@ def render(text, toks, sites, first_id):
             return f"({on} ? {s['to']} : {s['from']})"
         if s["from"] == "!":
             inner = emit(s["a"] + 1, s["b"])
-            return f"({on} ? ({inner}) : !({inner}))"
+            # `!!x`, not `x`: the two branches must have one type - `x` may be a
+            # std::optional or a pointer (`!p`), which `(c ? p : !p)` would turn the
+            # unmutated `!p` into (an optional holding false, which tests true).
+            return f"({on} ? !!({inner}) : !({inner}))"
         left = emit(s["a"], s["op"] - 1)
         right = emit(s["op"] + 1, s["b"])
         return f"({on} ? ({left} {s['to']} {right}) : ({left} {s['from']} {right}))"
@@ -357,6 +360,13 @@ inline bool on(int id) { return selected() == id; }
 """
 
 
+# Sites whose runtime variant would change how the program starts, not a rule: a default member
+# initializer of a struct that a namespace-scope table is built from. With a runtime initializer
+# the table is initialized dynamically, and code that runs at static initialization reads it
+# before it is built (spec/vmx/vmcs_fields.hpp: FieldCapability in kVmcsFieldTable).
+STATIC_TABLE_SITES = {("spec/vmx/vmcs_fields.hpp", "unsigned bit = 0;")}
+
+
 def all_sites():
     # Every header of spec/ and its subdirectories (spec/vmx, spec/iommu): the rules, wherever
     # they are.
@@ -369,6 +379,10 @@ def all_sites():
         sites.extend(s)
     for n, s in enumerate(sites):
         s["id"] = n
+        text = files[s["file"]][0].splitlines()[s["line"] - 1].strip()
+        if not s["skip"] and any(s["file"] == f and text.startswith(t) for f, t in STATIC_TABLE_SITES):
+            s["skip"] = True
+            s["reason"] = "initializes a static table's element type"
         if s["skip"] and "reason" not in s:
             s["reason"] = "compile-time context"
     return files, sites
@@ -491,8 +505,17 @@ def run_group(group, mutant):
     return "survived"
 
 
+def baseline():
+    """Every group must pass with no mutant selected, or the tree itself is wrong (a rendering
+    that changes the rules) and every kill would be meaningless."""
+    for g in ("vectors", "tests", "proofs"):
+        if run_group(g, -1) != "survived":
+            raise SystemExit(f"the schemata tree fails the {g} group with no mutant selected: fix the rendering first")
+
+
 def cmd_run(args):
     sites = json.load(open(os.path.join(WORK, "sites.json")))
+    baseline()
     live = [s for s in sites if not s["skip"]]
     if args.ids:
         chosen = [s for s in sites if s["id"] in {int(x) for x in args.ids.split(",")}]
