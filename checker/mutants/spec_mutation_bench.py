@@ -488,7 +488,9 @@ def run_group(group, mutant):
     env = dict(os.environ, VTSPEC_MUTANT=str(mutant), ASAN_OPTIONS="detect_leaks=0")
     vtspec = os.path.join(BUILD, "cli", "vtspec")
     if group == "proofs":
-        cmds = [[vtspec, "prove", "--jobs", "1", "--only", o] for o in OBLIGATIONS]
+        # Counterexamples go under build/mutation/, never into the checked-in counterexamples/.
+        cmds = [[vtspec, "prove", "--jobs", "1", "--counterexamples", os.path.join(WORK, "counterexamples"), "--only", o]
+                for o in OBLIGATIONS]
     elif group == "vectors":
         cmds = [[vtspec, "run", "--target", "model", os.path.join(ROOT, "vectors", "corpus")]]
     else:
