@@ -283,16 +283,12 @@ Planned misconfiguration(std::string id, std::string description, unsigned level
                          const char* size = "4K", std::string caps = "", bool on_tables = false) {
   Scene sc = base_scene();
   sc.state.ept_caps = caps;
-  sc.ept.back().size = size;
-  if (std::string(size) != "4K") {
-    const std::uint64_t page = std::string(size) == "2M" ? 0x200000 : 0x40000000;
-    sc.ept.back().hpa = std::string(size) == "2M" ? kDataHpa : 0;
-    if (std::string(size) == "1G") {
-      // A 1-GByte EPT page maps all of [0, 1 GiB) identity, guest tables included.
-      sc.ept = {{0, 0, "1G"}};
-      sc.state.writes = {{kDataGpa, data_value(kDataGpa)}};
-    }
-    (void)page;
+  if (std::string(size) == "1G") {
+    // A 1-GByte EPT page maps all of [0, 1 GiB) identity, guest tables included.
+    sc.ept = {{0, 0, "1G"}};
+    sc.state.writes = {{kDataGpa, data_value(kDataGpa)}};
+  } else {
+    sc.ept.back().size = size;  // the data page kDataGpa -> kDataHpa, both 2-MByte aligned
   }
   sc.ept.back().edits = {{level, clear, set}};
   // The read faults, so the data page's content is not needed, and the loader could not
