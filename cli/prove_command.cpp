@@ -109,6 +109,12 @@ Action add_prove_command(CLI::App& app) {
         else if (!r.counterexample->file.empty() && r.counterexample->vmx_entry)
           std::printf("    %s: %s\n", r.counterexample->vmx_entry->check_id.empty() ? "written" : "replay: vtspec explain-entry",
                       r.counterexample->file.c_str());
+        else if (!r.counterexample->file.empty() && r.counterexample->npt)
+          std::printf("    written: %s (guest state, nested regime and memory; replayed with spec::svm::walk_nested_paging)\n",
+                      r.counterexample->file.c_str());
+        else if (!r.counterexample->file.empty() && r.counterexample->vmrun)
+          std::printf("    written: %s (the VMCB fields; replayed with spec::svm::vmrun_consistency_checks)\n",
+                      r.counterexample->file.c_str());
         else if (!r.counterexample->file.empty())
           std::printf("    replay: vtspec walk %s --va %#llx --access %s --cpl %u%s\n", r.counterexample->file.c_str(),
                       static_cast<unsigned long long>(r.counterexample->access.linear),

@@ -84,6 +84,11 @@ std::vector<TraceRow> trace_rows(const MachineState& state, const Translation& t
                             : fmt::format("{} for data", ept_level_name(r.ept_level));
         row.decoded = decode_ept_entry(r.value, r.ept_level, m);
         break;
+      case spec::ReferenceKind::nested_entry:  // nested page tables have the guest format (APM Vol. 2 15.25.5)
+        row.structure = r.guest_level ? fmt::format("nested {} for {}", spec::level_name(r.ept_level), spec::level_name(r.guest_level))
+                                      : fmt::format("nested {} for data", spec::level_name(r.ept_level));
+        row.decoded = decode_guest_entry(r.value, r.ept_level, m);
+        break;
     }
     rows.push_back(std::move(row));
   }

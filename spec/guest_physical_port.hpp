@@ -35,12 +35,12 @@ namespace vtspec::spec {
 
 // Observers see every memory reference a walk makes, in order. The model's trace is one;
 // proofs use NoObserver, which costs nothing.
-enum class ReferenceKind : std::uint8_t { guest_entry, guest_entry_update, ept_entry };
+enum class ReferenceKind : std::uint8_t { guest_entry, guest_entry_update, ept_entry, nested_entry };
 
 struct Reference {
   ReferenceKind kind;
   unsigned guest_level;      // the guest level this reference serves (0: the final access)
-  unsigned ept_level;        // for ept_entry: the EPT level; otherwise 0
+  unsigned ept_level;        // for ept_entry / nested_entry: the EPT or nested level; otherwise 0
   std::uint64_t physical;    // host-physical address of the entry
   std::uint64_t guest_physical;  // guest-physical address being translated (EPT) or of the entry
   std::uint64_t value;       // the entry as read

@@ -1,7 +1,8 @@
 // Exactly which cached entries each operation is REQUIRED to invalidate: SDM Vol. 3A
 // 4.10.4.1 ("Operations that Invalidate TLBs and Paging-Structure Caches"), and Vol. 3C
 // 29.4.3.1 (VPIDs, EPT: linear, combined and guest-physical mappings), plus the INVLPG,
-// INVPCID, INVVPID and INVEPT pages of Vol. 2. The processor may always invalidate more
+// INVPCID, INVVPID and INVEPT pages of Vol. 2; for AMD-V, VMRUN's TLB_CONTROL and INVLPGA
+// (AMD64 APM Vol. 2 15.16.1-15.16.2 and the INVLPGA page of Vol. 3). The processor may always invalidate more
 // (4.10.4.1, last paragraph); what is modelled here is the minimum, because that minimum
 // decides which stale entries an access may still use.
 //
@@ -33,6 +34,8 @@ enum class InvalidationKind : std::uint8_t {
   vmx_transition,  // VM entry or VM exit of a VM whose "enable VPID" is vpid_enabled
   page_fault,      // a #PF on linear (4.10.4.1, "page-fault exceptions")
   ept_violation,   // an EPT violation on guest_physical, of linear when linear_valid (29.4.3.1)
+  svm_tlb_control, // VMRUN with TLB_CONTROL = type for the guest ASID asid (APM Vol. 2 15.16.1)
+  invlpga,         // INVLPGA linear (rAX), asid (ECX) (APM Vol. 2 15.16.2)
 };
 
 // The reach of one invalidation.
@@ -48,6 +51,8 @@ struct InvalidationScope {
   B any_vpid = D::truth(false);
   W vpid = D::word(0);
   B spare_vpid0 = D::truth(false);         // INVVPID all-context leaves VPID 0000H alone
+  B any_asid = D::truth(true);             // linear-tagged entries of every ASID, or only `asid`
+  W asid = D::word(0);
   B any_pcid = D::truth(false);
   W pcid = D::word(0);
   B globals_of_page_any_pcid = D::truth(false);  // INVLPG: global entries for the page, any PCID
@@ -76,12 +81,14 @@ struct InvalidationRequest {
   W pcid = D::word(0);               // INVPCID operand
   W vpid = D::word(0);               // INVVPID operand
   W ep4ta = D::word(0);              // INVEPT operand (EPTP bits 51:12)
+  W asid = D::word(0);               // INVLPGA operand (ECX); TLB_CONTROL: the VMCB's guest ASID
   W old_value = D::word(0);          // MOV to CR4/CR0: the register before
   W new_value = D::word(0);          // MOV to CR3/CR4/CR0: the source operand
   B linear_valid = D::truth(true);   // EPT violation: the GPA was the translation of `linear`
   B vpid_enabled = D::truth(false);  // VMX transition: the VM's "enable VPID" control
   // The context the operation runs in.
   W current_vpid = D::word(0);
+  W current_asid = D::word(0);       // AMD-V: the ASID the operation runs in (0: the host)
   W current_pcid = D::word(0);
   W current_ep4ta = D::word(0);
   B pcide = D::truth(false);         // CR4.PCIDE when the operation executes
@@ -94,11 +101,14 @@ InvalidationScope<D> required_invalidation(const InvalidationRequest<D>& r) {
   const B yes = D::truth(true);
   // 29.4.3.1: operations that architecturally invalidate TLB entries (INVLPG, INVPCID, MOV
   // to CR3/CR4/CR0, #PF) reach linear and combined mappings of the current VPID only, the
-  // combined ones for every EP4TA.
+  // combined ones for every EP4TA; APM Vol. 2 15.16: in an SVM guest they act on the
+  // current ASID's entries only.
   auto guest_instruction = [&](const B& applies) {
     s.linear = applies;
     s.combined = applies;
     s.vpid = r.current_vpid;
+    s.any_asid = D::truth(false);
+    s.asid = r.current_asid;
     s.pcid = r.current_pcid;
   };
   switch (r.kind) {
@@ -208,6 +218,35 @@ InvalidationScope<D> required_invalidation(const InvalidationRequest<D>& r) {
       s.one_guest_physical = yes;
       s.guest_physical_address = r.guest_physical;
       break;
+    case InvalidationKind::svm_tlb_control:
+      // APM Vol. 2 15.16.1, TLB_CONTROL: 00h nothing; 01h every entry of every ASID, globals
+      // included; 03h every entry of the guest's ASID, globals included; 07h the guest
+      // ASID's entries except global ones. All PCIDs and all mapping kinds in each case.
+      // Other values are reserved; they are refused by the operation table, not flushed.
+      s.linear = D::truth(r.type == 1 || r.type == 3 || r.type == 7);
+      s.combined = s.linear;
+      s.guest_physical = D::truth(r.type == 1);  // guest-physical-only entries carry no ASID
+      s.any_vpid = yes;
+      s.any_asid = D::truth(r.type == 1);
+      s.asid = r.asid;
+      s.any_pcid = yes;
+      s.keep_global = D::truth(r.type == 7);
+      break;
+    case InvalidationKind::invlpga:
+      // APM Vol. 2 15.16.2 and the INVLPGA page: the TLB mapping of the page of rAX in the
+      // ASID of ECX. Global entries of that page are included (the instruction makes no
+      // exception for them, like INVLPG), and every PCID of that ASID (INVLPGA names no
+      // PCID). Paging-structure-cache entries of that ASID that could translate the address
+      // go with it, as for INVLPG (the APM's TLB includes the page-walk caches).
+      s.linear = yes;
+      s.combined = yes;
+      s.vpid = r.current_vpid;
+      s.any_asid = D::truth(false);
+      s.asid = r.asid;
+      s.any_pcid = yes;
+      s.one_linear = yes;
+      s.linear_address = r.linear;
+      break;
   }
   return s;
 }
@@ -219,13 +258,14 @@ enum class ReachClause : std::uint8_t {
   mapping_kind,            // which of linear, combined and guest-physical mappings are reached
   vpid,                    // linear-tagged entries of which VPIDs
   vpid0_spared,            // INVVPID all-context leaves VPID 0000H alone
+  asid,                    // linear-tagged entries of which ASIDs (AMD-V)
   global,                  // global TLB entries survive
   pcid,                    // linear-tagged entries of which PCIDs
   linear_address,          // TLB entries of one page; paging-structure-cache entries on its path
   ep4ta,                   // EPT-tagged entries of which EP4TAs
   guest_physical_address,  // guest-physical mappings of one guest-physical address
 };
-inline constexpr unsigned kReachClauses = 8;
+inline constexpr unsigned kReachClauses = 9;
 
 // Where the SDM states each restriction.
 constexpr const char* reach_citation(ReachClause c) {
@@ -233,6 +273,7 @@ constexpr const char* reach_citation(ReachClause c) {
     case ReachClause::mapping_kind: return "SDM Vol. 3C 29.4.3.1";
     case ReachClause::vpid: return "SDM Vol. 3C 29.4.3.1";
     case ReachClause::vpid0_spared: return "SDM Vol. 3C 29.4.3.1, INVVPID";
+    case ReachClause::asid: return "AMD64 APM Vol. 2 15.16";
     case ReachClause::global: return "SDM Vol. 3A 4.10.2.4, 4.10.4.1";
     case ReachClause::pcid: return "SDM Vol. 3A 4.10.1, 4.10.4.1";
     case ReachClause::linear_address: return "SDM Vol. 3A 4.10.4.1";
@@ -255,13 +296,14 @@ std::array<typename D::Bool, kReachClauses> reach_clauses(const InvalidationScop
   const B not_linear = !t.linear_tagged;
   const B not_ept = !t.ept_tagged;
 
-  std::array<B, kReachClauses> c{D::truth(true), D::truth(true), D::truth(true), D::truth(true),
+  std::array<B, kReachClauses> c{D::truth(true), D::truth(true), D::truth(true), D::truth(true), D::truth(true),
                                  D::truth(true), D::truth(true), D::truth(true), D::truth(true)};
   const auto at = [&](ReachClause k) -> B& { return c[static_cast<unsigned>(k)]; };
   at(ReachClause::mapping_kind) =
       (is_linear && s.linear) || (is_combined && s.combined) || (is_guest_physical && s.guest_physical);
   at(ReachClause::vpid) = not_linear || s.any_vpid || t.vpid == s.vpid;
   at(ReachClause::vpid0_spared) = not_linear || !(s.spare_vpid0 && t.vpid == D::word(0));
+  at(ReachClause::asid) = not_linear || s.any_asid || t.asid == s.asid;
   at(ReachClause::global) = not_linear || !(s.keep_global && global_tlb);
   at(ReachClause::pcid) =
       not_linear || s.any_pcid || t.pcid == s.pcid || (s.globals_of_page_any_pcid && global_tlb && on_page);

@@ -2,7 +2,8 @@
 // with spec/tlb_tags.hpp and spec/tlb_invalidation.hpp by the obligation
 // "tlb-isolation-and-flush". Sources: SDM Vol. 3A 4.10.1 (PCIDs), 4.10.2.4 (global pages),
 // 4.10.4.1 (INVLPG, INVPCID, MOV to CR3); Vol. 3C 29.4.1-29.4.3 (VPIDs, EP4TAs, INVVPID,
-// INVEPT). The entry-tag record of spec/tlb_tags.hpp is used as plain data.
+// INVEPT); AMD64 APM Vol. 2 15.16 (ASIDs), 15.16.1 (TLB_CONTROL) and the INVLPGA page.
+// The entry-tag record of spec/tlb_tags.hpp is used as plain data.
 #pragma once
 
 #include "spec/tlb_tags.hpp"
@@ -15,7 +16,7 @@ namespace vtspec::checker::declarative {
 // same EP4TA; and only for addresses it covers.
 template <class D>
 typename D::Bool tags_allow_use(const spec::EntryTags<D>& t, const spec::LookupContext<D>& c, const typename D::Word& linear) {
-  const auto same_vpid = t.vpid == c.vpid;
+  const auto same_vpid = t.vpid == c.vpid && t.asid == c.asid;  // APM 15.16: ASID-tagged, like VPIDs
   const auto pcid_ok = D::ite(t.global && !t.structure, D::truth(true), t.pcid == c.pcid);
   const auto mapping_kind_ok =
       D::ite(c.ept_active, t.linear_tagged && t.ept_tagged && t.ep4ta == c.ep4ta, t.linear_tagged && !t.ept_tagged);
@@ -26,7 +27,7 @@ typename D::Bool tags_allow_use(const spec::EntryTags<D>& t, const spec::LookupC
 // processor is free to invalidate more (4.10.4.1, last paragraph), but a model that did would
 // forbid the stale outcomes the SDM allows: the obligation checks both directions.
 struct TlbOperation {
-  enum Kind { invlpg, mov_cr3, mov_cr4, mov_cr0, invpcid, invvpid, invept } kind;
+  enum Kind { invlpg, mov_cr3, mov_cr4, mov_cr0, invpcid, invvpid, invept, tlb_control, invlpga } kind;
   unsigned type = 0;
   const char* name;
 };
@@ -37,6 +38,8 @@ struct TlbOperands {
   typename D::Bool pcide;
   typename D::Word current_vpid, current_pcid;
   typename D::Word old_cr, new_cr;  // MOV to CR4 / CR0: the register before and the value written
+  typename D::Word asid;            // INVLPGA's ECX; TLB_CONTROL: the VMCB's guest ASID
+  typename D::Word current_asid;    // the ASID a guest instruction runs in (0: the host)
 };
 
 template <class D>
@@ -45,7 +48,8 @@ typename D::Bool must_invalidate(const TlbOperation& op, const TlbOperands<D>& o
   const B linear_or_combined = t.linear_tagged;
   const B covers = (o.linear & t.mask) == t.base;
   const B global_tlb = t.global && !t.structure;
-  const B current_vpid = t.vpid == o.current_vpid;
+  // Guest instructions act in the current VPID (29.4.3.1) and the current ASID (APM 15.16).
+  const B current_vpid = t.vpid == o.current_vpid && t.asid == o.current_asid;
   switch (op.kind) {
     case TlbOperation::invlpg:
       // 4.10.4.1: TLB entries for the page of the current PCID, global ones of any PCID; all
@@ -94,6 +98,17 @@ typename D::Bool must_invalidate(const TlbOperation& op, const TlbOperands<D>& o
       // INVEPT: type 1 guest-physical and combined mappings of one EP4TA; type 2 of all.
       if (op.type == 1) return t.ept_tagged && t.ep4ta == o.ep4ta;
       return t.ept_tagged;
+    case TlbOperation::tlb_control:
+      // APM 15.16.1: 1 flushes the whole TLB, every ASID; 3 every entry of the guest's ASID;
+      // 7 the guest ASID's non-global entries. (0 flushes nothing.)
+      if (op.type == 1) return D::truth(true);
+      if (op.type == 3) return linear_or_combined && t.asid == o.asid;
+      if (op.type == 7) return linear_or_combined && t.asid == o.asid && !global_tlb;
+      return D::truth(false);
+    case TlbOperation::invlpga:
+      // INVLPGA: the mapping of the page in rAX for the ASID in ECX - its TLB entries of
+      // every PCID, global ones too - and that ASID's page-walk cache entries.
+      return linear_or_combined && t.vpid == o.current_vpid && t.asid == o.asid && (t.structure || covers);
   }
   return D::truth(false);
 }

@@ -84,6 +84,16 @@ const std::vector<MutationInfo>& mutations() {
       {Mutation::vtd_domain_not_tagged, "vtd-domain-not-tagged",
        "an IOTLB or paging-structure-cache lookup ignores the entry's domain id (and requester) tag (VT-d 6.2.3)",
        {"vtd-cached-isolation"}},
+      {Mutation::nested_access_supervisor, "nested-access-supervisor",
+       "nested page-table checks treat every nested access as a supervisor access, so a nested entry with U/S = 0 "
+       "no longer faults (AMD64 APM Vol. 2 15.25.5: all nested accesses are user accesses)",
+       {"npt-composition"}},
+      {Mutation::tlb_control_ignored, "tlb-control-ignored",
+       "VMRUN ignores the VMCB's TLB_CONTROL: no entry of the guest's ASID, or of any ASID, is flushed (AMD64 APM Vol. 2 "
+       "15.16.1)",
+       {"tlb-isolation-and-flush"}},
+      {Mutation::vmrun_skips_svme_check, "vmrun-skips-svme-check",
+       "VMRUN does not check the guest's EFER.SVME = 1 (AMD64 APM Vol. 2 15.5.1)", {"vmrun-consistency"}},
   };
   return list;
 }

@@ -39,6 +39,10 @@ enum class Mutation {
   // In VT-d's caches (checker/mutants/vtd_cache_mutant.hpp, model::iommu::CacheBug):
   vtd_page_selective_keeps_structures,  // a page-selective IOTLB invalidation keeps paging-structure-cache entries
   vtd_domain_not_tagged,                // an IOTLB lookup ignores the domain (and requester) tag
+  // AMD-V (checker/mutants/nested_paging_mutant.hpp, vmrun_mutant.hpp, tlb_mutant.hpp):
+  nested_access_supervisor,  // nested page-table checks treat the access as supervisor, not user
+  tlb_control_ignored,       // VMRUN's TLB_CONTROL flushes nothing
+  vmrun_skips_svme_check,    // VMRUN accepts a guest EFER.SVME = 0
 };
 
 struct MutationInfo {

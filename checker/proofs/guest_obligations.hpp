@@ -20,5 +20,8 @@ ObligationResult prove_vtd_permission(const ProveOptions& o);
 ObligationResult prove_vtd_address_width(const ProveOptions& o);
 ObligationResult prove_vtd_invalidation_completeness(const ProveOptions& o);
 ObligationResult prove_vtd_cached_isolation(const ProveOptions& o);
+ObligationResult prove_npt_composition(const ProveOptions& o);
+ObligationResult prove_npt_isolation(const ProveOptions& o);
+ObligationResult prove_vmrun_consistency(const ProveOptions& o);
 
 }  // namespace vtspec::checker

@@ -61,6 +61,23 @@ struct VtdCacheCounterexample {
   std::vector<model::Operation> sequence;  // cached isolation: the operations
 };
 
+// AMD nested paging: the nested regime and nCR3 of a counterexample whose guest registers,
+// access and memory words are in Counterexample::state / access (replayed with
+// spec::svm::walk_nested_paging over that memory).
+struct NptCounterexample {
+  unsigned nested_levels = 4, maxphyaddr = 36;
+  bool nested_nxe = true;
+  std::uint64_t ncr3 = 0;
+};
+
+// A VMCB on which a VMRUN consistency check and its transcription disagree (APM Vol. 2
+// 15.5.1), replayed with spec::svm::vmrun_consistency_checks.
+struct VmrunCounterexample {
+  std::string check_id;
+  std::uint64_t efer = 0, cr0 = 0, cr3 = 0, cr4 = 0, dr6 = 0, dr7 = 0, cs_attrib = 0, intercept_misc2 = 0, asid = 0,
+                iopm_base = 0, msrpm_base = 0, event_injection = 0;
+};
+
 // A concrete state and access that violates a claim.
 struct Counterexample {
   std::string obligation;
@@ -78,6 +95,8 @@ struct Counterexample {
   std::optional<ExceptionExitCounterexample> exception_exit;
   std::optional<VtdDmaCounterexample> vtd_dma;
   std::optional<VtdCacheCounterexample> vtd_cache;
+  std::optional<NptCounterexample> npt;
+  std::optional<VmrunCounterexample> vmrun;
   std::string document;
   // For counterexamples written as vector files: the command that replays one (the file's
   // path follows it).

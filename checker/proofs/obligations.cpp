@@ -51,6 +51,19 @@ const std::vector<Obligation>& obligations() {
        "two devices in two domains: after every sequence of up to 3 DMAs and invalidations, every outcome the model's "
        "caches allow for a DMA lands in the device's own region or faults",
        prove_vtd_cached_isolation},
+      {"npt-composition", "AMD64 APM Vol. 2 15.25.5, 15.25.6",
+       "nested-paging walk == guest walk in guest-physical space composed with a nested walk (user access; guest "
+       "page-table accesses as user writes) of every reference: same success, #PF and error code, #VMEXIT(NPF) with "
+       "EXITINFO1/EXITINFO2, A/D effects",
+       prove_npt_composition},
+      {"npt-isolation", "AMD64 APM Vol. 2 15.25.5",
+       "nested leaves in R, nested tables in T outside R => every successful access and every guest page-table "
+       "reference lands in R, and every nested entry read is in T",
+       prove_npt_isolation},
+      {"vmrun-consistency", "AMD64 APM Vol. 2 15.5.1, 15.20",
+       "every VMRUN consistency check == its declarative transcription, for every VMCB on each profile; #VMEXIT(INVALID) "
+       "exactly when some check fails",
+       prove_vmrun_consistency},
   };
   return list;
 }

@@ -5,7 +5,8 @@
 //   another PCID unless it is a global TLB entry, never across EP4TAs or mapping kinds - and
 //   spec::may_serve_guest_physical only within the current EP4TA with EPT on.
 //   Flush completeness (4.10.4.1, 29.4.3): for INVLPG, MOV to CR3, MOV to CR4, MOV to CR0,
-//   INVPCID 0-3, INVVPID 0-3 and INVEPT 1-2, every entry the SDM requires the operation to
+//   INVPCID 0-3, INVVPID 0-3, INVEPT 1-2, and for AMD-V VMRUN's TLB_CONTROL 0/1/3/7 and
+//   INVLPGA (APM Vol. 2 15.16), every entry the SDM requires the operation to
 //   invalidate is removed by spec::removes(spec::required_invalidation(...)), so no later
 //   lookup in the invalidated scope can be served by an entry filled before the operation;
 //   and no other entry is removed (minimality): the processor may invalidate more, but a
@@ -33,6 +34,7 @@ spec::EntryTags<S> symbolic_entry(unsigned i) {
   t.structure = b("structure");
   t.global = b("global");
   t.vpid = w("vpid");
+  t.asid = w("asid");
   t.pcid = w("pcid");
   t.ep4ta = w("ep4ta");
   t.base = w("base");
@@ -43,7 +45,7 @@ spec::EntryTags<S> symbolic_entry(unsigned i) {
 // Architectural widths: VPID 16 bits, PCID 12 bits, EP4TA bits 51:12; an entry has a kind;
 // only TLB entries are global; the region's base lies within its mask.
 z3::expr well_formed(const spec::EntryTags<S>& t) {
-  return (t.vpid & S::word(~0xffffull)) == S::word(0) && (t.pcid & S::word(~0xfffull)) == S::word(0) &&
+  return (t.vpid & S::word(~0xffffull)) == S::word(0) && (t.asid & S::word(~0xffffffffull)) == S::word(0) && (t.pcid & S::word(~0xfffull)) == S::word(0) &&
          (t.ep4ta & S::word(~spec::bit_range(51, 12))) == S::word(0) && (t.linear_tagged || t.ept_tagged) &&
          !(t.structure && t.global) && (t.base & ~t.mask) == S::word(0);
 }
@@ -57,6 +59,7 @@ Counterexample tlb_counterexample(const z3::model& m, const spec::EntryTags<S>& 
   e.structure = eval_bool(m, t.structure);
   e.global = eval_bool(m, t.global);
   e.vpid = eval_u64(m, t.vpid);
+  e.asid = eval_u64(m, t.asid);
   e.pcid = eval_u64(m, t.pcid);
   e.ep4ta = eval_u64(m, t.ep4ta);
   e.base = eval_u64(m, t.base);
@@ -65,9 +68,9 @@ Counterexample tlb_counterexample(const z3::model& m, const spec::EntryTags<S>& 
   c.explanation = what;
   c.document = fmt::format(
       "# Counterexample to 'tlb-isolation-and-flush': {}\n"
-      "entry: {{ linear_tagged: {}, ept_tagged: {}, structure: {}, global: {}, vpid: {:#x}, pcid: {:#x}, ep4ta: {:#x}, "
-      "base: {:#x}, mask: {:#x} }}\n",
-      what, e.linear_tagged, e.ept_tagged, e.structure, e.global, e.vpid, e.pcid, e.ep4ta, e.base, e.mask);
+      "entry: {{ linear_tagged: {}, ept_tagged: {}, structure: {}, global: {}, vpid: {:#x}, asid: {:#x}, pcid: {:#x}, "
+      "ep4ta: {:#x}, base: {:#x}, mask: {:#x} }}\n",
+      what, e.linear_tagged, e.ept_tagged, e.structure, e.global, e.vpid, e.asid, e.pcid, e.ep4ta, e.base, e.mask);
   if (r) {
     spec::InvalidationRequest<spec::Concrete> q;
     q.kind = r->kind;
@@ -80,12 +83,15 @@ Counterexample tlb_counterexample(const z3::model& m, const spec::EntryTags<S>& 
     q.old_value = eval_u64(m, r->old_value);
     q.current_vpid = eval_u64(m, r->current_vpid);
     q.current_pcid = eval_u64(m, r->current_pcid);
+    q.asid = eval_u64(m, r->asid);
+    q.current_asid = eval_u64(m, r->current_asid);
     q.pcide = eval_bool(m, r->pcide);
     c.tlb_request = q;
     c.document += fmt::format(
         "operation: {{ name: {}, linear: {:#x}, pcid: {:#x}, vpid: {:#x}, ep4ta: {:#x}, new_value: {:#x}, old_value: {:#x}, "
-        "pcide: {}, current_vpid: {:#x}, current_pcid: {:#x} }}\n",
-        op_name, q.linear, q.pcid, q.vpid, q.ep4ta, q.new_value, q.old_value, q.pcide, q.current_vpid, q.current_pcid);
+        "pcide: {}, current_vpid: {:#x}, current_pcid: {:#x}, asid: {:#x}, current_asid: {:#x} }}\n",
+        op_name, q.linear, q.pcid, q.vpid, q.ep4ta, q.new_value, q.old_value, q.pcide, q.current_vpid, q.current_pcid,
+        q.asid, q.current_asid);
   }
   return c;
 }
@@ -98,6 +104,7 @@ ObligationResult prove_tlb_isolation_and_flush(const ProveOptions& o) {
   {
     spec::LookupContext<S> ctx;
     ctx.vpid = S::unknown_word("ctx.vpid");
+    ctx.asid = S::unknown_word("ctx.asid");
     ctx.pcid = S::unknown_word("ctx.pcid");
     ctx.ep4ta = S::unknown_word("ctx.ep4ta");
     ctx.ept_active = S::unknown_bool("ctx.ept_active");
@@ -126,13 +133,19 @@ ObligationResult prove_tlb_isolation_and_flush(const ProveOptions& o) {
       {declarative::TlbOperation::invvpid, 0, "INVVPID type 0"}, {declarative::TlbOperation::invvpid, 1, "INVVPID type 1"},
       {declarative::TlbOperation::invvpid, 2, "INVVPID type 2"}, {declarative::TlbOperation::invvpid, 3, "INVVPID type 3"},
       {declarative::TlbOperation::invept, 1, "INVEPT type 1"},   {declarative::TlbOperation::invept, 2, "INVEPT type 2"},
+      {declarative::TlbOperation::tlb_control, 0, "VMRUN, TLB_CONTROL 0"},
+      {declarative::TlbOperation::tlb_control, 1, "VMRUN, TLB_CONTROL 1"},
+      {declarative::TlbOperation::tlb_control, 3, "VMRUN, TLB_CONTROL 3"},
+      {declarative::TlbOperation::tlb_control, 7, "VMRUN, TLB_CONTROL 7"},
+      {declarative::TlbOperation::invlpga, 0, "INVLPGA"},
   };
   for (const auto& op : ops) {
     declarative::TlbOperands<S> operands{S::unknown_word("op.linear"), S::unknown_word("op.pcid"),
                                          S::unknown_word("op.vpid"),   S::unknown_word("op.ep4ta"),
                                          S::unknown_word("op.cr3"),    S::unknown_bool("op.pcide"),
                                          S::unknown_word("ctx.vpid"),  S::unknown_word("ctx.pcid"),
-                                         S::unknown_word("op.old_cr"), S::unknown_word("op.new_cr")};
+                                         S::unknown_word("op.old_cr"), S::unknown_word("op.new_cr"),
+                                         S::unknown_word("op.asid"),   S::unknown_word("ctx.asid")};
     spec::InvalidationRequest<S> req;
     req.kind = op.kind == declarative::TlbOperation::invlpg    ? spec::InvalidationKind::invlpg
                : op.kind == declarative::TlbOperation::mov_cr3 ? spec::InvalidationKind::mov_cr3
@@ -140,7 +153,9 @@ ObligationResult prove_tlb_isolation_and_flush(const ProveOptions& o) {
                : op.kind == declarative::TlbOperation::mov_cr0 ? spec::InvalidationKind::mov_cr0
                : op.kind == declarative::TlbOperation::invpcid ? spec::InvalidationKind::invpcid
                : op.kind == declarative::TlbOperation::invvpid ? spec::InvalidationKind::invvpid
-                                                               : spec::InvalidationKind::invept;
+               : op.kind == declarative::TlbOperation::invept  ? spec::InvalidationKind::invept
+               : op.kind == declarative::TlbOperation::tlb_control ? spec::InvalidationKind::svm_tlb_control
+                                                                   : spec::InvalidationKind::invlpga;
     req.type = op.type;
     req.linear = operands.linear;
     req.pcid = operands.pcid;
@@ -152,11 +167,15 @@ ObligationResult prove_tlb_isolation_and_flush(const ProveOptions& o) {
     req.pcide = operands.pcide;
     req.current_vpid = operands.current_vpid;
     req.current_pcid = operands.current_pcid;
+    req.asid = operands.asid;
+    req.current_asid = operands.current_asid;
     req.current_ep4ta = S::unknown_word("ctx.ep4ta");
     const spec::InvalidationScope<S> scope = spec::required_invalidation<S>(req);
     z3::expr hyp = (operands.pcid & S::word(~0xfffull)) == S::word(0) && (operands.vpid & S::word(~0xffffull)) == S::word(0) &&
                    (operands.current_pcid & S::word(~0xfffull)) == S::word(0) &&
                    (operands.current_vpid & S::word(~0xffffull)) == S::word(0) &&
+                   (operands.asid & S::word(~0xffffffffull)) == S::word(0) &&
+                   (operands.current_asid & S::word(~0xffffffffull)) == S::word(0) &&
                    z3::implies(!operands.pcide, operands.current_pcid == S::word(0));
     std::vector<spec::EntryTags<S>> tlb;
     z3::expr claim = S::truth(true);

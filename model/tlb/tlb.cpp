@@ -279,6 +279,7 @@ std::string sparing_reason(const spec::InvalidationScope<Concrete>& s, const spe
       break;
     case spec::ReachClause::vpid: why = fmt::format("reaches VPID {} only", s.vpid); break;
     case spec::ReachClause::vpid0_spared: why = "spares VPID 0"; break;
+    case spec::ReachClause::asid: why = fmt::format("reaches ASID {} only", s.asid); break;
     case spec::ReachClause::global: why = "keeps global TLB entries"; break;
     case spec::ReachClause::pcid: why = fmt::format("reaches PCID {:#x} only", s.pcid); break;
     case spec::ReachClause::linear_address:

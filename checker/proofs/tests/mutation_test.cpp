@@ -17,6 +17,8 @@
 #include "checker/mutants/vm_entry_mutant.hpp"
 #include "checker/mutants/vtd_mutant.hpp"
 #include "checker/mutants/vtd_cache_mutant.hpp"
+#include "checker/mutants/nested_paging_mutant.hpp"
+#include "checker/mutants/vmrun_mutant.hpp"
 #include "model/iommu/remapping_unit.hpp"
 #include "spec/vmx/exception_exiting.hpp"
 #include "checker/proofs/obligation.hpp"
@@ -200,6 +202,48 @@ TEST_P(Mutations, EveryObligationThatShouldCatchTheBugReportsAReplayableCountere
         EXPECT_FALSE(outside(replay(false))) << r.counterexample->document;
         EXPECT_TRUE(outside(replay(true))) << r.counterexample->document;
       }
+      std::printf("%s caught by %s: %s\n", info.name, name.c_str(), r.counterexample->explanation.c_str());
+      continue;
+    }
+    if (const auto& n = r.counterexample->npt) {
+      // Replay the access over the counterexample's memory: the real nested-paging walk
+      // (spec::svm::walk_nested_paging) and the mutant's give different outcomes, and the
+      // real one follows the declarative reading of APM 15.25.5 (a user access).
+      const auto& st = r.counterexample->state;
+      const auto& req = r.counterexample->access;
+      spec::svm::NestedPagingMode mode;
+      mode.levels = n->nested_levels;
+      mode.maxphyaddr = n->maxphyaddr;
+      mode.nxe = n->nested_nxe;
+      spec::PagingShape shape = st.paging_shape();
+      const auto access = spec::Access<Concrete>::make(req.kind, req.cpl, req.implicit_supervisor);
+      spec::NoObserver none;
+      const auto real = spec::svm::walk_nested_paging<Concrete>(shape, mode, st.paging_control(), n->ncr3, st.regs.cr3,
+                                                                req.linear, access, st.memory, none);
+      const auto bug = mutants::walk_nested_paging_mutant<Concrete>(info.mutation, shape, mode, st.paging_control(), n->ncr3,
+                                                                    st.regs.cr3, req.linear, access, st.memory);
+      EXPECT_TRUE(real.translated != bug.translated || real.nested_page_fault != bug.nested_page_fault ||
+                  real.exit_info1 != bug.exit_info1 || real.physical != bug.physical)
+          << r.counterexample->document;
+      EXPECT_FALSE(r.counterexample->file.empty());
+      std::printf("%s caught by %s: %s\n", info.name, name.c_str(), r.counterexample->explanation.c_str());
+      continue;
+    }
+    if (const auto& x = r.counterexample->vmrun) {
+      // Replay the VMCB on the real check and on the mutant's: they disagree on the row.
+      spec::svm::VmrunInput<Concrete> in;
+      in.efer = x->efer, in.cr0 = x->cr0, in.cr3 = x->cr3, in.cr4 = x->cr4, in.dr6 = x->dr6, in.dr7 = x->dr7;
+      in.cs_attrib = x->cs_attrib, in.intercept_misc2 = x->intercept_misc2, in.asid = x->asid;
+      in.iopm_base = x->iopm_base, in.msrpm_base = x->msrpm_base, in.event_injection = x->event_injection;
+      const spec::svm::SvmCapabilities caps;
+      std::optional<bool> real, bug;
+      for (const auto& row : spec::svm::vmrun_consistency_checks<Concrete>())
+        if (row.id == x->check_id) real = row.holds(in, caps);
+      for (const auto& row : mutants::vmrun_consistency_checks<Concrete>(info.mutation))
+        if (row.id == x->check_id) bug = row.holds(in, caps);
+      ASSERT_TRUE(real && bug) << x->check_id;
+      EXPECT_FALSE(*real) << r.counterexample->document;  // the APM's condition: VMEXIT_INVALID
+      EXPECT_TRUE(*bug) << r.counterexample->document;
       std::printf("%s caught by %s: %s\n", info.name, name.c_str(), r.counterexample->explanation.c_str());
       continue;
     }
