@@ -12,7 +12,12 @@
 
 #include <stdint.h>
 
-/* Guest-physical layout: the proxy is loaded at 1 GiB, above every vector's memory
+/* The proxy is built twice from one source (guest/proxy.c): a flat 32-bit kernel (paging
+ * off) for VT-d, and a long-mode kernel (identity-mapped 4 GiB, 2 MiB pages) that is the L1
+ * hypervisor for AMD-V, since nested paging runs in the host's paging mode (AMD64 APM Vol. 2
+ * 15.25.3) and so needs a 4-level host.
+ *
+ * Guest-physical layout: the proxy is loaded at 1 GiB, above every vector's memory
  * (vectors/format/vector_address_space.h); the mailbox follows it. */
 #define VT_QEMU_PROXY_BASE 0x40000000u
 #define VT_QEMU_MAILBOX 0x40100000u
@@ -22,6 +27,10 @@
 /* The VT-d invalidation queue (one 4 KiB page) and its wait-descriptor status word. */
 #define VT_QEMU_INVALIDATION_QUEUE 0x40300000u
 #define VT_QEMU_INVALIDATION_STATUS 0x40301000u
+/* AMD-V (the long-mode build of the proxy): the host save area (VM_HSAVE_PA) and the VMCB
+ * the host fills, both out of every vector's reach. */
+#define VT_QEMU_SVM_HSAVE 0x40302000u
+#define VT_QEMU_SVM_VMCB 0x40303000u
 #define VT_QEMU_MAILBOX_MAGIC 0x78426c4du /* "MlBx" once the proxy is ready */
 #define VT_QEMU_MAX_COMMANDS 256u
 /* Register-only loop iterations between two reads of a polled register (guest/proxy.c). */
@@ -34,6 +43,13 @@ enum vt_qemu_command_kind {
   VT_QC_POLL_SET = 4,   /* load until (v & mask) == mask */
   VT_QC_PCI_READ = 5,   /* PCI configuration dword at `address` = bdf << 8 | register */
   VT_QC_PCI_WRITE = 6,  /* PCI configuration dword write of `value` */
+  VT_QC_RDMSR = 7,      /* `result` = MSR `address` */
+  VT_QC_WRMSR = 8,      /* MSR `address` = `value` */
+  /* Long-mode build only (status 2 otherwise): VMRUN with rAX = `address` (the VMCB) and
+   * RBX = `value` in the guest; `result` = the guest's RBX at #VMEXIT. The exit code and
+   * information are in the VMCB, which the host reads from RAM. */
+  VT_QC_VMRUN = 9,
+  VT_QC_INVLPGA = 10,   /* INVLPGA with rAX = `address`, ECX = `value` (the ASID) */
 };
 
 struct vt_qemu_command {

@@ -20,6 +20,8 @@ namespace vtspec::conformance::qemu {
 namespace detail {
 extern const std::uint8_t kProxyImage[];
 extern const std::size_t kProxyImageSize;
+extern const std::uint8_t kProxy64Image[];
+extern const std::size_t kProxy64ImageSize;
 }  // namespace detail
 
 namespace {
@@ -71,6 +73,11 @@ Command pci_write_command(std::uint16_t bdf, unsigned reg, std::uint32_t value) 
   return make(VT_QC_PCI_WRITE, (std::uint64_t{bdf} << 8) | (reg & 0xfc), value, 0, 4);
 }
 
+Command rdmsr_command(std::uint32_t msr) { return make(VT_QC_RDMSR, msr, 0, 0, 8); }
+Command wrmsr_command(std::uint32_t msr, std::uint64_t value) { return make(VT_QC_WRMSR, msr, value, 0, 8); }
+Command vmrun_command(std::uint64_t vmcb, std::uint64_t guest_rbx) { return make(VT_QC_VMRUN, vmcb, guest_rbx, 0, 8); }
+Command invlpga_command(std::uint64_t linear, std::uint32_t asid) { return make(VT_QC_INVLPGA, linear, asid, 0, 8); }
+
 std::string qemu_version() {
   std::string out = run_capture(fmt::format("{} --version 2>/dev/null", kQemu));
   return out.substr(0, out.find('\n'));
@@ -98,7 +105,10 @@ void Machine::start() {
   log_path_ = unique_path("/tmp", "log");
   {
     std::ofstream k(kernel_path_, std::ios::binary);
-    k.write(reinterpret_cast<const char*>(detail::kProxyImage), static_cast<std::streamsize>(detail::kProxyImageSize));
+    const bool long_mode = config_.proxy == MachineConfig::Proxy::long_mode;
+    const std::uint8_t* image = long_mode ? detail::kProxy64Image : detail::kProxyImage;
+    const std::size_t size = long_mode ? detail::kProxy64ImageSize : detail::kProxyImageSize;
+    k.write(reinterpret_cast<const char*>(image), static_cast<std::streamsize>(size));
     if (!k) fail("cannot write the proxy kernel to " + kernel_path_);
   }
   int fd = open(ram_path_.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600);
@@ -111,8 +121,15 @@ void Machine::start() {
   std::vector<std::string> args = {
       kQemu, "-accel", "tcg", "-M", "q35,memory-backend=ram0", "-m", fmt::format("{}M", VT_QEMU_RAM_BYTES >> 20),
       "-object", fmt::format("memory-backend-file,id=ram0,size={},mem-path={},share=on", VT_QEMU_RAM_BYTES, ram_path_),
-      "-display", "none", "-serial", "none", "-monitor", "none", "-no-reboot", "-nodefaults",
-      "-icount", fmt::format("shift={},sleep=off", config_.icount_shift), "-kernel", kernel_path_};
+      "-display", "none", "-serial", "none", "-monitor", "none", "-no-reboot", "-nodefaults", "-kernel", kernel_path_};
+  if (config_.icount) {
+    args.push_back("-icount");
+    args.push_back(fmt::format("shift={},sleep=off", config_.icount_shift));
+  }
+  if (!config_.cpu.empty()) {
+    args.push_back("-cpu");
+    args.push_back(config_.cpu);
+  }
   for (const auto& d : config_.devices) {
     args.push_back("-device");
     args.push_back(d);

@@ -29,6 +29,12 @@ struct MachineConfig {
   // a DMA on a 100 ms virtual-clock timer; at shift 10 a polling proxy reaches it after
   // about 100,000 instructions instead of 100 ms of real time.
   unsigned icount_shift = 10;
+  // Which build of the proxy to boot (mailbox_abi.h): flat 32-bit (VT-d) or long mode (the
+  // AMD-V L1 hypervisor), and the CPU model ("" = QEMU's default; "max" offers SVM with NPT
+  // under TCG). Virtual time (-icount) only matters for edu's DMA timer.
+  enum class Proxy { flat32, long_mode } proxy = Proxy::flat32;
+  std::string cpu;
+  bool icount = true;
   std::chrono::milliseconds boot_timeout{10000};
   std::chrono::milliseconds command_timeout{5000};
 };
@@ -40,6 +46,10 @@ Command poll_clear_command(std::uint64_t address, std::uint64_t mask, unsigned w
 Command poll_set_command(std::uint64_t address, std::uint64_t mask, unsigned width = 8);
 Command pci_read_command(std::uint16_t bdf, unsigned reg);
 Command pci_write_command(std::uint16_t bdf, unsigned reg, std::uint32_t value);
+Command rdmsr_command(std::uint32_t msr);
+Command wrmsr_command(std::uint32_t msr, std::uint64_t value);
+Command vmrun_command(std::uint64_t vmcb, std::uint64_t guest_rbx);
+Command invlpga_command(std::uint64_t linear, std::uint32_t asid);
 
 // Whether qemu-system-x86_64 can be run here; empty when it can, otherwise why not.
 std::string qemu_unavailable_reason();

@@ -1,0 +1,93 @@
+#include "conformance/qemu_platform/svm_unit.hpp"
+
+#include <cstring>
+
+#include "spec/svm/vmcb_layout.hpp"
+
+namespace vtspec::conformance::qemu {
+
+namespace {
+constexpr std::uint32_t kEferMsr = 0xc0000080, kVmHsavePaMsr = 0xc0010117;  // APM Vol. 2 15.30.4
+constexpr std::uint64_t kSvme = 1ull << 12;
+}  // namespace
+
+SvmUnit::SvmUnit(Machine& machine) : machine_(machine) {
+  const std::uint64_t efer = machine_.run_one(rdmsr_command(kEferMsr)).result;
+  std::vector<Command> enable = {wrmsr_command(kEferMsr, efer | kSvme), wrmsr_command(kVmHsavePaMsr, VT_QEMU_SVM_HSAVE)};
+  machine_.run(enable);
+  if ((machine_.run_one(rdmsr_command(kEferMsr)).result & kSvme) == 0)
+    throw MachineFailure("EFER.SVME did not stay set: this CPU model offers no SVM");
+}
+
+std::size_t SvmUnit::batch_capacity() { return (VT_QEMU_RAM_BYTES - VT_QEMU_SVM_VMCB) / spec::svm::vmcb::size; }
+
+void SvmUnit::write_vmcb(std::uint64_t at, const VmcbSetup& v) {
+  namespace o = spec::svm::vmcb;
+  std::uint8_t page[o::size] = {};
+  auto put = [&](std::uint32_t offset, std::uint64_t value, unsigned bytes) { std::memcpy(page + offset, &value, bytes); };
+  put(o::intercept_exceptions, v.intercept_exceptions, 4);
+  put(o::intercept_misc1, v.intercept_misc1, 4);
+  put(o::intercept_misc2, v.intercept_misc2, 4);
+  put(o::guest_asid, v.asid, 4);
+  put(o::tlb_control, v.tlb_control, 1);
+  put(o::nested_control, v.nested_paging ? 1 : 0, 8);
+  put(o::nested_cr3, v.ncr3, 8);
+  // Segments {selector 16, attrib 16, limit 32, base 64}; attrib packs descriptor bits 47:40
+  // and 55:52 (Table B-2): type, S, DPL, P in 7:0, AVL, L, D/B, G in 11:8.
+  const std::uint64_t dpl = std::uint64_t{v.cpl & 3} << 5;
+  auto segment = [&](std::uint32_t offset, std::uint16_t selector, std::uint64_t attrib) {
+    put(offset, selector, 2);
+    put(offset + 2, attrib, 2);
+    put(offset + 4, 0xffffffff, 4);
+    put(offset + 8, 0, 8);
+  };
+  const std::uint16_t rpl = static_cast<std::uint16_t>(v.cpl & 3);
+  segment(o::save_cs, static_cast<std::uint16_t>(0x08 | rpl), 0x29b | dpl);  // code, accessed, readable; L = 1
+  for (std::uint32_t s : {o::save_ss, o::save_ds, o::save_es}) segment(s, static_cast<std::uint16_t>(0x10 | rpl), 0xc93 | dpl);
+  put(o::save_cpl, v.cpl, 1);
+  put(o::save_efer, v.efer, 8);
+  put(o::save_cr0, v.cr0, 8);
+  put(o::save_cr3, v.cr3, 8);
+  put(o::save_cr4, v.cr4, 8);
+  put(o::save_dr6, 0xffff0ff0, 8);
+  put(o::save_dr7, 0x400, 8);
+  put(o::save_rflags, v.rflags, 8);
+  put(o::save_rip, v.rip, 8);
+  put(o::save_rsp, v.rsp, 8);
+  put(o::save_rax, v.rax, 8);
+  put(o::save_g_pat, 0x0007040600070406ull, 8);  // the power-on PAT
+  machine_.write_ram(at, std::span<const std::uint8_t>(page, sizeof page));
+}
+
+std::vector<VmExitInfo> SvmUnit::run(std::span<const VmrunRequest> requests) {
+  namespace o = spec::svm::vmcb;
+  std::vector<VmExitInfo> out;
+  for (std::size_t at = 0; at < requests.size(); at += batch_capacity()) {
+    const std::size_t n = std::min(batch_capacity(), requests.size() - at);
+    std::vector<Command> commands;
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::uint64_t vmcb = VT_QEMU_SVM_VMCB + i * o::size;
+      write_vmcb(vmcb, requests[at + i].vmcb);
+      commands.push_back(vmrun_command(vmcb, requests[at + i].rbx));
+    }
+    machine_.run(commands);
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::uint64_t vmcb = VT_QEMU_SVM_VMCB + i * o::size;
+      VmExitInfo e;
+      e.exit_code = machine_.read_ram64(vmcb + o::exit_code);
+      e.exit_info1 = machine_.read_ram64(vmcb + o::exit_info1);
+      e.exit_info2 = machine_.read_ram64(vmcb + o::exit_info2);
+      e.exit_int_info = machine_.read_ram64(vmcb + o::exit_int_info);
+      e.rip = machine_.read_ram64(vmcb + o::save_rip);
+      e.rax = machine_.read_ram64(vmcb + o::save_rax);
+      e.rbx = commands[i].result;
+      if (commands[i].status != 0) throw MachineFailure("the proxy cannot run VMRUN (not the long-mode build)");
+      out.push_back(e);
+    }
+  }
+  return out;
+}
+
+VmExitInfo SvmUnit::run_one(const VmrunRequest& request) { return run(std::span<const VmrunRequest>(&request, 1)).front(); }
+
+}  // namespace vtspec::conformance::qemu
