@@ -19,6 +19,7 @@ Capabilities unlimited_capabilities() {
   for (auto& f : c.features) f.can_have = f.can_lack = true;
   c.iommu_profiles = std::nullopt;  // every remapping-unit profile
   c.ept_capabilities = std::nullopt;  // every EPT
+  c.nested_paging = true;             // and every nested-paging guest
   return c;
 }
 

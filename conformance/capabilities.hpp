@@ -63,6 +63,14 @@ struct Capabilities {
   // (nullopt: every one), and why not where it has none.
   std::optional<std::vector<spec::EptCapabilities>> ept_capabilities = std::vector<spec::EptCapabilities>{};
   std::string why_no_ept = "the target runs the guest without VMX, so not under an EPT of the vector's";
+  // An AMD-V guest under nested paging (vtspec/vector/3 vectors): whether the target runs one,
+  // and with which host EFER.NXE values at VMRUN; why not where it does not.
+  bool nested_paging = false;
+  std::set<bool> nested_host_nxe = {true, false};
+  std::string why_no_nested_paging = "the target runs the guest without AMD-V, so not under nested paging of the vector's";
+  // A guest with no second stage of the vector's (vtspec/vector/1): whether the target runs one.
+  bool native_guest = true;
+  std::string why_no_native_guest;
   std::string memory_window_reason;
   std::vector<std::string> notes;  // what the probes found, for `vtspec targets` style reports
 

@@ -75,6 +75,10 @@ CpuNeeds cpu_needs(const MachineState& initial, std::span<const Operation> opera
 
   for (const auto& op : operations) add_operation_needs(op, cpu, needs);
   if (initial.ept) needs.ept = initial.ept_shape().caps;
+  if (initial.npt) {
+    needs.nested_paging = true;
+    needs.nested_host_nxe = initial.npt->host_nxe;
+  }
   if (initial.iommu) {
     needs.iommu_profile = initial.iommu->profile;
     // Every frame the state writes, and every frame a table store writes later.

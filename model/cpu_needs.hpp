@@ -36,6 +36,11 @@ struct CpuNeeds {
   // (IA32_VMX_EPT_VPID_CAP, SDM Vol. 3C A.10, with its MAXPHYADDR), which every EPT rule
   // depends on; a target must build exactly these.
   std::optional<spec::EptCapabilities> ept;
+  // An AMD-V guest under nested paging (vtspec/vector/3): SVM with NP (CPUID Fn8000_000A_EDX
+  // bit 0, AMD64 APM Vol. 2 15.25.3), and the host's EFER.NXE at VMRUN that the nested
+  // regime takes (15.25.5).
+  bool nested_paging = false;
+  bool nested_host_nxe = true;
 
   // Record that `feature` is touched; it must then be as `cpu` has it.
   void touch(Feature feature, const CpuFeatures& cpu) { features[feature] = cpu.has(feature); }

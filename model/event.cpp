@@ -43,6 +43,12 @@ Event Event::vm_exit(unsigned reason, std::uint64_t qualification, std::optional
   return e;
 }
 
+Event Event::svm_exit(unsigned exit_code, std::uint64_t exit_info1, std::uint64_t exit_info2) {
+  Event e = vm_exit(exit_code, exit_info1, exit_info2, std::nullopt);
+  e.svm = true;
+  return e;
+}
+
 Event Event::vm_entry_failure(unsigned reason, std::uint64_t qualification) {
   Event e;
   e.kind = EventKind::vm_entry_failure;
@@ -111,6 +117,7 @@ std::string describe(const Event& e) {
       return s;
     }
     case EventKind::vm_exit:
+      if (e.svm) return fmt::format("{} EXITINFO1 {:#x} EXITINFO2 {}", event_name(e), e.qualification, hex(e.guest_physical));
       return fmt::format("{} qualification {:#x}{} GPA {} GLA {}", event_name(e), e.qualification,
                          e.qualification_undefined ? fmt::format(" (bits {:#x} either)", e.qualification_undefined) : "",
                          hex(e.guest_physical), hex(e.guest_linear));
@@ -134,13 +141,15 @@ std::string event_name(const Event& e) {
       const char* name = exception_name(e.vector);
       return name ? std::string(name) : fmt::format("exception {}", e.vector);
     }
-    case EventKind::vm_exit: return fmt::format("VM exit {}{}", e.exit_reason, exit_name(e.exit_reason));
+    case EventKind::vm_exit:
+      if (e.svm) return e.exit_reason == kSvmExitNpf ? "#VMEXIT(NPF)" : fmt::format("#VMEXIT({:#x})", e.exit_reason);
+      return fmt::format("VM exit {}{}", e.exit_reason, exit_name(e.exit_reason));
     default: return to_string(e.kind);
   }
 }
 
 std::optional<EventDifference> first_difference(const Event& want, const Event& got) {
-  if (want.kind != got.kind) return EventDifference{"kind", describe(want), describe(got)};
+  if (want.kind != got.kind || want.svm != got.svm) return EventDifference{"kind", describe(want), describe(got)};
   std::optional<EventDifference> d;
   // Each check sets `d` at the first differing field and then holds: later ones do nothing.
   auto field = [&](const char* name, std::uint64_t expected, std::uint64_t observed) {
@@ -160,6 +169,13 @@ std::optional<EventDifference> first_difference(const Event& want, const Event& 
       located("CR2", want.cr2, got.cr2);
       break;
     case EventKind::vm_exit:
+      if (want.svm) {  // APM Vol. 2 15.6
+        field("exit code", want.exit_reason, got.exit_reason);
+        field("EXITINFO1", want.qualification & ~want.qualification_undefined, got.qualification & ~want.qualification_undefined);
+        located("EXITINFO2", want.guest_physical, got.guest_physical);
+        break;
+      }
+      [[fallthrough]];
     case EventKind::vm_entry_failure: {
       const std::uint64_t care = ~want.qualification_undefined;
       field("exit reason", want.exit_reason, got.exit_reason);

@@ -5,7 +5,9 @@
 //   completed              the operation finished (a read: with the value read)
 //   exception              a fault or trap delivered to the guest (SDM Vol. 3A 6.15)
 //   vm_exit                a VM exit (SDM Vol. 3C 28.2: basic exit reason, exit qualification,
-//                          guest-physical and guest-linear address fields)
+//                          guest-physical and guest-linear address fields), or with `svm` an
+//                          AMD-V #VMEXIT (AMD64 APM Vol. 2 15.6: exit code, EXITINFO1 in
+//                          `qualification`, EXITINFO2 in `guest_physical`)
 //   vm_entry_failure       a VM entry that failed after VMLAUNCH/VMRESUME started loading guest
 //                          state (SDM Vol. 3C 27.8: exit reason with bit 31 set, qualification)
 //   vm_instruction_error   a VMX instruction that failed with VMfailValid (SDM Vol. 3C 31.4,
@@ -33,6 +35,8 @@ inline constexpr unsigned kInvalidOpcodeVector = 6;
 
 // Basic exit reasons the model produces (SDM Vol. 3C Appendix C).
 inline constexpr unsigned kExitEptViolation = 48, kExitEptMisconfig = 49;
+// SVM exit codes (AMD64 APM Vol. 2 Appendix C; spec/svm/vmcb_layout.hpp).
+inline constexpr unsigned kSvmExitNpf = 0x400;
 
 struct Event {
   EventKind kind = EventKind::completed;
@@ -49,6 +53,7 @@ struct Event {
   // vm_exit / vm_entry_failure: basic exit reason and exit qualification; vm_exit also the
   // guest-physical and (when valid, Table 28-7 bit 7) guest-linear address.
   unsigned exit_reason = 0;
+  bool svm = false;  // an AMD-V #VMEXIT: exit_reason is the exit code
   std::uint64_t qualification = 0;
   std::uint64_t qualification_undefined = 0;  // qualification bits the SDM leaves open (either value matches)
   std::optional<std::uint64_t> guest_physical;
@@ -72,6 +77,7 @@ struct Event {
   static Event exception(unsigned vector, std::uint64_t error_code = 0, std::optional<std::uint64_t> cr2 = std::nullopt);
   static Event vm_exit(unsigned reason, std::uint64_t qualification, std::optional<std::uint64_t> guest_physical,
                        std::optional<std::uint64_t> guest_linear);
+  static Event svm_exit(unsigned exit_code, std::uint64_t exit_info1, std::uint64_t exit_info2);
   static Event vm_entry_failure(unsigned reason, std::uint64_t qualification);
   static Event vm_fail_valid(unsigned instruction_error);
   static Event vm_fail_invalid();

@@ -42,6 +42,17 @@ struct EptSettings {
   spec::EptCapabilities caps;
 };
 
+// AMD-V with nested paging (AMD64 APM Vol. 2 15.25): the guest runs after a VMRUN with
+// NP_ENABLE = 1; its guest-physical addresses go through the nested page tables at nCR3, in
+// the host's paging mode (4-level, the host's EFER.NXE) - the L1 harness's, for a vector.
+// The guest ASID tags its TLB entries (15.16).
+struct NptSettings {
+  std::uint64_t ncr3 = 0;
+  bool host_nxe = true;
+  unsigned asid = 1;
+  friend bool operator==(const NptSettings&, const NptSettings&) = default;
+};
+
 // The DMA-remapping hardware of the machine (Intel VT-d), for vectors whose operations are
 // DMAs: which remapping unit (a profile of model/iommu/remapping_unit.hpp: CAP, ECAP, host
 // address width), where its root table is (RTADDR_REG, 10.4.6), whether translation is
@@ -61,6 +72,7 @@ struct MachineState {
   GuestRegisters regs;
   CpuFeatures features;
   std::optional<EptSettings> ept;  // present: guest-physical addresses go through EPT
+  std::optional<NptSettings> npt;  // present: ... through AMD nested paging (never with ept)
   std::optional<IommuSettings> iommu;  // present: devices make DMA requests through VT-d
   HostPhysicalMemory memory;       // always host-physical; see guest_physical()
   // Mutation testing only (rule_override.hpp): null in every normal state.
@@ -81,8 +93,17 @@ struct MachineState {
     s.caps.maxphyaddr = features.maxphyaddr;
     return s;
   }
-  // Guest-physical memory: through EPT when it is in use, else the identity.
+  spec::svm::NestedPagingMode nested_mode() const {
+    spec::svm::NestedPagingMode m;
+    m.levels = 4;
+    m.maxphyaddr = features.maxphyaddr;
+    m.page1gb = features.page1gb;
+    m.nxe = npt->host_nxe;
+    return m;
+  }
+  // Guest-physical memory: through EPT or nested paging when one is in use, else the identity.
   GuestPhysicalView guest_physical() const {
+    if (npt) return {memory, NestedStage{nested_mode(), npt->ncr3}};
     if (!ept) return {memory, IdentityStage{}};
     return {memory, EptStage{ept_shape(), ept->eptp}};
   }

@@ -17,6 +17,7 @@ const char* to_string(OutcomeKind kind) {
     case OutcomeKind::page_fault: return "#PF";
     case OutcomeKind::ept_violation: return "EPT violation";
     case OutcomeKind::ept_misconfig: return "EPT misconfiguration";
+    case OutcomeKind::nested_page_fault: return "#VMEXIT(NPF)";
   }
   return "?";
 }
@@ -30,6 +31,7 @@ bool Outcome::same_result(const Outcome& o) const {
       return guest_physical == o.guest_physical &&
              ((qualification ^ o.qualification) & ~(qualification_undefined | o.qualification_undefined)) == 0;
     case OutcomeKind::ept_misconfig: return guest_physical == o.guest_physical;
+    case OutcomeKind::nested_page_fault: return guest_physical == o.guest_physical && qualification == o.qualification;
   }
   return false;
 }
@@ -44,6 +46,8 @@ std::string Outcome::describe() const {
                                qualification, qualification_undefined)
                  : fmt::format("EPT violation GPA {:#x} qualification {:#x}", guest_physical, qualification);
     case OutcomeKind::ept_misconfig: return fmt::format("EPT misconfiguration GPA {:#x}", guest_physical);
+    case OutcomeKind::nested_page_fault:
+      return fmt::format("#VMEXIT(NPF) EXITINFO1 {:#x} EXITINFO2 {:#x}", qualification, guest_physical);
   }
   return "?";
 }
@@ -65,6 +69,7 @@ Event event_of(const Outcome& o, std::uint64_t linear) {
       e.qualification_undefined = ~std::uint64_t{0};
       return e;
     }
+    case OutcomeKind::nested_page_fault: return Event::svm_exit(kSvmExitNpf, o.qualification, o.guest_physical);
   }
   return Event::completed();
 }
@@ -95,6 +100,17 @@ Outcome outcome_of_walk(const spec::TwoDimensionalWalk<Concrete>& w, std::uint64
   return o;
 }
 
+Outcome outcome_of_walk(const spec::svm::NestedPagingWalk<Concrete>& w, std::uint64_t linear) {
+  Outcome o = outcome_of_walk(w.guest, linear);
+  o.kind = w.translated ? OutcomeKind::translated : w.page_fault ? OutcomeKind::page_fault : OutcomeKind::nested_page_fault;
+  o.physical = w.translated ? w.physical : 0;
+  if (w.nested_page_fault) {
+    o.qualification = w.exit_info1;
+    o.guest_physical = w.exit_info2;
+  }
+  return o;
+}
+
 namespace {
 
 // Collects a walk's references, and the EPT walks of a two-dimensional one.
@@ -103,6 +119,8 @@ struct Collector {
   std::vector<spec::EptWalk<Concrete>> ept_walks;
   void on_reference(const spec::Reference& r) { references.push_back(r); }
   void on_ept_walk(const spec::EptWalk<Concrete>& w) { ept_walks.push_back(w); }
+  std::vector<spec::PagingWalk<Concrete>> nested_walks;
+  void on_nested_walk(const spec::PagingWalk<Concrete>& w) { nested_walks.push_back(w); }
 
   std::uint64_t host_address_of_guest_entry(std::uint64_t gpa) const {
     for (const auto& r : references)
@@ -151,6 +169,24 @@ void ept_updates(const Collector& c, unsigned levels, std::vector<FlagUpdate>& r
   }
 }
 
+// Nested-entry flag updates (AMD64 APM Vol. 2 15.25.5: the nested walk is an ordinary
+// long-mode walk, so it sets A in every entry a successful reference used and D in the leaf
+// of a write - every guest page-table reference is one); a nested walk that faulted may have
+// set A in the entries it used before the fault (as for guest walks, SDM Vol. 3A 4.8).
+void nested_updates(const Collector& c, unsigned levels, std::vector<FlagUpdate>& required, std::vector<FlagUpdate>& permitted) {
+  for (const auto& w : c.nested_walks) {
+    for (unsigned level = levels; level >= 1; --level) {
+      std::uint64_t bits = 0;
+      if (w.sets_accessed[level]) bits |= spec::bit_at(spec::pte::accessed);
+      if (w.sets_dirty && w.leaf_level == level && w.used[level]) bits |= spec::bit_at(spec::pte::dirty);
+      if (bits) add_unique(required, {w.entry_address[level], bits, true, level});
+      if (w.may_set_accessed[level] && !Concrete::bit(w.entry[level], spec::pte::accessed))
+        add_unique(permitted, {w.entry_address[level], spec::bit_at(spec::pte::accessed), true, level});
+      if (level == 1) break;
+    }
+  }
+}
+
 struct PolicyRun {
   Outcome outcome;
   Collector collector;
@@ -164,7 +200,13 @@ PolicyRun run_policy(const MachineState& state, const AccessRequest& req, spec::
   const auto ctl = state.paging_control();
   const auto shape = state.paging_shape();
   Outcome& o = run.outcome;
-  if (!state.ept) {
+  if (state.npt) {
+    auto w = spec::svm::walk_nested_paging<Concrete>(shape, state.nested_mode(), ctl, state.npt->ncr3, state.regs.cr3,
+                                                     req.linear, access, state.memory, run.collector, policy);
+    run.guest = w.guest;
+    o = outcome_of_walk(w, req.linear);
+    run.references = w.references;
+  } else if (!state.ept) {
     spec::DirectPort<Concrete, const PhysicalMemory, Collector> port{state.memory, run.collector};
     run.guest = spec::walk_paging<Concrete>(shape, ctl, state.regs.cr3, req.linear, access, port, policy);
     if (state.rule_override && state.rule_override->redecide_walk) state.rule_override->redecide_walk(ctl, access, run.guest);
@@ -180,12 +222,13 @@ PolicyRun run_policy(const MachineState& state, const AccessRequest& req, spec::
   }
   // Did an eager update fault on the entry it was updating? Then it did not happen.
   bool eager_faulted = false;
-  if (o.kind == OutcomeKind::ept_violation || o.kind == OutcomeKind::ept_misconfig) {
+  if (o.kind == OutcomeKind::ept_violation || o.kind == OutcomeKind::ept_misconfig || o.kind == OutcomeKind::nested_page_fault) {
     for (unsigned level = 1; level <= shape.levels; ++level)
       if (policy.eager(level) && run.guest.entry_address[level] == o.guest_physical) eager_faulted = true;
   }
   guest_updates(run.guest, shape.levels, policy, run.collector, eager_faulted, o.required);
   if (state.ept) ept_updates(run.collector, state.ept_shape().levels, o.required, o.permitted);
+  if (state.npt) nested_updates(run.collector, state.nested_mode().levels, o.required, o.permitted);
   for (const auto& u : o.required) add_unique(o.permitted, u);
   return run;
 }
@@ -213,7 +256,7 @@ void merge(Outcome& into, const Outcome& other) {
 
 Translation translate(const MachineState& state, const AccessRequest& request) {
   Translation t;
-  t.two_dimensional = state.ept.has_value();
+  t.two_dimensional = state.ept.has_value() || state.npt.has_value();
   PolicyRun canonical = run_policy(state, request, spec::AccessedFlagPolicy::lazy());
   t.trace = canonical.collector.references;
   t.guest_walk = canonical.guest;

@@ -7,6 +7,7 @@
 
 #include "model/event.hpp"
 #include "model/machine_state.hpp"
+#include "spec/svm/nested_paging_walk.hpp"
 #include "spec/two_dimensional_walk.hpp"
 
 namespace vtspec::model {
@@ -18,7 +19,7 @@ struct AccessRequest {
   bool implicit_supervisor = false;
 };
 
-enum class OutcomeKind { translated, page_fault, ept_violation, ept_misconfig };
+enum class OutcomeKind { translated, page_fault, ept_violation, ept_misconfig, nested_page_fault };
 const char* to_string(OutcomeKind kind);
 
 // Setting accessed/dirty bits in one entry (guest paging structure or EPT), at its
@@ -26,7 +27,7 @@ const char* to_string(OutcomeKind kind);
 struct FlagUpdate {
   std::uint64_t physical;
   std::uint64_t bits;
-  bool ept;                 // an EPT entry (else a guest paging-structure entry)
+  bool ept;                 // a second-level entry: EPT or nested page table (else a guest paging-structure entry)
   unsigned level;
   friend bool operator==(const FlagUpdate&, const FlagUpdate&) = default;
 };
@@ -36,8 +37,8 @@ struct Outcome {
   std::uint64_t physical = 0;          // host-physical address of the access (translated)
   std::uint64_t error_code = 0;        // #PF
   std::uint64_t cr2 = 0;               // #PF
-  std::uint64_t guest_physical = 0;    // EPT violation / misconfiguration
-  std::uint64_t qualification = 0;     // EPT violation
+  std::uint64_t guest_physical = 0;    // EPT violation / misconfiguration; #VMEXIT(NPF): EXITINFO2
+  std::uint64_t qualification = 0;     // EPT violation; #VMEXIT(NPF): EXITINFO1
   std::uint64_t qualification_undefined = 0;  // qualification bits that may take either value
   std::vector<FlagUpdate> required;    // flag updates this outcome always makes
   std::vector<FlagUpdate> permitted;   // updates it may also make (superset of required)
@@ -59,6 +60,7 @@ struct Translation {
 // a native guest walk, or a two-dimensional one.
 Outcome outcome_of_walk(const spec::PagingWalk<spec::Concrete>& walk, std::uint64_t linear);
 Outcome outcome_of_walk(const spec::TwoDimensionalWalk<spec::Concrete>& walk, std::uint64_t linear);
+Outcome outcome_of_walk(const spec::svm::NestedPagingWalk<spec::Concrete>& walk, std::uint64_t linear);
 
 // The architectural event of a walk outcome for an access to `linear`: a #PF with its error
 // code and CR2 (SDM Vol. 3A 4.7), an EPT-violation VM exit with its qualification, the

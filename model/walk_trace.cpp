@@ -99,7 +99,8 @@ std::string format_walk(const MachineState& state, const AccessRequest& req, con
   std::string out = fmt::format("{} {} at linear {:#x}, CPL {}{}; {}-level guest paging{}\n", kind_name(req.kind),
                                 req.implicit_supervisor ? "(implicit supervisor)" : "", req.linear, req.cpl, "",
                                 state.paging_levels(),
-                                t.two_dimensional ? fmt::format(", {}-level EPT", state.ept_shape().levels) : "");
+                                state.npt ? fmt::format(", {}-level nested paging", state.nested_mode().levels)
+                                : t.two_dimensional ? fmt::format(", {}-level EPT", state.ept_shape().levels) : "");
   out += fmt::format("{:>3}  {:<24} {:<18} {:<18} {:<18}  {}\n", "#", "structure", "guest-physical", "host-physical",
                      "entry", "decoded");
   unsigned n = 0;

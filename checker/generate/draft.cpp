@@ -25,6 +25,18 @@ std::string StateSketch::yaml() const {
     for (const auto& [gpa, value] : writes) out += fmt::format("  - {{ hpa: {:#x}, u64: {:#x} }}\n", gpa, value);
     return out;
   }
+  if (!npt.empty()) {
+    out += "npt: " + npt + "\n";
+    out += "registers:\n";
+    out += fmt::format("  cr0: [{}]\n", fmt::join(cr0, ", "));
+    out += fmt::format("  cr4: [{}]\n", fmt::join(cr4, ", "));
+    out += fmt::format("  efer: [{}]\n", fmt::join(efer, ", "));
+    if (ac) out += "  rflags: [AC]\n";
+    out += fmt::format("  cr3: {:#x}\n", cr3 ? cr3 : root);
+    out += "memory:\n";
+    for (const auto& [hpa, value] : host_writes) out += fmt::format("  - {{ hpa: {:#x}, u64: {:#x} }}\n", hpa, value);
+    return out;
+  }
   if (!ept_eptp.empty()) {
     out += "ept:\n  eptp: " + ept_eptp + "\n";
     if (!ept_caps.empty()) out += "  caps: " + ept_caps + "\n";

@@ -50,6 +50,10 @@ struct StateSketch {
   std::string ept_caps;
   std::uint64_t ept_tables_at = 0;
   std::vector<std::string> ept_map;
+  // vtspec/vector/3: an AMD-V guest under nested paging: the state's `npt:` as a YAML flow
+  // mapping (empty: none). Its guest and nested tables are all `host_writes` (hpa words).
+  std::string npt;
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> host_writes;
 
   void data_page(std::uint64_t pa) { writes.emplace_back(pa, data_value(pa)); }
   std::string yaml() const;
@@ -110,6 +114,7 @@ std::vector<CorpusFile> tlb_scenarios();
 std::vector<CorpusFile> control_operations();
 std::vector<CorpusFile> dma_remapping();
 std::vector<CorpusFile> ept_translation();
+std::vector<CorpusFile> npt_translation();
 
 // Every corpus file, completed and rendered: (relative path, text).
 std::vector<std::pair<std::string, std::string>> generate_corpus();

@@ -29,6 +29,12 @@ std::optional<std::string> skip_reason(const model::CpuNeeds& needs, const Capab
       std::find(caps.ept_capabilities->begin(), caps.ept_capabilities->end(), *needs.ept) == caps.ept_capabilities->end())
     return caps.ept_capabilities->empty() ? "needs VMX non-root operation under the vector's EPT: " + caps.why_no_ept
                                           : "needs EPT capabilities this target does not build (" + caps.why_no_ept + ")";
+  if (!needs.nested_paging && !needs.ept && needs.iommu_profile.empty() && !caps.native_guest)
+    return "needs a guest without nested paging: " + caps.why_no_native_guest;
+  if (needs.nested_paging && !caps.nested_paging) return "needs an AMD-V guest under nested paging: " + caps.why_no_nested_paging;
+  if (needs.nested_paging && !caps.nested_host_nxe.count(needs.nested_host_nxe))
+    return fmt::format("needs a host EFER.NXE = {} at VMRUN; this target's L1 runs with {}", needs.nested_host_nxe ? 1 : 0,
+                       needs.nested_host_nxe ? 0 : 1);
   if (!needs.iommu_profile.empty() && caps.memory_window && needs.memory_end > needs.memory_begin &&
       (needs.memory_begin < caps.memory_window->first || needs.memory_end > caps.memory_window->second))
     return fmt::format("its memory spans [{:#x}, {:#x}); this target places memory in [{:#x}, {:#x}) ({})", needs.memory_begin,

@@ -9,6 +9,7 @@
 #endif
 
 #if defined(VTSPEC_HAVE_QEMU_VTD_TARGET)
+#include "conformance/targets/qemu_svm_target.hpp"
 #include "conformance/targets/qemu_vtd_target.hpp"
 #endif
 
@@ -44,6 +45,7 @@ std::vector<std::string> target_names() {
   for (const auto& t : model::shadow::shadow_targets()) names.emplace_back(t.target);
   names.emplace_back("kvm");
   names.emplace_back("qemu-vtd");
+  names.emplace_back("qemu-svm");
   return names;
 }
 
@@ -62,6 +64,13 @@ std::unique_ptr<Target> make_target(const std::string& name) {
     return make_qemu_vtd_target();
 #else
     return std::make_unique<MissingTarget>("qemu-vtd", "the qemu-vtd target is not part of this build (conformance/targets)");
+#endif
+  }
+  if (name == "qemu-svm") {
+#if defined(VTSPEC_HAVE_QEMU_VTD_TARGET)
+    return make_qemu_svm_target();
+#else
+    return std::make_unique<MissingTarget>("qemu-svm", "the qemu-svm target is not part of this build (conformance/targets)");
 #endif
   }
   return nullptr;

@@ -6,6 +6,8 @@
 //             physical addresses are host-physical addresses (SDM Vol. 3C 29.3).
 //   EPT       in VMX non-root operation with "enable EPT" = 1: the EPT paging structures
 //             the EPTP names (29.3.2).
+//   nested    an AMD-V guest with nested paging: the nested page tables at nCR3, in the
+//             host's paging mode (AMD64 APM Vol. 2 15.25.5).
 // A VMM's own GPA->HPA map (shadow paging) or an IOMMU's second stage (VT-d) would be
 // further alternatives of SecondStage.
 #pragma once
@@ -16,6 +18,7 @@
 
 #include "model/address_space/host_physical_memory.hpp"
 #include "spec/ept_walk.hpp"
+#include "spec/svm/nested_paging_mode.hpp"
 
 namespace vtspec::model {
 
@@ -24,7 +27,11 @@ struct EptStage {
   spec::EptShape shape;
   std::uint64_t eptp = 0;
 };
-using SecondStage = std::variant<IdentityStage, EptStage>;
+struct NestedStage {
+  spec::svm::NestedPagingMode mode;
+  std::uint64_t ncr3 = 0;
+};
+using SecondStage = std::variant<IdentityStage, EptStage, NestedStage>;
 
 // The host-physical address EPT maps `gpa` to, whatever the access rights: spec::walk_ept
 // for an access that requests no right, so presence (bits 2:0, and bit 10 with mode-based
@@ -33,6 +40,9 @@ using SecondStage = std::variant<IdentityStage, EptStage>;
 // there.
 std::optional<std::uint64_t> ept_host_address(const HostPhysicalMemory& memory, const EptStage& ept,
                                               std::uint64_t gpa);
+
+std::optional<std::uint64_t> nested_host_address(const HostPhysicalMemory& memory, const NestedStage& nested,
+                                                 std::uint64_t gpa);
 
 class GuestPhysicalView {
  public:

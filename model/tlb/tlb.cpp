@@ -144,6 +144,12 @@ std::vector<AllowedOutcome> Tlb::allowed(const MachineState& state, const spec::
     a.outcome = o;
     out.push_back(std::move(a));
   }
+  // AMD nested paging: ASID-tagged caching is specified (spec/tlb_tags.hpp,
+  // tlb_invalidation.hpp) but not yet filled by this model, so it answers with the fresh
+  // walk. That is the exact set for what a vtspec/vector/3 guest can do today - accesses only
+  // (the vector loader refuses every other operation under `npt:`), over paging structures
+  // nothing but A/D updates change, which a cached translation reproduces.
+  if (state.npt) return out;
   if (state.ept) {
     // 2. With EPT: the same walk with guest-physical addresses translated by cached
     // guest-physical mappings (29.4.2). Its all-fresh run is the canonical walk above and

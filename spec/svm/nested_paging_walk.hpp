@@ -70,6 +70,7 @@ struct NestedTranslatingPort {
       if constexpr (std::is_same_v<D, Concrete>) {
         for (unsigned level = 1; level <= mode.levels; ++level) references += w.read[level] ? 1u : 0u;
       }
+      if constexpr (requires { observer.on_nested_walk(w); }) observer.on_nested_walk(w);
     }
     fault.record_first(w, stage, gpa, active);
     return w;

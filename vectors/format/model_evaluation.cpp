@@ -273,8 +273,8 @@ ModelStep run_access(const Vector& v, model::Processor& m, const Operation& op, 
     store.kind = OperationKind::store_entry;
     store.address = base;
     store.value = (m.state().memory.read64(base) & ~(mask << shift)) | ((op.value & mask) << shift);
-    if (m.state().ept)
-      m.device_memory().write64(base, store.value);  // host-physical: a store_entry would go through EPT
+    if (m.state().ept || m.state().npt)
+      m.device_memory().write64(base, store.value);  // host-physical: a store_entry would go through EPT / nested paging
     else
       m.apply(store);
     // The data gives a checked entry's A/D byte a definite value (overwrite_flags).

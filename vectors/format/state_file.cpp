@@ -529,7 +529,7 @@ namespace {
 MachineState load_state_fields(const YAML::Node& doc, const std::string& file) {
   Context c{file};
   if (!doc.IsMap()) c.fail(doc, "", "a state is a YAML mapping");
-  reject_unknown_keys(c, doc, "", {"schema", "features", "registers", "paging", "ept", "memory", "iommu", "description", "history"});
+  reject_unknown_keys(c, doc, "", {"schema", "features", "registers", "paging", "ept", "npt", "memory", "iommu", "description", "history"});
   if (!doc["schema"]) c.fail(doc, "schema", "missing (expected 'vtspec/state/1')");
   if (doc["schema"].Scalar() != kStateSchema)
     c.fail(doc["schema"], "schema", fmt::format("unsupported schema (expected '{}')", kStateSchema));
@@ -608,6 +608,31 @@ MachineState load_state_fields(const YAML::Node& doc, const std::string& file) {
         b.install(parse_mapping(c, item, b.field, true), 0x7);
       }
     }
+  }
+
+  // AMD nested paging (AMD64 APM Vol. 2 15.25): nCR3 and the host's EFER.NXE at VMRUN, the
+  // guest ASID. The nested tables, like everything else under npt:, are memory: words.
+  if (doc["npt"]) {
+    const auto& n = doc["npt"];
+    if (!n.IsMap()) c.fail(n, "npt", "expected a mapping with ncr3 (and host_nxe, asid)");
+    reject_unknown_keys(c, n, "npt", {"ncr3", "host_nxe", "asid"});
+    if (doc["ept"]) c.fail(n, "npt", "a guest runs under EPT or under nested paging, not both");
+    if (doc["paging"])
+      c.fail(doc["paging"], "paging", "not available under npt: (give the guest's tables, like the nested ones, as memory: words)");
+    model::NptSettings npt;
+    if (!n["ncr3"]) c.fail(n, "npt.ncr3", "missing (host-physical address of the nested PML4)");
+    npt.ncr3 = parse_number(n["ncr3"], file, "npt.ncr3");
+    if (npt.ncr3 & 0xfff) c.fail(n["ncr3"], "npt.ncr3", "must be 4-KByte aligned");
+    if (npt.ncr3 >> s.features.maxphyaddr)
+      c.fail(n["ncr3"], "npt.ncr3", fmt::format("{:#x} is beyond MAXPHYADDR ({} bits)", npt.ncr3, s.features.maxphyaddr));
+    if (n["host_nxe"]) npt.host_nxe = parse_bool(c, n["host_nxe"], "npt.host_nxe");
+    if (n["asid"]) {
+      const std::uint64_t asid = parse_number(n["asid"], file, "npt.asid");
+      // APM Vol. 2 15.5.1: VMRUN with ASID 0 (the host's) fails its consistency checks.
+      if (asid == 0 || asid > 0xffffffffu) c.fail(n["asid"], "npt.asid", "a guest ASID is 1 to 2^32-1 (0 is the host's)");
+      npt.asid = static_cast<unsigned>(asid);
+    }
+    s.npt = npt;
   }
 
   // Guest paging structures live in guest-physical memory: through EPT when it is on (by

@@ -4,7 +4,9 @@
 
 namespace vtspec::vectors {
 
-const char* schema_of(const Vector& v) { return v.initial.ept ? kVectorSchemaV2 : kVectorSchema; }
+const char* schema_of(const Vector& v) {
+  return v.initial.npt ? kVectorSchemaV3 : v.initial.ept ? kVectorSchemaV2 : kVectorSchema;
+}
 
 model::CpuNeeds needs_of(const Vector& v) {
   model::CpuNeeds needs = model::cpu_needs(v.initial, v.operations);

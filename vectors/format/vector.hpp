@@ -28,6 +28,9 @@ inline constexpr const char* kVectorSchema = "vtspec/vector/1";
 // v2 = v1 and a guest in VMX non-root operation under an EPT of the vector's (`state.ept`),
 // whose accesses may end in EPT-violation and EPT-misconfiguration VM exits.
 inline constexpr const char* kVectorSchemaV2 = "vtspec/vector/2";
+// v3 = v2 and an AMD-V guest under nested paging (`state.npt`), whose accesses may end in
+// #VMEXIT(NPF) (AMD64 APM Vol. 2 15.25.6).
+inline constexpr const char* kVectorSchemaV3 = "vtspec/vector/3";
 
 // One accessed/dirty bit's expected value after an operation. `either` where the SDM lets
 // the processor choose (e.g. a paging-structure entry's A flag on a walk that faults lower

@@ -70,6 +70,21 @@ std::optional<std::string> check_paging_structures(const model::MachineState& s,
                   return s.memory.read64(*hpa);
                 }};
   if (auto v = check_structures(f, s.features.maxphyaddr, top_tables, gpa_limit)) return v;
+  if (s.npt) {
+    // Under nested paging likewise (AMD64 APM Vol. 2 15.25.5: long-mode format, present =
+    // bit 0, PS = bit 7): every nested table and mapped page in host-physical [0, limit).
+    // Guest-physical [limit, 2 limit) - the nested PDPT entry 1 under nested PML4 entry 0 -
+    // is the L1 harness's (its stubs and their tables), so a vector leaves it unmapped.
+    TableFormat n{"host-physical", "nested ", 4, false,
+                  [&](std::uint64_t hpa) -> std::optional<std::uint64_t> { return s.memory.read64(hpa); }};
+    const std::uint64_t root = top_table_address(s.npt->ncr3, s.features.maxphyaddr);
+    if (auto v = check_structures(n, s.features.maxphyaddr, {root}, gpa_limit)) return v;
+    const std::uint64_t pml4e = s.memory.read64(root);
+    if ((pml4e & 1) && (s.memory.read64((pml4e & spec::frame_mask(s.features.maxphyaddr)) + 8) & 1))
+      return fmt::format("the nested PDPTE for guest-physical [{:#x}, {:#x}) is present: that range is the L1 harness's",
+                         gpa_limit, 2 * gpa_limit);
+    return std::nullopt;
+  }
   if (!s.ept) return std::nullopt;
   // Under EPT the vector owns host-physical [0, limit) too: every EPT table and every page
   // an EPT entry maps lies there, so the guest cannot reach the L1 harness's memory.
@@ -106,7 +121,7 @@ std::optional<AddressSpaceViolation> check_vector_address_space(const model::Mac
     if ((frame + 1) * kPage > gpa_limit)
       return violation(Where::state, 0,
                        fmt::format("memory at {} {:#x} is outside the vector's {} (the harness's space is above)",
-                                   initial.ept ? "host-physical" : "guest-physical", frame * kPage, window));
+                                   initial.ept || initial.npt ? "host-physical" : "guest-physical", frame * kPage, window));
 
   // Every top-level table the vector runs on leaves entry 511 to the harness.
   const unsigned maxphyaddr = initial.features.maxphyaddr;

@@ -137,7 +137,31 @@ ExpectedOutcome parse_outcome(const Reader& r, const YAML::Node& node, const std
     // qualification bit 7 says it is valid, the guest-linear address.
     const YAML::Node x = node["vm_exit"];
     const std::string where = field + ".vm_exit";
-    if (!v.initial.ept) r.fail(x, where, "only a guest under EPT (the state's ept:) exits on an access");
+    if (v.initial.npt) {
+      // vtspec/vector/3: #VMEXIT(NPF) (AMD64 APM Vol. 2 15.25.6): EXITINFO1 (the nested
+      // fault's error code, bit 32 final address, bit 33 guest page table) and EXITINFO2 (the
+      // guest-physical address).
+      if (op.kind != OperationKind::access) r.fail(x, where, "only an access exits with a nested page fault");
+      if (node["fault"] || node["value"] || node["error_code"] || node["cr2"])
+        r.fail(x, where, "a #VMEXIT delivers no exception and reads no value");
+      r.require_map(x, where);
+      r.keys(x, where, {"reason", "exit_info1", "exit_info2"});
+      const YAML::Node reason = r.need(x, "reason", where);
+      if (!reason.IsScalar() || reason.Scalar() != "npf")
+        r.fail(reason, where + ".reason", "expected npf (the #VMEXIT an access under nested paging has)");
+      const std::uint64_t info1 = r.number(r.need(x, "exit_info1", where), where + ".exit_info1");
+      if (((info1 >> 32) & 3) != 1 && ((info1 >> 32) & 3) != 2)
+        r.fail(x["exit_info1"], where + ".exit_info1", "exactly one of bit 32 (final address) and bit 33 (guest page table) is set");
+      if (info1 & ~(std::uint64_t{3} << 32 | 0xffffffffu))
+        r.fail(x["exit_info1"], where + ".exit_info1", "bits 63:34 are not defined for a nested page fault");
+      if (!(info1 & 4)) r.fail(x["exit_info1"], where + ".exit_info1", "bit 2 (U/S) is set: every nested access is a user access");
+      const std::uint64_t info2 = r.number(r.need(x, "exit_info2", where), where + ".exit_info2");
+      if (info2 >> v.initial.features.maxphyaddr)
+        r.fail(x["exit_info2"], where + ".exit_info2",
+               fmt::format("{:#x} is beyond MAXPHYADDR ({} bits)", info2, v.initial.features.maxphyaddr));
+      event = model::Event::svm_exit(model::kSvmExitNpf, info1, info2);
+    } else {
+    if (!v.initial.ept) r.fail(x, where, "only a guest under EPT (the state's ept:) or nested paging (npt:) exits on an access");
     if (op.kind != OperationKind::access) r.fail(x, where, "only an access exits with an EPT violation or misconfiguration");
     if (node["fault"] || node["value"] || node["error_code"] || node["cr2"])
       r.fail(x, where, "a VM exit delivers no exception and reads no value");
@@ -177,6 +201,7 @@ ExpectedOutcome parse_outcome(const Reader& r, const YAML::Node& node, const std
         if (q & event.qualification_undefined)
           r.fail(x["qualification_open"], where + ".qualification_open", "bits left open are given as 0 in qualification");
       }
+    }
     }
   } else if (node["fault"]) {
     event = model::Event::exception(parse_fault(r, node["fault"], field + ".fault"));
@@ -239,6 +264,11 @@ Operation parse_vector_operation(const Reader& r, const YAML::Node& node, const 
   if ((op.kind == OperationKind::dma_read || op.kind == OperationKind::dma_write) &&
       std::find(v.initial.iommu->devices.begin(), v.initial.iommu->devices.end(), op.source_id) == v.initial.iommu->devices.end())
     r.fail(node["source"], field + ".source", fmt::format("{:#06x} is not one of the state's iommu.devices", op.source_id));
+  // vtspec/vector/3 guests only access memory for now: the model does not yet fill
+  // ASID-tagged TLB entries (model/tlb/tlb.cpp), which is exact only while nothing but A/D
+  // updates changes the paging structures.
+  if (v.initial.npt && op.kind != OperationKind::access)
+    r.fail(node, field + ".kind", "a guest under nested paging (npt:) makes accesses only in vtspec/vector/3");
   return op;
 }
 
@@ -249,7 +279,7 @@ struct Shared {
   const YAML::Node* entries = nullptr;
   std::string state_field;            // where it is, for messages
   const std::map<std::string, std::string>* notes = nullptr;
-  bool v2 = false;                    // the file's schema is vtspec/vector/2
+  unsigned version = 1;               // the file's schema: vtspec/vector/<version>
 };
 
 // A vector must stay inside what vector_address_space.h gives it: the model could run it,
@@ -293,8 +323,13 @@ Vector parse_vector(const Reader& r, const YAML::Node& node, const std::string& 
   YAML::Node state = shared.state ? *shared.state : r.need(node, "state", field);
   const std::string state_field = shared.state ? shared.state_field : field + ".state";
   r.require_map(state, state_field);
-  // v1 describes guest paging; v2 adds a guest under EPT.
-  if (state["ept"] && !shared.v2)
+  // v1 describes guest paging; v2 adds a guest under EPT; v3 an AMD-V guest under nested paging.
+  if (state["npt"] && shared.version < 3)
+    r.fail(state["npt"], state_field + ".npt",
+           fmt::format("nested paging is not part of vtspec/vector/{} (an AMD-V guest needs schema: {})", shared.version,
+                       kVectorSchemaV3));
+  if (state["npt"] && state["iommu"]) r.fail(state["iommu"], state_field + ".iommu", "a DMA vector's CPU takes no part: no npt:");
+  if (state["ept"] && shared.version < 2)
     r.fail(state["ept"], state_field + ".ept", fmt::format("EPT is not part of vtspec/vector/1 (a guest under EPT needs schema: {})", kVectorSchemaV2));
   if (state["ept"] && state["iommu"]) r.fail(state["iommu"], state_field + ".iommu", "a DMA vector's CPU takes no part: no ept:");
   if (state["history"]) r.fail(state["history"], state_field + ".history", "a vector's operations take the place of a history");
@@ -354,10 +389,14 @@ std::vector<Vector> load_vectors_impl(const YAML::Node& doc, const std::string& 
   if (!doc) r.fail(doc, "", "empty: a vector file is a YAML mapping with schema: and vectors: or groups:");
   if (!doc.IsMap()) r.fail(doc, "", "a vector file is a YAML mapping with schema: and vectors: or groups:");
   r.keys(doc, "", {"schema", "description", "notes", "groups", "vectors"});
-  const YAML::Node schema = r.need(doc, "schema", "", "missing (expected 'vtspec/vector/1' or 'vtspec/vector/2')");
-  if (!schema.IsScalar() || (schema.Scalar() != kVectorSchema && schema.Scalar() != kVectorSchemaV2))
-    r.fail(schema, "schema", fmt::format("unsupported schema '{}' (expected '{}' or '{}')", schema.Scalar(), kVectorSchema, kVectorSchemaV2));
-  const bool v2 = schema.Scalar() == kVectorSchemaV2;
+  const YAML::Node schema =
+      r.need(doc, "schema", "", "missing (expected 'vtspec/vector/1', 'vtspec/vector/2' or 'vtspec/vector/3')");
+  if (!schema.IsScalar() ||
+      (schema.Scalar() != kVectorSchema && schema.Scalar() != kVectorSchemaV2 && schema.Scalar() != kVectorSchemaV3))
+    r.fail(schema, "schema",
+           fmt::format("unsupported schema '{}' (expected '{}', '{}' or '{}')", schema.Scalar(), kVectorSchema, kVectorSchemaV2,
+                       kVectorSchemaV3));
+  const unsigned v2 = schema.Scalar() == kVectorSchemaV3 ? 3 : schema.Scalar() == kVectorSchemaV2 ? 2 : 1;
   if (!doc["vectors"] && !doc["groups"]) r.fail(doc, "vectors", "missing (give vectors: or groups:)");
   // notes: flag -> why an outcome with that flag is allowed (Wycheproof's "notes").
   std::map<std::string, std::string> notes;

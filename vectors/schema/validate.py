@@ -4,7 +4,8 @@
 usage: validate.py SCHEMA.json... -- FILE.yaml...   (needs python3-jsonschema and python3-yaml)
 
 Each file is checked against the schema whose `schema` property is the file's `schema:`
-(vector-v1.schema.json for vtspec/vector/1, vector-v2.schema.json for vtspec/vector/2); a file
+(vector-v1.schema.json for vtspec/vector/1, vector-v2.schema.json for vtspec/vector/2,
+vector-v3.schema.json for vtspec/vector/3); a file
 naming none of them fails.
 """
 import json

@@ -1,0 +1,132 @@
+#include "conformance/targets/qemu_svm_plan.hpp"
+
+#include <fmt/format.h>
+
+#include "spec/svm/vmcb_layout.hpp"
+#include "vectors/format/vector.hpp"
+
+namespace vtspec::conformance::qemu_svm {
+
+namespace {
+
+constexpr std::uint64_t P = 1, RW = 2, US = 4, A = 1 << 5, D = 1 << 6, NX = 1ull << 63;
+constexpr std::uint64_t kTable = P | RW | US | A;
+// Harness pages, host-physical = guest-physical.
+constexpr std::uint64_t kGuestPdpt = kHarnessBase, kGuestPd = kHarnessBase + 0x1000, kGuestPt = kHarnessBase + 0x2000;
+constexpr std::uint64_t kStubPage = kHarnessBase + 0x3000, kStackS = kHarnessBase + 0x4000, kStackU = kHarnessBase + 0x5000;
+constexpr std::uint64_t kNestedPd = kHarnessBase + 0x6000, kNestedPt = kHarnessBase + 0x7000;
+constexpr unsigned kHarnessPages = 8;
+
+}  // namespace
+
+std::vector<std::uint8_t> stub_page() {
+  std::vector<std::uint8_t> page(4096, 0xcc);  // INT3 everywhere else
+  auto put = [&](std::uint64_t at, std::initializer_list<std::uint8_t> bytes) {
+    std::size_t i = at;
+    for (auto b : bytes) page[i++] = b;
+    for (auto b : {0x0f, 0x01, 0xd9}) page[i++] = static_cast<std::uint8_t>(b);  // VMMCALL
+  };
+  put(kReadStub + 0x00, {0x0f, 0xb6, 0x00});        // movzbl (%rax), %eax
+  put(kReadStub + 0x10, {0x0f, 0xb7, 0x00});        // movzwl (%rax), %eax
+  put(kReadStub + 0x20, {0x8b, 0x00});              // mov (%rax), %eax
+  put(kReadStub + 0x30, {0x48, 0x8b, 0x00});        // mov (%rax), %rax
+  put(kWriteStub + 0x00, {0x88, 0x18});             // mov %bl, (%rax)
+  put(kWriteStub + 0x10, {0x66, 0x89, 0x18});       // mov %bx, (%rax)
+  put(kWriteStub + 0x20, {0x89, 0x18});             // mov %ebx, (%rax)
+  put(kWriteStub + 0x30, {0x48, 0x89, 0x18});       // mov %rbx, (%rax)
+  put(kFetchStub, {0xff, 0xd0});                    // call *%rax
+  return page;
+}
+
+Encoded encode_vector(const vectors::Vector& v) {
+  Encoded out;
+  const model::MachineState& s = v.initial;
+  if (!s.npt) {
+    out.error = "not a guest under nested paging (the qemu-svm target runs vtspec/vector/3 npt: vectors)";
+    return out;
+  }
+  if (s.regs.pkru || (s.regs.cr4 & spec::cr4::pke) || (s.regs.cr4 & spec::cr4::pks)) {
+    out.error = "protection keys: VMRUN does not switch PKRU, and the L1 harness does not set one for the guest";
+    return out;
+  }
+  Plan& plan = out.plan;
+  plan.maxphyaddr = s.features.maxphyaddr;
+  for (std::uint64_t n : s.memory.frame_numbers()) {
+    const std::uint8_t* bytes = s.memory.frame_bytes(n);
+    plan.frames.push_back({n * model::PhysicalMemory::kFrameSize, {bytes, bytes + model::PhysicalMemory::kFrameSize}});
+  }
+  // The nested side: the vector's nested PML4 entry 0 must lead, with user write and execute
+  // rights, to a nested PDPT whose entry 1 the harness takes.
+  const std::uint64_t frame = spec::frame_mask(s.features.maxphyaddr);
+  const std::uint64_t ncr3 = s.npt->ncr3 & frame;
+  const std::uint64_t npml4e = s.memory.read64(ncr3);
+  if ((npml4e & (P | RW | US)) != (P | RW | US) || ((npml4e & NX) && s.npt->host_nxe) || (npml4e & spec::bit_range(51, s.features.maxphyaddr))) {
+    out.error = fmt::format("the vector's nested PML4 entry 0 ({:#x}) denies the harness a user write or fetch: its code "
+                            "could not run",
+                            npml4e);
+    return out;
+  }
+  plan.words.emplace_back((npml4e & frame) + 8, kNestedPd | kTable);  // nested PDPT[1]: gpa [1G, 2G)
+  const unsigned pd_index = static_cast<unsigned>((kHarnessBase - 0x40000000) >> 21);
+  plan.words.emplace_back(kNestedPd + 8 * pd_index, kNestedPt | kTable);
+  for (unsigned i = 0; i < kHarnessPages; ++i) {
+    const std::uint64_t page = kHarnessBase + 0x1000 * i;
+    plan.words.emplace_back(kNestedPt + 8 * ((page >> 12) & 511), page | kTable | D);
+  }
+  // The guest side: entry 511 of the guest's PML4 page, wherever nested paging puts it.
+  const auto pml4 = s.guest_physical().host_address(s.regs.cr3 & frame);
+  if (!pml4) {
+    out.error = "the guest's PML4 page is not mapped by the nested page tables: the harness's code could not be reached";
+    return out;
+  }
+  plan.words.emplace_back(*pml4 + 8 * 511, kGuestPdpt | kTable);
+  plan.words.emplace_back(kGuestPdpt, kGuestPd | kTable);
+  plan.words.emplace_back(kGuestPd, kGuestPt | kTable);
+  plan.words.emplace_back(kGuestPt + 0, kStubPage | P | A);            // supervisor stubs (read-only, executable)
+  plan.words.emplace_back(kGuestPt + 8, kStubPage | P | US | A);       // user stubs
+  plan.words.emplace_back(kGuestPt + 16, kStackS | P | RW | A | D);    // supervisor stack
+  plan.words.emplace_back(kGuestPt + 24, kStackU | P | RW | US | A | D);  // user stack
+  const auto stubs = stub_page();
+  for (std::size_t i = 0; i < stubs.size(); i += 8) {
+    std::uint64_t w = 0;
+    for (unsigned b = 0; b < 8; ++b) w |= std::uint64_t{stubs[i + b]} << (8 * b);
+    plan.words.emplace_back(kStubPage + i, w);
+  }
+  auto size_slot = [](unsigned size) { return size == 1 ? 0u : size == 2 ? 0x10u : size == 4 ? 0x20u : 0x30u; };
+  for (const auto& op : v.operations) {
+    if (op.kind != model::OperationKind::access) {
+      out.error = fmt::format("operation {}: the qemu-svm target runs accesses only", model::describe(op));
+      return out;
+    }
+    if (op.access.implicit_supervisor) {
+      out.error = "implicit supervisor-mode accesses are not generated by the access stubs";
+      return out;
+    }
+    Step step;
+    step.operation = op;
+    const bool user = op.access.cpl == 3;
+    const std::uint64_t base = user ? kUserStubs : kSupervisorStubs;
+    step.stub = base + (op.access.kind == spec::AccessKind::read    ? kReadStub + size_slot(op.size)
+                        : op.access.kind == spec::AccessKind::write ? kWriteStub + size_slot(op.size)
+                                                                    : kFetchStub);
+    qemu::VmcbSetup& vm = step.request.vmcb;
+    vm.asid = s.npt->asid;
+    vm.tlb_control = spec::svm::tlb_control::flush_all;  // every access a fresh walk (see qemu_svm_target.hpp)
+    vm.nested_paging = true;
+    vm.ncr3 = s.npt->ncr3;
+    vm.cr0 = s.regs.cr0;
+    vm.cr3 = s.regs.cr3;
+    vm.cr4 = s.regs.cr4;
+    vm.efer = s.regs.efer | spec::svm::efer::svme;  // 15.5.1: VMRUN requires the guest's EFER.SVME
+    vm.rflags = s.regs.rflags | 2;
+    vm.cpl = op.access.cpl;
+    vm.rip = step.stub;
+    vm.rax = op.access.linear;
+    vm.rsp = user ? kUserStack : kSupervisorStack;
+    step.request.rbx = op.value;
+    plan.steps.push_back(step);
+  }
+  return out;
+}
+
+}  // namespace vtspec::conformance::qemu_svm

@@ -1,0 +1,192 @@
+#include "conformance/targets/qemu_svm_target.hpp"
+
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "conformance/qemu_platform/qemu_machine.hpp"
+#include "conformance/qemu_platform/svm_unit.hpp"
+#include "conformance/runner/skip_decision.hpp"
+#include "conformance/targets/qemu_svm_plan.hpp"
+#include "model/operation_table.hpp"
+#include "spec/svm/vmcb_layout.hpp"
+#include "vectors/format/vector.hpp"
+
+namespace vtspec::conformance {
+
+namespace {
+
+using qemu::Machine;
+using qemu::MachineConfig;
+using qemu::MachineFailure;
+
+// QEMU's TCG accepts phys-bits up to 40 (TCG_PHYS_ADDR_BITS in QEMU 7.2); the vectors'
+// 1 GiB + the platform's 4 MiB need at least 31.
+constexpr unsigned kMinPhysBits = 36, kMaxPhysBits = 40;
+
+MachineConfig config_of(unsigned maxphyaddr) {
+  MachineConfig c;
+  c.proxy = MachineConfig::Proxy::long_mode;
+  c.cpu = fmt::format("max,phys-bits={}", maxphyaddr);
+  c.icount = false;
+  return c;
+}
+
+bool has_error_code(unsigned vector) {
+  return vector == 8 || vector == 10 || vector == 11 || vector == 12 || vector == 13 || vector == 14 || vector == 17 ||
+         vector == 21;
+}
+
+class QemuSvmTarget final : public Target {
+ public:
+  std::string name() const override { return "qemu-svm"; }
+  const Capabilities& capabilities() override;
+  VectorResult run(const vectors::Vector& vector) override;
+
+ private:
+  void prepare(const qemu_svm::Plan& plan);
+  std::optional<Capabilities> capabilities_;
+  std::unique_ptr<Machine> machine_;
+  std::unique_ptr<qemu::SvmUnit> unit_;
+  unsigned maxphyaddr_ = 0;
+  std::set<std::uint64_t> written_;  // frames the last vector (and the harness) wrote
+};
+
+const Capabilities& QemuSvmTarget::capabilities() {
+  if (capabilities_) return *capabilities_;
+  Capabilities c;
+  c.identity.name = name();
+  c.unavailable = qemu::qemu_unavailable_reason();
+  if (!c.unavailable.empty()) return *(capabilities_ = c);
+  c.identity.details["qemu"] = qemu::qemu_version();
+  c.identity.details["cpu"] = "max (TCG), phys-bits = the vector's MAXPHYADDR";
+  c.min_maxphyaddr = kMinPhysBits;
+  c.max_maxphyaddr = kMaxPhysBits;
+  c.maxphyaddr_limit = "QEMU 7.2 TCG's phys-bits range with room for the platform's memory";
+  for (auto& f : c.features) {
+    f.can_have = true;
+    f.can_lack = false;
+    f.why_not_lack = "the target's CPU is QEMU's -cpu max, which has it";
+  }
+  c.abilities.emplace();
+  for (const model::Operation& o : model::ability_examples()) {
+    if (o.kind == model::OperationKind::access && !o.access.implicit_supervisor) c.abilities->insert(model::ability(o));
+    else c.why_not_ability[model::ability(o)] = "the qemu-svm target's guest runs one access stub per VMRUN";
+  }
+  c.nested_paging = true;
+  c.nested_host_nxe = {true};  // the L1 proxy runs with EFER.NXE = 1 (conformance/qemu_platform/guest/proxy.c)
+  c.native_guest = false;
+  c.why_no_native_guest = "the qemu-svm target runs guests under nested paging only (vtspec/vector/3 npt: vectors)";
+  try {  // SVM is there when the proxy can set EFER.SVME
+    Machine m(config_of(kMinPhysBits));
+    qemu::SvmUnit unit(m);
+  } catch (const MachineFailure& e) {
+    c.unavailable = std::string("QEMU's -cpu max offers no usable SVM here: ") + e.what();
+  }
+  return *(capabilities_ = c);
+}
+
+void QemuSvmTarget::prepare(const qemu_svm::Plan& plan) {
+  if (!machine_ || maxphyaddr_ != plan.maxphyaddr) {
+    unit_.reset();
+    machine_ = std::make_unique<Machine>(config_of(plan.maxphyaddr));
+    unit_ = std::make_unique<qemu::SvmUnit>(*machine_);
+    maxphyaddr_ = plan.maxphyaddr;
+    written_.clear();
+  }
+  const std::vector<std::uint8_t> zero(model::PhysicalMemory::kFrameSize, 0);
+  for (std::uint64_t frame : written_) machine_->write_ram(frame, zero);
+  written_.clear();
+  for (const auto& f : plan.frames) {
+    machine_->write_ram(f.address, f.bytes);
+    written_.insert(f.address);
+  }
+  for (const auto& [hpa, value] : plan.words) {
+    machine_->write_ram64(hpa, value);
+    written_.insert(hpa & ~std::uint64_t{0xfff});
+  }
+}
+
+VectorResult QemuSvmTarget::run(const vectors::Vector& vector) {
+  VectorResult result;
+  if (auto skip = skip_reason(vectors::needs_of(vector), capabilities())) {
+    result.status = VectorResult::Status::skipped;
+    result.reason = *skip;
+    return result;
+  }
+  const qemu_svm::Encoded encoded = qemu_svm::encode_vector(vector);
+  if (!encoded.error.empty()) {
+    result.status = VectorResult::Status::skipped;
+    result.reason = encoded.error;
+    return result;
+  }
+  const qemu_svm::Plan& plan = encoded.plan;
+  try {
+    prepare(plan);
+    // Every access of the vector in one command list (one mailbox round trip) - unless the
+    // vector checks entries after each operation: then one VMRUN at a time, read back between.
+    std::vector<qemu::VmExitInfo> exits;
+    if (vector.entries.empty()) {
+      std::vector<qemu::VmrunRequest> requests;
+      for (const auto& step : plan.steps) requests.push_back(step.request);
+      exits = unit_->run(requests);
+    }
+    for (std::size_t i = 0; i < plan.steps.size(); ++i) {
+      const auto& step = plan.steps[i];
+      const qemu::VmExitInfo exit = vector.entries.empty() ? exits[i] : unit_->run_one(step.request);
+      const model::Operation& op = step.operation;
+      Observation o;
+      o.ran = true;
+      o.rip = exit.rip;
+      namespace code = spec::svm::exit_code;
+      const std::uint64_t linear = op.access.linear;
+      if (exit.exit_code == code::vmmcall) {
+        // Completed. A read's value is the guest's RAX (zero-extended by the stub); a fetch
+        // completed when the vector's RET came back to the VMMCALL after the CALL.
+        if (op.access.kind == spec::AccessKind::fetch && exit.rip != step.stub + (qemu_svm::kFetchReturn - qemu_svm::kFetchStub))
+          throw MachineFailure(fmt::format("the fetch of {:#x} ran into VMMCALL at {:#x}, not back in the stub", linear, exit.rip));
+        const std::uint64_t mask = op.size >= 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * op.size)) - 1;
+        o.event = model::Event::completed(op.access.kind == spec::AccessKind::read ? std::optional<std::uint64_t>(exit.rax & mask)
+                                                                                 : std::nullopt);
+      } else if (exit.exit_code >= code::exception0 && exit.exit_code < code::exception0 + 32) {
+        // An intercepted exception (APM Vol. 2 15.12: EXITINFO1 = its error code, EXITINFO2
+        // = the faulting address for #PF) is what the guest would have been delivered.
+        const unsigned vec = static_cast<unsigned>(exit.exit_code - code::exception0);
+        if (vec == model::kPageFaultVector && exit.exit_info2 >= qemu_svm::kHarnessLinear)
+          throw MachineFailure(fmt::format("#PF on the harness's own page {:#x} (error code {:#x})", exit.exit_info2, exit.exit_info1));
+        if (op.access.kind == spec::AccessKind::fetch && exit.rip == linear &&
+            !(vec == model::kPageFaultVector && exit.exit_info2 >= (linear & ~0xfffull) && exit.exit_info2 < (linear | 0xfff) + 1)) {
+          o.event = model::Event::completed();  // the fetch landed on other bytes, which then faulted
+        } else {
+          o.event = model::Event::exception(vec, has_error_code(vec) ? exit.exit_info1 : 0,
+                                            vec == model::kPageFaultVector ? std::optional<std::uint64_t>(exit.exit_info2) : std::nullopt);
+        }
+      } else if (exit.exit_code == code::npf) {
+        // 15.25.6. A fault on the harness's guest-physical range is the harness's, not the vector's.
+        if (exit.exit_info2 >= 0x40000000 && exit.exit_info2 < 0x80000000)
+          throw MachineFailure(fmt::format("nested page fault on the harness's page {:#x}", exit.exit_info2));
+        o.event = model::Event::svm_exit(model::kSvmExitNpf, exit.exit_info1, exit.exit_info2);
+      } else if (exit.exit_code == code::invalid) {
+        throw MachineFailure("VMRUN failed its consistency checks (#VMEXIT(INVALID)): the harness built a bad VMCB");
+      } else {
+        throw MachineFailure(fmt::format("unexpected #VMEXIT {:#x} (EXITINFO1 {:#x}, EXITINFO2 {:#x}) at RIP {:#x}", exit.exit_code,
+                                         exit.exit_info1, exit.exit_info2, exit.rip));
+      }
+      for (const auto& e : vector.entries) o.entries_after.emplace_back(e.physical, machine_->read_ram64(e.physical));
+      result.observations.push_back(std::move(o));
+    }
+  } catch (const MachineFailure& e) {
+    result.status = VectorResult::Status::target_error;
+    result.reason = e.what();
+    unit_.reset();
+    machine_.reset();
+  }
+  return result;
+}
+
+}  // namespace
+
+std::unique_ptr<Target> make_qemu_svm_target() { return std::make_unique<QemuSvmTarget>(); }
+
+}  // namespace vtspec::conformance
