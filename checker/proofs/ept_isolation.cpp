@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "checker/proofs/guest_obligations.hpp"
+#include "checker/proofs/isolation_region.hpp"
 #include "checker/proofs/ept_unknowns.hpp"
 #include "checker/proofs/two_dimensional_setup.hpp"
 
@@ -24,21 +25,6 @@ namespace vtspec::checker {
 
 namespace {
 
-struct Region {
-  z3::expr lo, hi;
-  Region(const std::string& name) : lo(S::unknown_word((name + ".lo").c_str())), hi(S::unknown_word((name + ".hi").c_str())) {}
-  z3::expr well_formed(unsigned maxphyaddr) const {
-    const z3::expr limit = S::word(std::uint64_t{1} << maxphyaddr);
-    return (lo & S::word(0xfff)) == S::word(0) && (hi & S::word(0xfff)) == S::word(0) && z3::ult(lo, hi) &&
-           z3::ule(hi, limit);
-  }
-  z3::expr contains(const z3::expr& a) const { return z3::uge(a, lo) && z3::ult(a, hi); }
-  // [base, base + size) lies in the region (no wrap-around: base < 2^52 in every use).
-  z3::expr holds(const z3::expr& base, std::uint64_t size) const {
-    return z3::uge(base, lo) && z3::ule(base + S::word(size), hi);
-  }
-  z3::expr disjoint(const Region& o) const { return z3::ule(hi, o.lo) || z3::ule(o.hi, lo); }
-};
 
 // The isolation invariant for an EPT entry read at `read.level` (29.3.2): when present (any
 // of bits 2:0 set), a leaf (level 1, or level 2/3 with bit 7 set) maps a page wholly in R and

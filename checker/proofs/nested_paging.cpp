@@ -23,6 +23,7 @@
 #include "checker/declarative/nested_paging.hpp"
 #include "checker/mutants/nested_paging_mutant.hpp"
 #include "checker/proofs/guest_obligations.hpp"
+#include "checker/proofs/isolation_region.hpp"
 #include "checker/proofs/counterexample_file.hpp"
 #include "checker/proofs/guest_unknowns.hpp"
 
@@ -199,18 +200,6 @@ ObligationResult prove_npt_composition(const ProveOptions& o) {
 
 namespace {
 
-struct Region {
-  z3::expr lo, hi;
-  explicit Region(const std::string& name)
-      : lo(S::unknown_word((name + ".lo").c_str())), hi(S::unknown_word((name + ".hi").c_str())) {}
-  z3::expr well_formed(unsigned maxphyaddr) const {
-    return (lo & S::word(0xfff)) == S::word(0) && (hi & S::word(0xfff)) == S::word(0) && z3::ult(lo, hi) &&
-           z3::ule(hi, S::word(std::uint64_t{1} << maxphyaddr));
-  }
-  z3::expr contains(const z3::expr& a) const { return z3::uge(a, lo) && z3::ult(a, hi); }
-  z3::expr holds(const z3::expr& base, std::uint64_t size) const { return z3::uge(base, lo) && z3::ule(base + S::word(size), hi); }
-  z3::expr disjoint(const Region& o) const { return z3::ule(hi, o.lo) || z3::ule(o.hi, lo); }
-};
 
 // The isolation invariant of a nested entry read at `level` (long-mode format, APM Vol. 2
 // 5.3): when present (bit 0), a leaf (level 1, or level 2/3 with PS = bit 7) maps a page

@@ -50,6 +50,7 @@ enum vt_qemu_command_kind {
    * information are in the VMCB, which the host reads from RAM. */
   VT_QC_VMRUN = 9,
   VT_QC_INVLPGA = 10,   /* INVLPGA with rAX = `address`, ECX = `value` (the ASID) */
+  VT_QC_CPUID = 11,     /* CPUID leaf `address`, subleaf `value`: `result` = EAX | EBX << 32, `mask` = ECX | EDX << 32 */
 };
 
 struct vt_qemu_command {

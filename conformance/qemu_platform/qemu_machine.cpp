@@ -77,6 +77,7 @@ Command rdmsr_command(std::uint32_t msr) { return make(VT_QC_RDMSR, msr, 0, 0, 8
 Command wrmsr_command(std::uint32_t msr, std::uint64_t value) { return make(VT_QC_WRMSR, msr, value, 0, 8); }
 Command vmrun_command(std::uint64_t vmcb, std::uint64_t guest_rbx) { return make(VT_QC_VMRUN, vmcb, guest_rbx, 0, 8); }
 Command invlpga_command(std::uint64_t linear, std::uint32_t asid) { return make(VT_QC_INVLPGA, linear, asid, 0, 8); }
+Command cpuid_command(std::uint32_t leaf, std::uint32_t subleaf) { return make(VT_QC_CPUID, leaf, subleaf, 0, 8); }
 
 std::string qemu_version() {
   std::string out = run_capture(fmt::format("{} --version 2>/dev/null", kQemu));

@@ -50,6 +50,7 @@ Command rdmsr_command(std::uint32_t msr);
 Command wrmsr_command(std::uint32_t msr, std::uint64_t value);
 Command vmrun_command(std::uint64_t vmcb, std::uint64_t guest_rbx);
 Command invlpga_command(std::uint64_t linear, std::uint32_t asid);
+Command cpuid_command(std::uint32_t leaf, std::uint32_t subleaf = 0);
 
 // Whether qemu-system-x86_64 can be run here; empty when it can, otherwise why not.
 std::string qemu_unavailable_reason();

@@ -32,6 +32,9 @@ void SvmUnit::write_vmcb(std::uint64_t at, const VmcbSetup& v) {
   put(o::tlb_control, v.tlb_control, 1);
   put(o::nested_control, v.nested_paging ? 1 : 0, 8);
   put(o::nested_cr3, v.ncr3, 8);
+  put(o::iopm_base_pa, v.iopm_base, 8);
+  put(o::msrpm_base_pa, v.msrpm_base, 8);
+  put(o::event_injection, v.event_injection, 4);
   // Segments {selector 16, attrib 16, limit 32, base 64}; attrib packs descriptor bits 47:40
   // and 55:52 (Table B-2): type, S, DPL, P in 7:0, AVL, L, D/B, G in 11:8.
   const std::uint64_t dpl = std::uint64_t{v.cpl & 3} << 5;
@@ -42,15 +45,15 @@ void SvmUnit::write_vmcb(std::uint64_t at, const VmcbSetup& v) {
     put(offset + 8, 0, 8);
   };
   const std::uint16_t rpl = static_cast<std::uint16_t>(v.cpl & 3);
-  segment(o::save_cs, static_cast<std::uint16_t>(0x08 | rpl), 0x29b | dpl);  // code, accessed, readable; L = 1
+  segment(o::save_cs, static_cast<std::uint16_t>(0x08 | rpl), 0x29b | dpl | v.cs_attrib_set);  // code, accessed, readable; L = 1
   for (std::uint32_t s : {o::save_ss, o::save_ds, o::save_es}) segment(s, static_cast<std::uint16_t>(0x10 | rpl), 0xc93 | dpl);
   put(o::save_cpl, v.cpl, 1);
   put(o::save_efer, v.efer, 8);
   put(o::save_cr0, v.cr0, 8);
   put(o::save_cr3, v.cr3, 8);
   put(o::save_cr4, v.cr4, 8);
-  put(o::save_dr6, 0xffff0ff0, 8);
-  put(o::save_dr7, 0x400, 8);
+  put(o::save_dr6, v.dr6, 8);
+  put(o::save_dr7, v.dr7, 8);
   put(o::save_rflags, v.rflags, 8);
   put(o::save_rip, v.rip, 8);
   put(o::save_rsp, v.rsp, 8);
@@ -86,6 +89,12 @@ std::vector<VmExitInfo> SvmUnit::run(std::span<const VmrunRequest> requests) {
     }
   }
   return out;
+}
+
+std::array<std::uint32_t, 4> SvmUnit::cpuid(std::uint32_t leaf, std::uint32_t subleaf) {
+  const Command c = machine_.run_one(cpuid_command(leaf, subleaf));
+  return {static_cast<std::uint32_t>(c.result), static_cast<std::uint32_t>(c.result >> 32), static_cast<std::uint32_t>(c.mask),
+          static_cast<std::uint32_t>(c.mask >> 32)};
 }
 
 VmExitInfo SvmUnit::run_one(const VmrunRequest& request) { return run(std::span<const VmrunRequest>(&request, 1)).front(); }

@@ -6,6 +6,7 @@
 // say is the caller's (they are in guest RAM, Machine::ram()).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -27,6 +28,10 @@ struct VmcbSetup {
   // State-save area (Table B-2).
   std::uint64_t cr0 = 0x80010011, cr3 = 0, cr4 = 0x20, efer = 0x1d00, rflags = 0x2, rip = 0, rsp = 0, rax = 0;
   unsigned cpl = 0;  // CS, SS, DS and ES get DPL = cpl; CS is a 64-bit code segment
+  // Fields only VMRUN's consistency checks look at (15.5.1): their defaults pass them.
+  std::uint64_t dr6 = 0xffff0ff0, dr7 = 0x400, iopm_base = 0, msrpm_base = 0;
+  std::uint32_t event_injection = 0;
+  std::uint16_t cs_attrib_set = 0;  // bits ORed into CS's attributes (e.g. D = bit 10)
 };
 
 // One #VMEXIT, read back from the VMCB (exit code and information, Table B-1; the guest's
@@ -52,6 +57,8 @@ class SvmUnit {
   // Runs each request with its own VMCB, in order, in one command list.
   std::vector<VmExitInfo> run(std::span<const VmrunRequest> requests);
   VmExitInfo run_one(const VmrunRequest& request);
+  // CPUID as the L1 sees it: {EAX, EBX, ECX, EDX}.
+  std::array<std::uint32_t, 4> cpuid(std::uint32_t leaf, std::uint32_t subleaf = 0);
 
  private:
   void write_vmcb(std::uint64_t at, const VmcbSetup& v);

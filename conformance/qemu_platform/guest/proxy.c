@@ -96,6 +96,13 @@ static void run(struct vt_qemu_command* c, uint64_t poll_limit) {
     case VT_QC_PCI_WRITE: outl(0xCF8, 0x80000000u | ((uint32_t)c->address & 0xFFFFFCu)); outl(0xCFC, (uint32_t)c->value); break;
     case VT_QC_RDMSR: c->result = rdmsr((uint32_t)c->address); break;
     case VT_QC_WRMSR: wrmsr((uint32_t)c->address, c->value); break;
+    case VT_QC_CPUID: {
+      uint32_t a, b, cx, d;
+      __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(cx), "=d"(d) : "a"((uint32_t)c->address), "c"((uint32_t)c->value));
+      c->result = ((uint64_t)b << 32) | a;
+      c->mask = ((uint64_t)d << 32) | cx;
+      break;
+    }
 #ifdef __x86_64__
     case VT_QC_VMRUN: c->result = vt_vmrun(c->address, c->value); break;
     case VT_QC_INVLPGA: __asm__ volatile("invlpga" ::"a"(c->address), "c"((uint32_t)c->value) : "memory"); break;
