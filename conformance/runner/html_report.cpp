@@ -1,5 +1,6 @@
 #include "conformance/runner/html_report.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -78,15 +79,24 @@ void write_summary(std::ostream& out, const RunSummary& s) {
   out << "</tr></table>\n";
 }
 
+// A second-stage reference: an EPT entry, or a nested page-table entry (AMD-V).
+bool second_stage(const spec::Reference& r) {
+  return r.kind == spec::ReferenceKind::ept_entry || r.kind == spec::ReferenceKind::nested_entry;
+}
+bool nested(const std::vector<model::TraceRow>& walk) {
+  return std::any_of(walk.begin(), walk.end(), [](const auto& row) { return row.reference.kind == spec::ReferenceKind::nested_entry; });
+}
+
 void write_walk_table(std::ostream& out, const std::vector<model::TraceRow>& walk) {
-  out << "<table class=\"walk\"><tr><th>#</th><th>structure</th><th>guest level</th><th>EPT level</th>"
+  out << "<table class=\"walk\"><tr><th>#</th><th>structure</th><th>guest level</th><th>" << (nested(walk) ? "nested" : "EPT")
+      << " level</th>"
          "<th>guest-physical</th><th>host-physical</th><th>entry</th><th>decoded</th></tr>\n";
   for (std::size_t n = 0; n < walk.size(); ++n) {
     const spec::Reference& r = walk[n].reference;
     out << fmt::format("<tr><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:#x}</td><td>{:#x}</td>"
                        "<td>{:#018x}</td><td>{}</td></tr>\n",
                        n + 1, h(walk[n].structure), r.guest_level ? std::to_string(r.guest_level) : "data",
-                       r.kind == spec::ReferenceKind::ept_entry ? std::to_string(r.ept_level) : "-", r.guest_physical,
+                       second_stage(r) ? std::to_string(r.ept_level) : "-", r.guest_physical,
                        r.physical, r.value, h(walk[n].decoded));
   }
   out << "</table>\n";
@@ -106,7 +116,7 @@ void write_example(std::ostream& out, const DivergenceClass& c) {
                      h("differs from the valid outcome: " + e.difference));
   if (!e.walk.empty()) {
     out << fmt::format("<h4>The model's walk: {} memory references{}</h4>\n", e.walk.size(),
-                       e.two_dimensional ? ", guest paging under EPT" : "");
+                       !e.two_dimensional ? "" : nested(e.walk) ? ", guest paging under nested paging" : ", guest paging under EPT");
     if (e.two_dimensional) out << two_dimensional_grid(e.walk);
     write_walk_table(out, e.walk);
   }
@@ -148,17 +158,18 @@ std::string two_dimensional_grid(const std::vector<model::TraceRow>& walk) {
   for (const auto& row : walk) {
     guest_levels = std::max(guest_levels, row.reference.guest_level);
     ept_levels = std::max(ept_levels, row.reference.ept_level);
-    two_dimensional = two_dimensional || row.reference.kind == spec::ReferenceKind::ept_entry;
+    two_dimensional = two_dimensional || second_stage(row.reference);
   }
+  const char* stage = nested(walk) ? "nested" : "EPT";
   if (!two_dimensional) return {};
   // (guest level, EPT level; 0 = the guest entry) -> the references there, in walk order.
   std::map<std::pair<unsigned, unsigned>, std::vector<std::size_t>> cells;
   for (std::size_t n = 0; n < walk.size(); ++n) {
     const spec::Reference& r = walk[n].reference;
-    cells[{r.guest_level, r.kind == spec::ReferenceKind::ept_entry ? r.ept_level : 0}].push_back(n);
+    cells[{r.guest_level, second_stage(r) ? r.ept_level : 0}].push_back(n);
   }
-  std::string out = "<table class=\"grid2d\">\n<tr><th>guest level \\ EPT level</th>";
-  for (unsigned e = ept_levels; e >= 1; --e) out += fmt::format("<th>EPT level {}</th>", e);
+  std::string out = fmt::format("<table class=\"grid2d\">\n<tr><th>guest level \\ {} level</th>", stage);
+  for (unsigned e = ept_levels; e >= 1; --e) out += fmt::format("<th>{} level {}</th>", stage, e);
   out += "<th>guest entry</th></tr>\n";
   for (unsigned g = guest_levels + 1; g-- > 0;) {
     out += fmt::format("<tr><th>{}</th>", g ? fmt::format("guest level {}", g) : std::string("data"));

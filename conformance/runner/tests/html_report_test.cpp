@@ -51,6 +51,19 @@ TEST(HtmlReport, OneDimensionalWalkHasNoGrid) {
   EXPECT_EQ(two_dimensional_grid({guest_only}), "");
 }
 
+TEST(HtmlReport, NestedPagingWalkGetsAGridWithNestedLevels) {
+  // A guest PML4E read through a 4-level nested walk (AMD64 APM Vol. 2 15.25.5): the nested
+  // entries sit in the nested-level columns of the guest level they serve.
+  std::vector<model::TraceRow> walk;
+  for (unsigned n = 4; n >= 1; --n)
+    walk.push_back({{spec::ReferenceKind::nested_entry, 4, n, 0x80000 + n * 0x1000, 0x1008, 0x27}, "nested", ""});
+  walk.push_back({{spec::ReferenceKind::guest_entry, 4, 0, 0x101008, 0x1008, 0x2027}, "guest PML4E", ""});
+  const std::string grid = two_dimensional_grid(walk);
+  EXPECT_NE(grid.find("guest level \\ nested level"), std::string::npos) << grid;
+  EXPECT_NE(grid.find("<th>nested level 4</th>"), std::string::npos) << grid;
+  EXPECT_EQ(grid.find("EPT"), std::string::npos) << grid;
+}
+
 TEST(HtmlReport, PageHasTheExampleAndNoNetworkAsset) {
   std::ostringstream page;
   write_html_report(page, testing::two_dimensional_report(VTSPEC_SOURCE_DIR), "model");
