@@ -16,7 +16,9 @@
 
 #include "conformance/qemu_platform/svm_unit.hpp"
 #include "spec/svm/nested_paging_walk.hpp"
+#include "spec/svm/vmexit_state.hpp"
 #include "spec/svm/vmrun_checks.hpp"
+#include "spec/svm/vmcb_layout.hpp"
 
 namespace vtspec::conformance::qemu {
 namespace {
@@ -183,6 +185,39 @@ TEST_F(QemuSvm, KnownDivergenceReservedBitFaultsLackP) {
   const auto guest_fault = run(Kind::read, 3);
   EXPECT_EQ(guest_fault.exit_code, kExceptionPf);
   EXPECT_EQ(guest_fault.exit_info1, US | 8) << std::hex << guest_fault.exit_info1;  // APM: P | US | RSV
+}
+
+// #VMEXIT writes the guest's state back (APM Vol. 2 15.6): a CPL-0 guest stub changes CR2
+// (MOV to CR2 is not intercepted), RFLAGS.DF (STD), RSP (PUSH onto the data page) and RAX, and
+// each changed value is what the VMCB holds afterwards, with RIP at the VMMCALL. The host's
+// state comes back too: the L1 proxy runs the next command.
+TEST_F(QemuSvm, VmexitSavesTheGuestsStateAndRestoresTheHosts) {
+  // At gpa 0x6000 + 0x100: mov %rbx,%cr2; std; push %rax; mov $0x1234,%eax; vmmcall
+  const std::uint8_t code[] = {0x0f, 0x22, 0xd3, 0xfd, 0x50, 0xb8, 0x34, 0x12, 0x00, 0x00, 0x0f, 0x01, 0xd9};
+  m().write_ram(kHostOffset + 0x6100, code);
+  VmrunRequest r = request(Kind::read, 0);
+  r.vmcb.rip = kStubs + 0x100;
+  r.vmcb.rsp = kLinear + 0x800;  // the data page (writable)
+  r.rbx = 0xc2c2c2c2c2c2;
+  const auto e = unit_->run_one(r);
+  ASSERT_EQ(e.exit_code, kVmmcall) << std::hex << e.exit_code << " at " << e.rip;
+  auto saved = [&](const char* name) {
+    for (const auto& f : spec::svm::kSavedAtVmexit)
+      if (std::string(f.name) == name) return m().read_ram64(VT_QEMU_SVM_VMCB + f.offset);
+    ADD_FAILURE() << name << " is not in kSavedAtVmexit";
+    return std::uint64_t{0};
+  };
+  EXPECT_EQ(saved("CR2"), 0xc2c2c2c2c2c2u);
+  EXPECT_NE(saved("RFLAGS") & (1u << 10), 0u);  // DF
+  EXPECT_EQ(saved("RSP"), kLinear + 0x800 - 8);
+  EXPECT_EQ(saved("RIP"), kStubs + 0x10a);
+  EXPECT_EQ(m().read_ram64(VT_QEMU_SVM_VMCB + spec::svm::kSavedRax.offset), 0x1234u);
+  EXPECT_EQ(saved("CR3"), 0x1000u);
+  EXPECT_EQ(saved("CR0"), 0x80010011u);
+  EXPECT_EQ(saved("EFER") & 0x1d00, 0x1d00u);
+  EXPECT_EQ(m().read_ram64(kHostOffset + 0x5000 + ((kLinear + 0x800 - 8) & 0xfff)), kLinear);  // the push, in the data page
+  // The host's state came back: the proxy answers again.
+  EXPECT_EQ(run(Kind::read, 3).exit_code, kVmmcall);
 }
 
 // VMRUN's consistency checks (APM Vol. 2 15.5.1): each condition the APM lists as illegal,
