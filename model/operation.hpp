@@ -45,6 +45,10 @@ enum class OperationKind : std::uint8_t {
   invalidate_context_cache,  // CCMD_REG: granularity `type` (1 global, 2 domain, 3 device), `domain_id`, `source_id`
   invalidate_iotlb,          // IOTLB_REG: granularity `type` (1 global, 2 domain, 3 page), `domain_id`,
                              // page-selective `address`, `address_mask`, `hint`
+  // AMD-V, in vectors whose guest runs under nested paging (the state's `npt:`): what the L1
+  // hypervisor does between two of the guest's operations (AMD64 APM Vol. 2 15.16).
+  invlpga,  // INVLPGA: the TLB mapping of linear `address` in ASID `asid` (15.16.2)
+  vmrun,    // #VMEXIT, then VMRUN of the same guest with guest ASID `asid` and TLB_CONTROL `type` (15.16.1)
 };
 
 struct Operation {
@@ -62,6 +66,7 @@ struct Operation {
   std::uint64_t domain_id = 0;  // VT-d invalidation: DID
   unsigned address_mask = 0;    // page-selective IOTLB invalidation: AM (2^AM pages)
   bool hint = false;            // page-selective IOTLB invalidation: IH (only leaves changed)
+  std::uint64_t asid = 0;       // INVLPGA (ECX), VMRUN (the VMCB's guest ASID)
 };
 
 const char* to_string(OperationKind kind);

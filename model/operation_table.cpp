@@ -120,6 +120,11 @@ std::string describe_iotlb_invalidation(const Operation& op) {
                                                                     op.address_mask, op.hint ? 1 : 0));
 }
 
+std::string describe_invlpga(const Operation& op) { return fmt::format("INVLPGA {:#x}, ASID {}", op.address, op.asid); }
+std::string describe_vmrun(const Operation& op) {
+  return fmt::format("#VMEXIT, VMRUN with ASID {}, TLB_CONTROL {}", op.asid, op.type);
+}
+
 // ---- CPU needs -----------------------------------------------------------------------------
 void cr4_needs(const Operation& op, const CpuFeatures& cpu, CpuNeeds& needs) { touch_cr4_features(op.value, cpu, needs); }
 void invpcid_needs(const Operation&, const CpuFeatures& cpu, CpuNeeds& needs) { needs.touch(Feature::invpcid, cpu); }
@@ -154,6 +159,12 @@ std::string iotlb_invalidation_fits(const Operation& op, std::string& key) {
   if (op.type != 3 && (op.address_mask || op.hint)) return (key = op.hint ? "ih" : "am"), "only a page-selective invalidation takes am and ih";
   if (op.type == 3 && (op.address & ((std::uint64_t{0x1000} << op.address_mask) - 1)))
     return (key = "iova"), fmt::format("not aligned to the 2^{} pages AM = {} invalidates", op.address_mask, op.address_mask);
+  return {};
+}
+// VMRUN refuses guest ASID 0 (AMD64 APM Vol. 2 15.5.1: "ASID is equal to zero" is a
+// consistency-check failure): a vector's VMRUN names a guest's ASID.
+std::string guest_asid_fits(const Operation& op, std::string& key) {
+  if (op.asid == 0) return (key = "asid"), "ASID 0 is the host's: VMRUN fails its consistency checks with it (APM Vol. 2 15.5.1)";
   return {};
 }
 // A DMA stays inside one 4 KiB page (the edu engine and the model translate one page).
@@ -261,6 +272,20 @@ std::vector<OperationRow> build_table() {
                           {.key = "ih", .member = Member::hint, .syntax = Syntax::boolean, .render = Render::unless_fallback}},
                .iommu = true, .sdm = "VT-d 6.5.1.2", .describe = describe_iotlb_invalidation,
                .check = iotlb_invalidation_fits});
+  // AMD-V (AMD64 APM Vol. 2 15.16). A guest ASID is 1 .. 2^32 - 1: VMRUN refuses ASID 0, the
+  // host's (15.5.1), and the operand of INVLPGA is ECX. TLB_CONTROL 00h, 01h, 03h and 07h are
+  // defined (15.16.1); the others are reserved.
+  const Field asid = {.key = "asid", .member = Member::asid, .syntax = Syntax::number, .presence = Presence::required,
+                      .max = 0xffffffff, .range = "an ASID is 32 bits"};
+  t.push_back({.name = "invlpga", .kind = K::invlpga, .fields = {va(), asid}, .svm = true, .sdm = "AMD64 APM Vol. 2 15.16.2",
+               .describe = describe_invlpga});
+  t.push_back({.name = "vmrun", .kind = K::vmrun,
+               .fields = {asid,
+                          {.key = "tlb_control", .member = Member::type, .syntax = Syntax::choice, .render = Render::always,
+                           .choices = {0, 1, 3, 7},
+                           .range = "TLB_CONTROL is 0 (nothing), 1 (every ASID), 3 (this guest) or 7 (this guest, non-global) "
+                                    "(AMD64 APM Vol. 2 15.16.1)"}},
+               .svm = true, .sdm = "AMD64 APM Vol. 2 15.16.1", .describe = describe_vmrun, .check = guest_asid_fits});
   return t;
 }
 
@@ -344,6 +369,7 @@ std::string set_member(Operation& op, Member member, std::uint64_t v) {
     case Member::domain_id: op.domain_id = v; break;
     case Member::address_mask: op.address_mask = static_cast<unsigned>(v); break;
     case Member::hint: op.hint = v != 0; break;
+    case Member::asid: op.asid = v; break;
   }
   return {};
 }
@@ -368,6 +394,7 @@ std::uint64_t get_member(const Operation& op, Member member) {
     case Member::domain_id: return op.domain_id;
     case Member::address_mask: return op.address_mask;
     case Member::hint: return op.hint;
+    case Member::asid: return op.asid;
   }
   return 0;
 }

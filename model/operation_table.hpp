@@ -37,6 +37,7 @@ enum class Member : std::uint8_t {
   domain_id,     // a VT-d domain id
   address_mask,  // IVA_REG.AM
   hint,          // IVA_REG.IH
+  asid,          // an AMD-V guest ASID
 };
 
 // How a field's value is written. The YAML layer reads it and makes the checks that need
@@ -85,6 +86,8 @@ struct OperationRow {
   bool vmx = false;
   // DMA-remapping operations need the vector's `iommu:` section (a remapping unit and devices).
   bool iommu = false;
+  // AMD-V operations need a guest under nested paging (the vector's `npt:` section).
+  bool svm = false;
   const char* sdm = "";
   std::string (*describe)(const Operation&) = nullptr;
   // Features the operation touches, beyond its ability (CpuNeeds::abilities).

@@ -191,6 +191,7 @@ struct PolicyRun {
   Outcome outcome;
   Collector collector;
   spec::PagingWalk<Concrete> guest;
+  spec::PagingWalk<Concrete> nested_final;  // nested paging: the final address's nested walk
   unsigned references = 0;
 };
 
@@ -204,6 +205,7 @@ PolicyRun run_policy(const MachineState& state, const AccessRequest& req, spec::
     auto w = spec::svm::walk_nested_paging<Concrete>(shape, state.nested_mode(), ctl, state.npt->ncr3, state.regs.cr3,
                                                      req.linear, access, state.memory, run.collector, policy);
     run.guest = w.guest;
+    run.nested_final = w.final_access;
     o = outcome_of_walk(w, req.linear);
     run.references = w.references;
   } else if (!state.ept) {
@@ -260,6 +262,12 @@ Translation translate(const MachineState& state, const AccessRequest& request) {
   PolicyRun canonical = run_policy(state, request, spec::AccessedFlagPolicy::lazy());
   t.trace = canonical.collector.references;
   t.guest_walk = canonical.guest;
+  if (state.npt) {
+    t.nested_final = canonical.nested_final;
+    for (unsigned level = 1; level <= spec::kMaxLevels; ++level)
+      if (canonical.guest.read[level])
+        t.guest_entry_host[level] = canonical.collector.host_address_of_guest_entry(canonical.guest.entry_address[level]);
+  }
   t.references = canonical.references;
   t.allowed.push_back(canonical.outcome);
   for (unsigned level = 1; level <= state.paging_levels(); ++level) {

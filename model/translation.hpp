@@ -2,6 +2,8 @@
 // of one TLB-less access, with the trace of the memory references of the canonical walk.
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -52,6 +54,10 @@ struct Translation {
   std::vector<Outcome> allowed;        // distinct results; allowed[0] is the canonical walk's
   std::vector<spec::Reference> trace;  // every memory reference of the canonical walk, in order
   spec::PagingWalk<spec::Concrete> guest_walk;  // the canonical guest walk
+  // Under nested paging, of the canonical walk: the nested walk of the final guest-physical
+  // address, and the host-physical address each guest level's entry was read from.
+  spec::PagingWalk<spec::Concrete> nested_final;
+  std::array<std::uint64_t, 6> guest_entry_host{};
   bool two_dimensional = false;
   unsigned references = 0;
 };

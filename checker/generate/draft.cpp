@@ -121,6 +121,19 @@ void Draft::invpcid(unsigned type, std::uint64_t pcid, std::uint64_t va) {
   vector.operations.push_back(op);
 }
 
+void Draft::invlpga(std::uint64_t va, std::uint64_t asid) {
+  Operation op = model::make_operation(*model::find_operation("invlpga"));
+  op.address = va;
+  op.asid = asid;
+  vector.operations.push_back(op);
+}
+void Draft::vmrun(std::uint64_t asid, unsigned tlb_control) {
+  Operation op = model::make_operation(*model::find_operation("vmrun"));
+  op.asid = asid;
+  op.type = tlb_control;
+  vector.operations.push_back(op);
+}
+
 void Draft::dma_read(std::uint16_t source, std::uint64_t iova, unsigned size) {
   Operation op = model::make_operation(*model::find_operation("dma_read"));
   op.source_id = source;
@@ -158,6 +171,10 @@ void complete(Draft& d) {
   d.vector.expectations.clear();
   d.vector.notes.clear();
   for (auto& step : vectors::evaluate_on_model(d.vector)) {
+    if (!step.exact)
+      throw std::logic_error(fmt::format("{} operation {}: the model's allowed set is no longer exact (model::Tlb::exact()); "
+                                         "a generated vector must not go there",
+                                         d.vector.id, d.vector.expectations.size()));
     d.vector.expectations.push_back(std::move(step.expectation));
     d.vector.notes.merge(step.notes);
   }

@@ -73,6 +73,10 @@ struct Draft {
   // An operation whose one operand is `value`: mov_cr4, mov_cr0, wrmsr_efer, wrpkru.
   void control(model::OperationKind kind, std::uint64_t value);
   void invpcid(unsigned type, std::uint64_t pcid, std::uint64_t va = 0);
+  // AMD-V (vtspec/vector/3): the guest's hypervisor's INVLPGA, and a VMRUN of the guest with
+  // guest ASID `asid` and TLB_CONTROL `tlb_control` (AMD64 APM Vol. 2 15.16).
+  void invlpga(std::uint64_t va, std::uint64_t asid);
+  void vmrun(std::uint64_t asid, unsigned tlb_control);
   void entry(const std::string& name, std::uint64_t gpa) { vector.entries.push_back({name, gpa}); }
   // DMA remapping (VT-d): a device's DMA and the register-based invalidations.
   void dma_read(std::uint16_t source, std::uint64_t iova, unsigned size = 8);

@@ -12,6 +12,9 @@
 //   npt/large-pages.yaml      2-MByte and 1-GByte nested pages; guest #PF before a nested
 //                             fault (15.25.6), a guest reserved-bit #PF; guest A/D updates
 //                             made through nested paging
+//   npt/asid.yaml             a guest PTE changed without a flush: which ASIDs may still see
+//                             the old translation after VMRUNs with each TLB_CONTROL, INVLPGA
+//                             and the guest's INVLPG (15.16.1, 15.16.2)
 //
 // The guest's PML4 is never restricted: the L1 harness's own code is reached through it (its
 // PML4 entry 511), so a real target could not fetch an instruction under such a restriction.
@@ -38,9 +41,10 @@ constexpr std::uint64_t kNcr3 = 0x80000, kNestedPdpt = 0x81000, kNestedPd = 0x82
                         kNestedPt1 = 0x84000, kShift = 0x100000;
 // Guest-physical: the guest's PML4 in the first 2 MiB (nested PDE 0), everything else in the
 // second (nested PDE 1), so a nested restriction there leaves the PML4 - and the harness - alone.
-constexpr std::uint64_t kPml4 = 0x1000, kPdpt = 0x201000, kPd = 0x202000, kPt = 0x203000, kData = 0x204000;
+constexpr std::uint64_t kPml4 = 0x1000, kPdpt = 0x201000, kPd = 0x202000, kPt = 0x203000, kData = 0x204000,
+                        kData2 = 0x205000;
 constexpr std::uint64_t kVa = 0x0000'0080'8060'4000;  // indices 1, 2, 3, 4
-constexpr std::uint64_t P = 1, RW = 2, US = 4, A = 1 << 5, D = 1 << 6, PS = 1 << 7, NX = 1ull << 63;
+constexpr std::uint64_t P = 1, RW = 2, US = 4, A = 1 << 5, D = 1 << 6, PS = 1 << 7, G = 1 << 8, NX = 1ull << 63;
 constexpr std::uint64_t kUpper = P | RW | US | A, kLeaf = P | RW | US | A | D;
 constexpr std::uint64_t kFinal = 1ull << 32, kTable = 1ull << 33, kRsv = 8, kId = 16;
 constexpr std::uint64_t kWritten = 0x5a5a'5a5a'5a5a'00c3ull;  // keeps a RET (0xC3) for the fetch after it
@@ -94,14 +98,16 @@ StateSketch sketch(const Scene& sc) {
   return st;
 }
 
-// The APM's expectation for one operation, and the check that the model allows it.
+// The APM's expectation for one operation, and the check that the model allows it. With
+// `exactly`, the APM gives the whole set of allowed results, and the model's set must be it.
 struct Apm {
   model::Event event;
   std::string why;
+  std::vector<model::Event> exactly;
 };
-Apm done(std::string why) { return {model::Event::completed(), std::move(why)}; }
+Apm done(std::string why) { return {model::Event::completed(), std::move(why), {}}; }
 Apm npf(std::uint64_t info1, std::uint64_t info2, std::string why) {
-  return {model::Event::svm_exit(model::kSvmExitNpf, info1, info2), std::move(why)};
+  return {model::Event::svm_exit(model::kSvmExitNpf, info1, info2), std::move(why), {}};
 }
 
 struct Planned {
@@ -123,6 +129,20 @@ void check_against_apm(Planned& p) {
     if (!allowed)
       throw std::logic_error(fmt::format("{} operation {}: the APM gives {} ({}), which the model does not allow{}", v.id, i,
                                          model::describe(p.apm[i].event), p.apm[i].why, seen));
+    const auto& exactly = p.apm[i].exactly;
+    if (exactly.empty()) continue;
+    auto in = [](const model::Event& e, const auto& set, auto event_of) {
+      for (const auto& x : set)
+        if (model::difference(e, event_of(x)).empty()) return true;
+      return false;
+    };
+    auto itself = [](const model::Event& e) -> const model::Event& { return e; };
+    auto of_outcome = [](const vectors::ExpectedOutcome& o) -> const model::Event& { return o.event; };
+    bool same = true;  // the same set of events (outcomes may differ only in A/D bits)
+    for (const auto& e : exactly) same = same && in(e, v.expectations[i].outcomes, of_outcome);
+    for (const auto& o : v.expectations[i].outcomes) same = same && in(o.event, exactly, itself);
+    if (!same) throw std::logic_error(fmt::format("{} operation {}: the APM allows exactly {} results ({}); the model:{}", v.id, i,
+                                                  exactly.size(), p.apm[i].why, seen));
   }
 }
 
@@ -307,6 +327,83 @@ Planned guest_flags_through_nested() {
   return p;
 }
 
+// ASIDs and TLB control (15.16). The guest reads kVa (its TLB may now hold kVa -> kData,
+// tagged with its ASID), points kVa's PTE at kData2 without a flush, and the hypervisor then
+// runs it in ASIDs and with TLB controls the scenario names. After each step the APM allows
+// the old data only while an entry of the running ASID can survive (15.16: entries are
+// ASID-tagged; 15.16.1: TLB_CONTROL 0 keeps entries, 1 flushes every ASID, 3 the guest's
+// ASID, 7 its non-global entries; 15.16.2: INVLPGA removes one page of the ASID in ECX);
+// the new data is always allowed (a TLB may drop any entry).
+struct AsidStep {
+  std::function<void(Draft&)> op;
+  int stale = -1;  // a read after: 1 old or new data allowed, 0 new only; -1 no read
+};
+Planned asid_scenario(std::string id, std::string description, bool global, std::vector<AsidStep> steps) {
+  Scene sc = base();
+  sc.nested[kData2] = kLeaf;
+  sc.host[sc.hpa(kData2)] = data_value(sc.hpa(kData2));
+  const std::uint64_t leaf = kLeaf | (global ? G : 0);
+  sc.guest[kPt + 8 * 4] = kData | leaf;
+  Planned p;
+  p.draft = draft("npt/asid-" + id, std::move(description),
+                  {"AMD64 APM Vol. 2 15.16", "AMD64 APM Vol. 2 15.16.1", "AMD64 APM Vol. 2 15.16.2"});
+  p.draft.state = sketch(sc);
+  if (global) p.draft.state.cr4.push_back("PGE");
+  const model::Event old_data = model::Event::completed(data_value(sc.hpa(kData)));
+  const model::Event new_data = model::Event::completed(data_value(sc.hpa(kData2)));
+  p.draft.read(kVa, 0);
+  p.apm.push_back({old_data, "the first read walks the guest's tables", {old_data}});
+  p.draft.store_entry(kPt + 8 * 4, kData2 | leaf);
+  p.apm.push_back(done("the guest's store of its PTE"));
+  p.draft.read(kVa, 0);
+  p.apm.push_back({new_data, "no flush yet: the entry of ASID 1 may still serve kVa", {old_data, new_data}});
+  for (const auto& step : steps) {
+    step.op(p.draft);
+    p.apm.push_back(done("a TLB control operation"));
+    if (step.stale < 0) continue;
+    p.draft.read(kVa, 0);
+    if (step.stale) p.apm.push_back({new_data, "an entry of the running ASID may have survived", {old_data, new_data}});
+    else p.apm.push_back({new_data, "no entry of the running ASID can hold the old translation", {new_data}});
+  }
+  return p;
+}
+std::function<void(Draft&)> run_in(std::uint64_t asid, unsigned tlb_control) {
+  return [=](Draft& d) { d.vmrun(asid, tlb_control); };
+}
+std::function<void(Draft&)> invlpga_in(std::uint64_t va, std::uint64_t asid) {
+  return [=](Draft& d) { d.invlpga(va, asid); };
+}
+std::vector<Planned> asid_scenarios() {
+  std::vector<Planned> v;
+  v.push_back(asid_scenario("tlb-control-0-keeps", "VMRUN with TLB_CONTROL 0 into the same ASID keeps its entries.", false,
+                            {{run_in(1, 0), 1}, {run_in(1, 0), 1}}));
+  v.push_back(asid_scenario("other-asid-does-not-see",
+                            "ASID 1's entry is not used while the guest runs in ASID 2, and is there again back in ASID 1.", false,
+                            {{run_in(2, 0), 0}, {run_in(1, 0), 1}}));
+  v.push_back(asid_scenario("flush-this-guest",
+                            "TLB_CONTROL 3 flushes only the ASID being entered: entering ASID 2 with it spares ASID 1's entry, "
+                            "entering ASID 1 with it removes it.",
+                            false, {{run_in(2, 3), -1}, {run_in(1, 0), 1}, {run_in(1, 3), 0}}));
+  v.push_back(asid_scenario("flush-all", "TLB_CONTROL 1 on a VMRUN into ASID 2 flushes every ASID's entries, ASID 1's too.",
+                            false, {{run_in(2, 1), -1}, {run_in(1, 0), 0}}));
+  v.push_back(asid_scenario("flush-non-global-keeps-global",
+                            "TLB_CONTROL 7 keeps the guest's global entries (PTE.G with CR4.PGE); TLB_CONTROL 3 removes them.",
+                            true, {{run_in(1, 7), 1}, {run_in(1, 3), 0}}));
+  v.push_back(asid_scenario("flush-non-global", "TLB_CONTROL 7 removes the guest's non-global entries.", false,
+                            {{run_in(1, 7), 0}}));
+  v.push_back(asid_scenario("invlpga",
+                            "INVLPGA names its ASID: for ASID 2 or another page it spares ASID 1's entry; for ASID 1 and kVa "
+                            "(any offset in the page) it removes it.",
+                            false, {{invlpga_in(kVa, 2), 1}, {invlpga_in(kVa + 0x1000, 1), 1}, {invlpga_in(kVa | 0x123, 1), 0}}));
+  v.push_back(asid_scenario("invlpga-other-asid",
+                            "INVLPGA reaches an ASID other than the running one: ASID 1's entry, removed from ASID 2, is gone "
+                            "when the guest runs in ASID 1 again.",
+                            false, {{run_in(2, 0), 0}, {invlpga_in(kVa, 1), -1}, {run_in(1, 0), 0}}));
+  v.push_back(asid_scenario("guest-invlpg", "The guest's own INVLPG removes its ASID's entry for the page (APM Vol. 2 15.16).",
+                            false, {{[](Draft& d) { d.invlpg(kVa); }, 0}}));
+  return v;
+}
+
 CorpusFile file_of(const char* path, const char* description, std::vector<Planned> planned) {
   CorpusFile f{path, description, {}};
   for (auto& p : planned) {
@@ -353,6 +450,7 @@ std::vector<CorpusFile> npt_translation() {
     out.push_back(file_of("npt/large-pages.yaml", "Large nested pages, fault order and guest A/D updates under nested paging",
                           std::move(v)));
   }
+  out.push_back(file_of("npt/asid.yaml", "ASID-tagged TLB entries, VMRUN's TLB_CONTROL and INVLPGA", asid_scenarios()));
   return out;
 }
 

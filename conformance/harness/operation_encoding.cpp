@@ -32,6 +32,8 @@ std::string check_store(const model::Operation& op, const EncodeContext&) {
 }
 
 constexpr const char* kNoVmx = "VMX operations: the guest harness runs in one VMX non-root context";
+constexpr const char* kNoSvm =
+    "AMD-V operations: the guest harness runs as a guest, not as its hypervisor (the qemu-svm target runs them)";
 constexpr const char* kNoIommu =
     "DMA-remapping operations need an IOMMU and a DMA-capable device (the qemu-vtd target runs them)";
 
@@ -63,6 +65,8 @@ const OperationEncoding kEncodings[] = {
     {K::dma_write, 0, kNoIommu, nullptr},
     {K::invalidate_context_cache, 0, kNoIommu, nullptr},
     {K::invalidate_iotlb, 0, kNoIommu, nullptr},
+    {K::invlpga, 0, kNoSvm, nullptr},
+    {K::vmrun, 0, kNoSvm, nullptr},
 };
 
 }  // namespace

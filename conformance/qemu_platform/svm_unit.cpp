@@ -1,6 +1,7 @@
 #include "conformance/qemu_platform/svm_unit.hpp"
 
 #include <cstring>
+#include <optional>
 
 #include "spec/svm/vmcb_layout.hpp"
 
@@ -65,26 +66,41 @@ void SvmUnit::write_vmcb(std::uint64_t at, const VmcbSetup& v) {
 std::vector<VmExitInfo> SvmUnit::run(std::span<const VmrunRequest> requests) {
   namespace o = spec::svm::vmcb;
   std::vector<VmExitInfo> out;
-  for (std::size_t at = 0; at < requests.size(); at += batch_capacity()) {
-    const std::size_t n = std::min(batch_capacity(), requests.size() - at);
+  std::size_t at = 0;
+  while (at < requests.size()) {
+    // One batch: requests up to the batch's VMCB capacity; each VMRUN's command index.
     std::vector<Command> commands;
-    for (std::size_t i = 0; i < n; ++i) {
-      const std::uint64_t vmcb = VT_QEMU_SVM_VMCB + i * o::size;
-      write_vmcb(vmcb, requests[at + i].vmcb);
-      commands.push_back(vmrun_command(vmcb, requests[at + i].rbx));
+    std::vector<std::optional<std::size_t>> vmrun_at;
+    std::size_t vmcbs = 0;
+    for (; at < requests.size() && (vmcbs < batch_capacity() || !requests[at].enter_guest); ++at) {
+      const VmrunRequest& r = requests[at];
+      commands.insert(commands.end(), r.host_before.begin(), r.host_before.end());
+      if (!r.enter_guest) {
+        vmrun_at.push_back(std::nullopt);
+        continue;
+      }
+      const std::uint64_t vmcb = VT_QEMU_SVM_VMCB + vmcbs++ * o::size;
+      write_vmcb(vmcb, r.vmcb);
+      vmrun_at.push_back(commands.size());
+      commands.push_back(vmrun_command(vmcb, r.rbx));
     }
     machine_.run(commands);
-    for (std::size_t i = 0; i < n; ++i) {
-      const std::uint64_t vmcb = VT_QEMU_SVM_VMCB + i * o::size;
+    for (const Command& c : commands)
+      if (c.status != 0) throw MachineFailure("the proxy could not run a command of the batch (VMRUN needs the long-mode build)");
+    std::size_t vmcb_index = 0;
+    for (const auto& index : vmrun_at) {
       VmExitInfo e;
-      e.exit_code = machine_.read_ram64(vmcb + o::exit_code);
-      e.exit_info1 = machine_.read_ram64(vmcb + o::exit_info1);
-      e.exit_info2 = machine_.read_ram64(vmcb + o::exit_info2);
-      e.exit_int_info = machine_.read_ram64(vmcb + o::exit_int_info);
-      e.rip = machine_.read_ram64(vmcb + o::save_rip);
-      e.rax = machine_.read_ram64(vmcb + o::save_rax);
-      e.rbx = commands[i].result;
-      if (commands[i].status != 0) throw MachineFailure("the proxy cannot run VMRUN (not the long-mode build)");
+      if (index) {
+        const std::uint64_t vmcb = VT_QEMU_SVM_VMCB + vmcb_index++ * o::size;
+        e.entered = true;
+        e.exit_code = machine_.read_ram64(vmcb + o::exit_code);
+        e.exit_info1 = machine_.read_ram64(vmcb + o::exit_info1);
+        e.exit_info2 = machine_.read_ram64(vmcb + o::exit_info2);
+        e.exit_int_info = machine_.read_ram64(vmcb + o::exit_int_info);
+        e.rip = machine_.read_ram64(vmcb + o::save_rip);
+        e.rax = machine_.read_ram64(vmcb + o::save_rax);
+        e.rbx = commands[*index].result;
+      }
       out.push_back(e);
     }
   }

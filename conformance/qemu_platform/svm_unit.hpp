@@ -37,11 +37,16 @@ struct VmcbSetup {
 // One #VMEXIT, read back from the VMCB (exit code and information, Table B-1; the guest's
 // RAX and RIP, Table B-2) and the guest's RBX from the proxy.
 struct VmExitInfo {
+  bool entered = false;  // the request ran VMRUN (else only its host commands ran)
   std::uint64_t exit_code = 0, exit_info1 = 0, exit_info2 = 0, exit_int_info = 0;
   std::uint64_t rip = 0, rax = 0, rbx = 0;
 };
 
+// What the L1 hypervisor does for one step: host commands (a write to guest memory, INVLPGA),
+// then - unless `enter_guest` is false - VMRUN with `vmcb`.
 struct VmrunRequest {
+  std::vector<Command> host_before;
+  bool enter_guest = true;
   VmcbSetup vmcb;
   std::uint64_t rbx = 0;  // the guest's RBX (VMRUN does not load it)
 };
@@ -54,7 +59,8 @@ class SvmUnit {
 
   // How many VMCBs one batch can hold (one 4 KiB page each, from VT_QEMU_SVM_VMCB).
   static std::size_t batch_capacity();
-  // Runs each request with its own VMCB, in order, in one command list.
+  // Runs each request (its host commands, then VMRUN with its own VMCB), in order, in one
+  // command list per batch of VMCBs.
   std::vector<VmExitInfo> run(std::span<const VmrunRequest> requests);
   VmExitInfo run_one(const VmrunRequest& request);
   // CPUID as the L1 sees it: {EAX, EBX, ECX, EDX}.

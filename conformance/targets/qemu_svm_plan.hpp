@@ -35,8 +35,10 @@ inline constexpr std::uint64_t kHarnessLinear = 0xffffff8000000000;  // guest PM
 inline constexpr std::uint64_t kSupervisorStubs = kHarnessLinear, kUserStubs = kHarnessLinear + 0x1000;
 inline constexpr std::uint64_t kSupervisorStack = kHarnessLinear + 0x3000, kUserStack = kHarnessLinear + 0x4000;
 // Offsets in a stub page: a read of 1/2/4/8 bytes at 0x00/0x10/0x20/0x30, a write at
-// 0x40.., a fetch (CALL *%rax; the vector's RET returns to the VMMCALL after it) at 0x80.
-inline constexpr std::uint64_t kReadStub = 0x00, kWriteStub = 0x40, kFetchStub = 0x80, kFetchReturn = 0x82;
+// 0x40.., a fetch (CALL *%rax; the vector's RET returns to the VMMCALL after it) at 0x80, a
+// VMMCALL alone at 0xa0 (the guest of a `vmrun` operation), INVLPG (%rax) at 0xb0.
+inline constexpr std::uint64_t kReadStub = 0x00, kWriteStub = 0x40, kFetchStub = 0x80, kFetchReturn = 0x82, kNopStub = 0xa0,
+                               kInvlpgStub = 0xb0;
 
 struct Frame {
   std::uint64_t address;
@@ -45,6 +47,7 @@ struct Frame {
 
 struct Step {
   model::Operation operation;
+  bool observed = true;    // false: the plan's first VMRUN, which only flushes the TLB
   qemu::VmrunRequest request;
   std::uint64_t stub = 0;  // the linear address the guest starts at
 };

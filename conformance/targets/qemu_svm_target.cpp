@@ -71,8 +71,11 @@ const Capabilities& QemuSvmTarget::capabilities() {
   }
   c.abilities.emplace();
   for (const model::Operation& o : model::ability_examples()) {
-    if (o.kind == model::OperationKind::access && !o.access.implicit_supervisor) c.abilities->insert(model::ability(o));
-    else c.why_not_ability[model::ability(o)] = "the qemu-svm target's guest runs one access stub per VMRUN";
+    const bool runs = (o.kind == model::OperationKind::access && !o.access.implicit_supervisor) ||
+                      o.kind == model::OperationKind::invlpg || o.kind == model::OperationKind::store_entry ||
+                      o.kind == model::OperationKind::invlpga || o.kind == model::OperationKind::vmrun;
+    if (runs) c.abilities->insert(model::ability(o));
+    else c.why_not_ability[model::ability(o)] = "the qemu-svm target's L1 runs accesses, INVLPG, INVLPGA, VMRUN and entry stores";
   }
   c.nested_paging = true;
   c.nested_host_nxe = {true};  // the L1 proxy runs with EFER.NXE = 1 (conformance/qemu_platform/guest/proxy.c)
@@ -135,13 +138,26 @@ VectorResult QemuSvmTarget::run(const vectors::Vector& vector) {
     for (std::size_t i = 0; i < plan.steps.size(); ++i) {
       const auto& step = plan.steps[i];
       const qemu::VmExitInfo exit = vector.entries.empty() ? exits[i] : unit_->run_one(step.request);
+      if (!step.observed) {
+        if (exit.exit_code != spec::svm::exit_code::vmmcall)
+          throw MachineFailure(fmt::format("the plan's first VMRUN ended in #VMEXIT {:#x}, not at its VMMCALL", exit.exit_code));
+        continue;
+      }
       const model::Operation& op = step.operation;
       Observation o;
       o.ran = true;
       o.rip = exit.rip;
+      if (!exit.entered) {  // the L1's own commands (INVLPGA, a store to guest memory) complete
+        o.event = model::Event::completed();
+        for (const auto& e : vector.entries) o.entries_after.emplace_back(e.physical, machine_->read_ram64(e.physical));
+        result.observations.push_back(std::move(o));
+        continue;
+      }
       namespace code = spec::svm::exit_code;
       const std::uint64_t linear = op.access.linear;
-      if (exit.exit_code == code::vmmcall) {
+      if (exit.exit_code == code::vmmcall && op.kind != model::OperationKind::access) {
+        o.event = model::Event::completed();  // the guest's INVLPG, or the `vmrun` operation's guest
+      } else if (exit.exit_code == code::vmmcall) {
         // Completed. A read's value is the guest's RAX (zero-extended by the stub); a fetch
         // completed when the vector's RET came back to the VMMCALL after the CALL.
         if (op.access.kind == spec::AccessKind::fetch && exit.rip != step.stub + (qemu_svm::kFetchReturn - qemu_svm::kFetchStub))

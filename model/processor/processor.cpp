@@ -32,6 +32,7 @@ spec::LookupContext<Concrete> Processor::context() const {
   c.pcid = (state_.regs.cr4 & cr4::pcide) ? (state_.regs.cr3 & kPcidMask) : 0;
   c.ep4ta = state_.ept ? (state_.ept->eptp & kEp4taMask) : 0;
   c.ept_active = state_.ept.has_value();
+  c.asid = state_.npt ? state_.npt->asid : 0;  // APM Vol. 2 15.16: the host runs with ASID 0
   return c;
 }
 
@@ -45,6 +46,8 @@ spec::InvalidationRequest<Concrete> Processor::invalidation_request(const Operat
   r.current_vpid = ctx.vpid;
   r.current_pcid = ctx.pcid;
   r.current_ep4ta = ctx.ep4ta;
+  r.current_asid = ctx.asid;
+  r.asid = op.asid;
   r.pcide = (state_.regs.cr4 & cr4::pcide) != 0;
   r.type = op.type;
   r.linear = op.address;
@@ -74,6 +77,8 @@ spec::InvalidationRequest<Concrete> Processor::invalidation_request(const Operat
       r.kind = spec::InvalidationKind::vmx_transition;
       r.vpid_enabled = vmx_.vpid != 0;
       break;
+    case OperationKind::invlpga: r.kind = spec::InvalidationKind::invlpga; break;
+    case OperationKind::vmrun: r.kind = spec::InvalidationKind::svm_tlb_control; break;
     default: throw std::invalid_argument("operation invalidates nothing by itself");
   }
   return r;
@@ -129,8 +134,20 @@ void Processor::apply(const Operation& op, const AllowedOutcome* chosen) {
             fmt::format("store_entry: guest-physical {:#x} is not mapped by the current EPT (an entry on the way "
                         "is not present or misconfigured)", op.address));
       state_.memory.write64(*host, op.value);
+      tlb_.stored(*host);
       break;
     }
+    // AMD-V: the guest's hypervisor, between two guest operations (APM Vol. 2 15.16).
+    // INVLPGA reaches the ASID it names, wherever the guest runs; VMRUN applies TLB_CONTROL
+    // for the guest ASID it enters with (15.16.1), and the guest then runs in that ASID.
+    case OperationKind::invlpga:
+    case OperationKind::vmrun:
+      if (!state_.npt) throw std::invalid_argument(fmt::format("{}: there is no guest under nested paging", describe(op)));
+      if (op.kind == OperationKind::vmrun && op.asid == 0)
+        throw std::invalid_argument("vmrun: ASID 0 fails VMRUN's consistency checks (APM Vol. 2 15.5.1)");
+      invalidate_for(op);
+      if (op.kind == OperationKind::vmrun) state_.npt->asid = static_cast<unsigned>(op.asid);
+      break;
     case OperationKind::invpcid:
       if (op.type > 3) throw std::invalid_argument("INVPCID type must be 0-3");
       invalidate_for(op);

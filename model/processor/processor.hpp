@@ -34,6 +34,9 @@ class Processor {
   HostPhysicalMemory& device_memory() { return state_.memory; }
   const VmxState& vmx() const { return vmx_; }
   const Tlb& tlb() const { return tlb_; }
+  // A data store the caller made to host-physical `address` (through device_memory()): the
+  // TLB model learns of it only to know whether its set is still exact (Tlb::stored).
+  void data_stored(std::uint64_t address) { tlb_.stored(address); }
   // Operations applied so far (the history step the next one will be).
   std::size_t steps() const { return step_; }
 

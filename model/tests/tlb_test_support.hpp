@@ -29,6 +29,20 @@ struct GuestBuilder {
       build_ept(ept_root, kEptOffset);
     }
   }
+  // AMD nested paging instead of EPT (APM Vol. 2 15.25): the same GPA -> kEptOffset + GPA map,
+  // written as ordinary long-mode entries rooted at nCR3; every nested access is a user
+  // access (15.25.5), so every level has U/S set.
+  static GuestBuilder nested(unsigned asid = 1, std::uint64_t ncr3 = 0x800000) {
+    GuestBuilder g;
+    g.state.npt = NptSettings{ncr3, true, asid};
+    const std::uint64_t pdpt = ncr3 + 0x1000, pd = ncr3 + 0x2000, pt = ncr3 + 0x3000;
+    g.state.memory.write64(ncr3, pdpt | kUpper);
+    g.state.memory.write64(pdpt, pd | kUpper);
+    g.state.memory.write64(pd, pt | kUpper);
+    for (std::uint64_t i = 0; i < 256; ++i) g.state.memory.write64(pt + 8 * i, (kEptOffset + i * 0x1000) | kUpper | D);
+    return g;
+  }
+  static std::uint64_t nested_pte_address(std::uint64_t ncr3, std::uint64_t gpa) { return ncr3 + 0x3000 + 8 * (gpa >> 12); }
   // Identity-plus-offset EPT for GPA [0, 1 MByte): PML4[0] -> PDPT[0] -> PD[0] -> PT.
   void build_ept(std::uint64_t ept_root, std::uint64_t offset) {
     const std::uint64_t pdpt = ept_root + 0x1000, pd = ept_root + 0x2000, pt = ept_root + 0x3000;
@@ -39,7 +53,7 @@ struct GuestBuilder {
   }
   static std::uint64_t ept_pte_address(std::uint64_t ept_root, std::uint64_t gpa) { return ept_root + 0x3000 + 8 * (gpa >> 12); }
 
-  std::uint64_t host(std::uint64_t gpa) const { return state.ept ? gpa + kEptOffset : gpa; }
+  std::uint64_t host(std::uint64_t gpa) const { return (state.ept || state.npt) ? gpa + kEptOffset : gpa; }
   std::uint64_t read(std::uint64_t gpa) const { return state.memory.read64(host(gpa)); }
   void write(std::uint64_t gpa, std::uint64_t v) { state.memory.write64(host(gpa), v); }
 
@@ -134,6 +148,18 @@ inline Operation invept(unsigned type, std::uint64_t eptp) {
   Operation op = op_of(OperationKind::invept);
   op.type = type;
   op.eptp = eptp;
+  return op;
+}
+inline Operation vmrun(std::uint64_t asid, unsigned tlb_control) {
+  Operation op = op_of(OperationKind::vmrun);
+  op.asid = asid;
+  op.type = tlb_control;
+  return op;
+}
+inline Operation invlpga(std::uint64_t va, std::uint64_t asid) {
+  Operation op = op_of(OperationKind::invlpga);
+  op.address = va;
+  op.asid = asid;
   return op;
 }
 inline Operation vm_entry(std::uint64_t vpid, std::uint64_t eptp = 0) {

@@ -33,6 +33,10 @@ struct AllowedOutcome {
   std::vector<CachedEntry> fills;        // entries this outcome may create
   bool set_entry_dirty = false;          // a write through a TLB entry filled with D = 0 (or EPT D = 0)
   std::vector<std::size_t> dirtied_guest_physical;  // mappings written through with EPT D = 0
+  // Nested paging: the host-physical addresses of the guest's non-leaf entries and of the
+  // nested entries this outcome's walk read - what caches the model does not fill under
+  // nested paging would hold (Tlb::stored).
+  std::vector<std::uint64_t> unmodelled_structures;
 };
 
 }  // namespace vtspec::model

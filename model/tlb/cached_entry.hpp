@@ -47,10 +47,17 @@ struct CachedEntry {
   // (AND over the EPT entries used), and the EPT dirty flag of the EPT leaf as filled with
   // the host-physical address of that leaf: a write through a mapping filled with EPT D = 0
   // must set it there (SDM Vol. 3C 29.3.5, 29.4.3.2 on stale dirty flags).
+  // Under AMD nested paging the second level is the nested page table instead: guest_frame,
+  // ept_dirty and ept_leaf_host hold the nested leaf's guest-physical frame, D flag as filled
+  // and host-physical address (a write through an entry filled with nested D = 0 sets it,
+  // APM Vol. 2 15.25.5), and nested_rights the rights of the nested walk (every nested
+  // reference is a user access, 15.25.5, so its U/S counts as well as R/W and NX).
   std::uint64_t guest_frame = 0;
   EptRights ept_rights;
   bool ept_dirty = false;
   std::uint64_t ept_leaf_host = 0;
+  bool nested_paging = false;
+  spec::CombinedRights<spec::Concrete> nested_rights;
   // Paging-structure-cache entry: the physical address of the next table and the rights
   // accumulated over this level and the ones above it (4.10.3.1). For a combined entry that
   // address is HOST-physical: Vol. 3C 29.4.1 "combined paging-structure-cache entries ...

@@ -424,6 +424,33 @@ std::vector<CachedEntry> fills_for(const CachedWalkInput& in, const spec::Paging
   return out;
 }
 
+CachedEntry nested_tlb_fill(const CachedWalkInput& in, const Translation& t) {
+  const MachineState& state = in.state;
+  const auto& gw = t.guest_walk;
+  const auto& nw = t.nested_final;
+  const bool write = in.request.kind == spec::AccessKind::write;
+  const unsigned leaf = static_cast<unsigned>(gw.leaf_level), nested_leaf = static_cast<unsigned>(nw.leaf_level);
+  CachedEntry e;
+  e.kind = CacheKind::tlb;
+  e.nested_paging = true;
+  e.level = std::min(leaf, nested_leaf);
+  e.tags.linear_tagged = true;
+  e.tags.asid = in.context.asid;
+  e.tags.pcid = in.context.pcid;
+  e.tags.mask = region_mask(e.level);
+  e.tags.base = in.request.linear & e.tags.mask;
+  e.tags.global = (state.regs.cr4 & cr4::pge) && Concrete::bit(gw.entry[leaf], spec::pte::global);  // 4.10.2.4
+  e.frame = nw.physical & e.tags.mask;
+  e.rights = gw.rights;
+  e.dirty = Concrete::bit(gw.entry[leaf], spec::pte::dirty) || write;
+  e.leaf_entry_host = t.guest_entry_host[leaf];
+  e.guest_frame = gw.physical & e.tags.mask;
+  e.nested_rights = nw.rights;
+  e.ept_dirty = Concrete::bit(nw.entry[nested_leaf], spec::pte::dirty) || write;
+  e.ept_leaf_host = nw.entry_address[nested_leaf];
+  return e;
+}
+
 CachedWalk run_cached_walk(const CachedWalkInput& in, std::optional<std::size_t> start,
                            spec::AccessedFlagPolicy policy, const std::vector<std::size_t>& script) {
   const MachineState& s = in.state;

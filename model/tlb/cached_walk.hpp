@@ -82,4 +82,10 @@ std::vector<CachedEntry> fills_for(const CachedWalkInput& in, const spec::Paging
                                    unsigned first_level, const std::array<std::uint64_t, 6>& entry_host,
                                    const std::vector<GuestPhysicalStep>& steps);
 
+// The entry a translation under AMD nested paging may create (APM Vol. 2 15.16): one combined
+// TLB entry from the guest-linear page to the host-physical frame, tagged with the guest's
+// ASID (and PCID), no larger than the guest page or the nested page backing it, holding the
+// guest's rights and the nested walk's (`t`: the translation's canonical walks).
+CachedEntry nested_tlb_fill(const CachedWalkInput& in, const Translation& t);
+
 }  // namespace vtspec::model

@@ -144,13 +144,15 @@ std::vector<AllowedOutcome> Tlb::allowed(const MachineState& state, const spec::
     a.outcome = o;
     out.push_back(std::move(a));
   }
-  // AMD nested paging: ASID-tagged caching is specified (spec/tlb_tags.hpp,
-  // tlb_invalidation.hpp) but not yet filled by this model, so it answers with the fresh
-  // walk. That is the exact set for what a vtspec/vector/3 guest can do today - accesses only
-  // (the vector loader refuses every other operation under `npt:`), over paging structures
-  // nothing but A/D updates change, which a cached translation reproduces.
-  if (state.npt) return out;
-  if (state.ept) {
+  if (state.npt) {
+    // AMD nested paging: a translation may create one combined TLB entry tagged with the
+    // guest's ASID (APM Vol. 2 15.16); see exact() for the caches not modelled.
+    if (t.allowed.front().kind == OutcomeKind::translated) fresh_fills.push_back(nested_tlb_fill(in, t));
+    for (const auto& r : t.trace)
+      if (r.kind == spec::ReferenceKind::nested_entry ||
+          (r.kind == spec::ReferenceKind::guest_entry && r.guest_level > t.guest_walk.leaf_level))
+        out.front().unmodelled_structures.push_back(r.physical);
+  } else if (state.ept) {
     // 2. With EPT: the same walk with guest-physical addresses translated by cached
     // guest-physical mappings (29.4.2). Its all-fresh run is the canonical walk above and
     // gives the fills.
@@ -230,6 +232,25 @@ AllowedOutcome Tlb::through_tlb(const CachedWalkInput& in, std::size_t index) co
     // rule as the guest dirty flag, 4.8). If memory already has it set, nothing is visible.
     if (w.sets_dirty && !Concrete::bit(state.memory.read64(e.ept_leaf_host), spec::epte::dirty))
       o.required.push_back({e.ept_leaf_host, bit_at(spec::epte::dirty), true, e.level});
+  } else if (e.nested_paging) {
+    // AMD nested paging: the final guest-physical access is checked against the cached
+    // nested rights as the nested walk checks it (a user access, APM Vol. 2 15.25.5), after
+    // the guest's rights (a guest #PF comes first, 15.25.6); a fault is #VMEXIT(NPF) on the
+    // final address. A write through an entry filled with nested D = 0 sets D in the nested leaf.
+    const auto mode = state.nested_mode();
+    const auto nctl = spec::svm::nested_control<Concrete>(mode);
+    const auto nacc = spec::svm::nested_access<Concrete>(spec::svm::NestedStage::final_address, access);
+    const auto nested = spec::decide_access<Concrete>(nctl, nacc, e.nested_rights);
+    if (!nested.allowed) {
+      spec::PagingWalk<Concrete> w;
+      w.error_code = spec::page_fault_error_code<Concrete>(nctl, nacc, false, false, false);
+      o.kind = OutcomeKind::nested_page_fault;
+      o.qualification = spec::svm::npf_exit_info1<Concrete>(w, spec::svm::NestedStage::final_address);
+      o.guest_physical = e.guest_frame | offset;
+      return a;
+    }
+    if (write && !e.ept_dirty && !Concrete::bit(state.memory.read64(e.ept_leaf_host), spec::pte::dirty))
+      o.required.push_back({e.ept_leaf_host, bit_at(spec::pte::dirty), true, e.level});
   }
   o.kind = OutcomeKind::translated;
   o.physical = e.frame | offset;
@@ -239,7 +260,7 @@ AllowedOutcome Tlb::through_tlb(const CachedWalkInput& in, std::size_t index) co
   if (write && !e.dirty && !Concrete::bit(state.memory.read64(e.leaf_entry_host), spec::pte::dirty))
     o.required.push_back({e.leaf_entry_host, bit_at(spec::pte::dirty), false, e.level});
   o.permitted = o.required;
-  a.set_entry_dirty = write && (!e.dirty || (e.tags.ept_tagged && !e.ept_dirty));
+  a.set_entry_dirty = write && (!e.dirty || ((e.tags.ept_tagged || e.nested_paging) && !e.ept_dirty));
   return a;
 }
 
@@ -251,6 +272,14 @@ void Tlb::record(const AllowedOutcome& chosen, std::size_t step) {
   for (const std::size_t i : chosen.dirtied_guest_physical)
     if (i < entries_.size()) entries_[i].ept_dirty = true;
   for (const auto& e : chosen.fills) fill(e, step);
+  unmodelled_structures_.insert(unmodelled_structures_.end(), chosen.unmodelled_structures.begin(),
+                                chosen.unmodelled_structures.end());
+}
+
+void Tlb::stored(std::uint64_t address) {
+  const std::uint64_t entry = address & ~std::uint64_t{7};
+  if (std::find(unmodelled_structures_.begin(), unmodelled_structures_.end(), entry) != unmodelled_structures_.end())
+    ++unmodelled_stores_;
 }
 
 void Tlb::invalidate(const spec::InvalidationScope<Concrete>& scope, std::size_t step, const std::string& what) {

@@ -41,7 +41,10 @@ class Tlb {
   const std::vector<CachedEntry>& entries() const { return entries_; }
   // No entry has been dropped for capacity and no enumeration of cached guest-physical
   // mappings was cut short: allowed() is the full architectural set.
-  bool exact() const { return evictions_ == 0 && truncated_ == 0; }
+  // Under nested paging the model fills combined TLB entries only (no page-walk caches, no
+  // nested-only translations: a processor need not have them, APM Vol. 2 15.16); that is the
+  // whole set until a store changes an entry those caches would hold (stored()).
+  bool exact() const { return evictions_ == 0 && truncated_ == 0 && unmodelled_stores_ == 0; }
 
   // Every allowed outcome of `request` on `state` in lookup context `context`. [0] .. are
   // the fresh walk's outcomes (in model::translate order); then, with EPT, walks whose
@@ -58,6 +61,8 @@ class Tlb {
   void record(const AllowedOutcome& chosen, std::size_t step);
   // Remove every entry within `scope` (spec::removes); `what` names the operation for explain().
   void invalidate(const spec::InvalidationScope<spec::Concrete>& scope, std::size_t step, const std::string& what);
+  // A store to host-physical `address` (a paging-structure entry, or anything else).
+  void stored(std::uint64_t address);
 
   // Why entry `index` is still valid: which step filled it, and each logged invalidation
   // after it with the clause of spec::removes that spared the entry (needs TlbConfig::keep_log).
@@ -79,6 +84,8 @@ class Tlb {
   TlbConfig config_;
   std::vector<CachedEntry> entries_;
   std::size_t evictions_ = 0;
+  std::vector<std::uint64_t> unmodelled_structures_;  // AllowedOutcome::unmodelled_structures of recorded walks
+  std::size_t unmodelled_stores_ = 0;
   mutable std::size_t truncated_ = 0;
   struct LoggedInvalidation {
     std::size_t step;

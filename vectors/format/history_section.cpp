@@ -19,6 +19,7 @@ std::vector<model::Operation> load_history(const YAML::Node& doc, const std::str
   context.paging_levels = state.paging_levels();
   context.maxphyaddr = state.features.maxphyaddr;
   context.iommu_refused = "a history runs on the processor; DMA-remapping operations belong in a vector with an iommu: section";
+  if (!state.npt) context.svm_refused = "AMD-V operations need a guest under nested paging (the state's npt:)";
   const YAML::Node list = doc["history"];
   if (!list.IsSequence()) throw LoadError(file, list, "history", "expected a list of operations");
   std::size_t i = 0;

@@ -273,9 +273,10 @@ ModelStep run_access(const Vector& v, model::Processor& m, const Operation& op, 
     store.kind = OperationKind::store_entry;
     store.address = base;
     store.value = (m.state().memory.read64(base) & ~(mask << shift)) | ((op.value & mask) << shift);
-    if (m.state().ept || m.state().npt)
+    if (m.state().ept || m.state().npt) {
       m.device_memory().write64(base, store.value);  // host-physical: a store_entry would go through EPT / nested paging
-    else
+      m.data_stored(base);
+    } else
       m.apply(store);
     // The data gives a checked entry's A/D byte a definite value (overwrite_flags).
     for (std::size_t i = 0; i < v.entries.size(); ++i)
@@ -389,6 +390,7 @@ ModelStep ModelEvaluation::step(const Operation& op, const ObservedStep* observe
     open_[i] &= ~value;  // set now on the canonical path: determined
     step.entries_after.emplace_back(v.entries[i].physical, value);
   }
+  step.exact = m.tlb().exact();
   return step;
 }
 

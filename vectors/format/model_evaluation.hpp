@@ -30,6 +30,9 @@ struct ModelStep {
   std::vector<std::pair<std::uint64_t, std::uint64_t>> entries_after;
   // flag -> why it is allowed, for each flag the expectation's outcomes carry.
   std::map<std::string, std::string> notes;
+  // Whether the model's allowed sets are still the architectural ones after this step
+  // (model::Tlb::exact(): no eviction, no truncation, no store to a structure it does not cache).
+  bool exact = true;
 };
 
 // Whether ModelStep::trace is filled: the walk trace is text for reports, and most of the

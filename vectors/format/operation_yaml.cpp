@@ -130,6 +130,7 @@ model::Operation parse_operation(const YAML::Node& item, const std::string& file
     r.fail(item["op"], "op", fmt::format("unknown operation '{}' ({})", name, model::operation_names(!context.vmx_refused)));
   if (row->vmx && context.vmx_refused) r.fail(item["op"], "op", fmt::format("{}: {}", name, context.vmx_refused));
   if (row->iommu && context.iommu_refused) r.fail(item["op"], "op", fmt::format("{}: {}", name, context.iommu_refused));
+  if (row->svm && context.svm_refused) r.fail(item["op"], "op", fmt::format("{}: {}", name, context.svm_refused));
 
   const auto is_field = [&](const std::string& key) {
     return std::any_of(row->fields.begin(), row->fields.end(), [&](const Field& f) {

@@ -24,6 +24,8 @@ struct OperationContext {
   const char* vmx_refused = nullptr;
   // Where DMA-remapping operations are refused (no `iommu:` section), the reason.
   const char* iommu_refused = nullptr;
+  // Where AMD-V operations are refused (no guest under nested paging, `npt:`), the reason.
+  const char* svm_refused = nullptr;
   std::vector<std::string> other_keys;  // keys of the enclosing item that are not fields (expect, ...)
 };
 

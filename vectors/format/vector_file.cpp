@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "model/operation_table.hpp"
 #include "spec/page_fault_error_code.hpp"
 #include "vectors/format/content_hash.hpp"
 #include "vectors/format/load_error.hpp"
@@ -259,16 +260,21 @@ Operation parse_vector_operation(const Reader& r, const YAML::Node& node, const 
   context.entries = &v.entries;
   context.vmx_refused = "VMX operations are not part of vectors: a vtspec/vector/2 guest runs in VMX non-root operation under its EPT, and VMX instructions are its VMM's (use a state file's history:)";
   if (!v.initial.iommu) context.iommu_refused = "DMA-remapping operations need the state's iommu: section (a remapping unit and devices)";
+  if (!v.initial.npt) context.svm_refused = "AMD-V operations need a guest under nested paging (the state's npt:, vtspec/vector/3)";
   context.other_keys = {"expect", "acceptable"};
   Operation op = parse_operation(node, r.file, field, context);
   if ((op.kind == OperationKind::dma_read || op.kind == OperationKind::dma_write) &&
       std::find(v.initial.iommu->devices.begin(), v.initial.iommu->devices.end(), op.source_id) == v.initial.iommu->devices.end())
     r.fail(node["source"], field + ".source", fmt::format("{:#06x} is not one of the state's iommu.devices", op.source_id));
-  // vtspec/vector/3 guests only access memory for now: the model does not yet fill
-  // ASID-tagged TLB entries (model/tlb/tlb.cpp), which is exact only while nothing but A/D
-  // updates changes the paging structures.
-  if (v.initial.npt && op.kind != OperationKind::access)
-    r.fail(node, field + ".kind", "a guest under nested paging (npt:) makes accesses only in vtspec/vector/3");
+  // vtspec/vector/3: the guest under nested paging accesses memory, stores to its paging
+  // structures and runs INVLPG; its L1 hypervisor runs INVLPGA and VMRUN between those. What
+  // else a guest can do under npt: (control-register writes, PCIDs) is not in the grammar yet.
+  if (v.initial.npt && op.kind != OperationKind::access && op.kind != OperationKind::store_entry &&
+      op.kind != OperationKind::invlpg && !model::row_of(op).svm)
+    r.fail(node["op"], field + ".op",
+           fmt::format("{}: a vtspec/vector/3 guest under nested paging (npt:) runs read, write, fetch, store_entry and "
+                       "invlpg, and its hypervisor invlpga and vmrun",
+                       model::to_string(op.kind)));
   return op;
 }
 

@@ -106,11 +106,33 @@ TEST(NptVector, BadNestedPageFaultsAreRefusedWithTheirField) {
   }
 }
 
-TEST(NptVector, OnlyAccessesRunUnderNestedPaging) {
-  const auto e = load_error(document("      - { op: invlpg, va: 0x8080604000, expect: ok }\n"));
+TEST(NptVector, ControlRegisterWritesAreNotInTheNestedGrammar) {
+  const auto e = load_error(document("      - { op: mov_cr3, value: 0x1000, expect: ok }\n"));
   EXPECT_EQ(e.line(), 22);
-  EXPECT_EQ(e.field(), "vectors[0].operations[0].kind");
-  EXPECT_NE(e.message().find("accesses only"), std::string::npos) << e.message();
+  EXPECT_EQ(e.field(), "vectors[0].operations[0].op");
+  EXPECT_NE(e.message().find("invlpga and vmrun"), std::string::npos) << e.message();
+}
+
+TEST(NptVector, HypervisorOperationsAreRead) {
+  const auto v = load_vector_text(document("      - { op: vmrun, asid: 7, tlb_control: 3, expect: ok }\n"
+                                           "      - { op: invlpga, va: 0x8080604000, asid: 7, expect: ok }\n"),
+                                  "t.yaml");
+  ASSERT_EQ(v.size(), 1u);
+  ASSERT_EQ(v[0].operations.size(), 2u);
+  EXPECT_EQ(v[0].operations[0].kind, model::OperationKind::vmrun);
+  EXPECT_EQ(v[0].operations[0].asid, 7u);
+  EXPECT_EQ(v[0].operations[0].type, 3u);
+  EXPECT_EQ(v[0].operations[1].kind, model::OperationKind::invlpga);
+  EXPECT_EQ(v[0].operations[1].address, 0x8080604000u);
+}
+
+TEST(NptVector, VmrunRefusesTheHostAsidAndReservedTlbControls) {
+  // APM Vol. 2 15.5.1: ASID 0 fails VMRUN; 15.16.1: TLB_CONTROL 2 is reserved.
+  auto e = load_error(document("      - { op: vmrun, asid: 0, tlb_control: 0, expect: ok }\n"));
+  EXPECT_EQ(e.field(), "vectors[0].operations[0].asid");
+  EXPECT_NE(e.message().find("host's"), std::string::npos) << e.message();
+  e = load_error(document("      - { op: vmrun, asid: 1, tlb_control: 2, expect: ok }\n"));
+  EXPECT_EQ(e.field(), "vectors[0].operations[0].tlb_control");
 }
 
 TEST(NptVector, BadNptSectionsAreRefused) {

@@ -35,6 +35,12 @@ Operation from_dma_vector(const std::string& operation) {
                            "root_table: 0x100000, devices: [0x12] } }\n    operations:\n      - " + operation + "\n";
   return load_vector_text(text, "v.yaml").at(0).operations.at(0);
 }
+// AMD-V rows need a guest under nested paging (vtspec/vector/3).
+Operation from_npt_vector(const std::string& operation) {
+  const std::string text = "schema: vtspec/vector/3\nvectors:\n  - id: t/1\n    state: { npt: { ncr3: 0x80000 }, registers: "
+                           "{ cr3: 0x1000 } }\n    operations:\n      - " + operation + "\n";
+  return load_vector_text(text, "v.yaml").at(0).operations.at(0);
+}
 Operation from_history(const std::string& operation) {
   return load_history(YAML::Load(history_document(operation)), "h.yaml").at(0);
 }
@@ -78,7 +84,10 @@ TEST(OperationGrammar, EveryRowReadsBackWhatTheWriterWrites) {
     }
     const std::string text = fmt::format("{{ {} }}", fmt::join(render_operation_fields(op), ", "));
     const std::string with_expect = text.substr(0, text.size() - 2) + ", expect: ok }";
-    const Operation back = row.vmx ? from_history(text) : row.iommu ? from_dma_vector(with_expect) : from_vector(with_expect);
+    const Operation back = row.vmx     ? from_history(text)
+                           : row.iommu ? from_dma_vector(with_expect)
+                           : row.svm   ? from_npt_vector(with_expect)
+                                       : from_vector(with_expect);
     EXPECT_EQ(render_operation_fields(back), render_operation_fields(op)) << text;
     EXPECT_EQ(&model::row_of(back), &row);
     EXPECT_EQ(model::describe(back), model::describe(op));
