@@ -43,9 +43,20 @@ Event Event::vm_exit(unsigned reason, std::uint64_t qualification, std::optional
   return e;
 }
 
-Event Event::svm_exit(unsigned exit_code, std::uint64_t exit_info1, std::uint64_t exit_info2) {
-  Event e = vm_exit(exit_code, exit_info1, exit_info2, std::nullopt);
+Event Event::svm_exit(std::uint64_t exit_code, std::uint64_t exit_info1, std::uint64_t exit_info2) {
+  Event e;
+  e.kind = EventKind::vm_exit;
   e.svm = true;
+  e.exit_reason = exit_code;
+  e.qualification = exit_info1;
+  e.guest_physical = exit_info2;
+  return e;
+}
+
+Event Event::svm_invalid() {
+  Event e = svm_exit(kSvmExitInvalid, 0, 0);
+  e.qualification_undefined = ~std::uint64_t{0};
+  e.guest_physical = std::nullopt;
   return e;
 }
 
@@ -117,6 +128,7 @@ std::string describe(const Event& e) {
       return s;
     }
     case EventKind::vm_exit:
+      if (e.svm && e.exit_reason == kSvmExitInvalid) return event_name(e);
       if (e.svm) return fmt::format("{} EXITINFO1 {:#x} EXITINFO2 {}", event_name(e), e.qualification, hex(e.guest_physical));
       return fmt::format("{} qualification {:#x}{} GPA {} GLA {}", event_name(e), e.qualification,
                          e.qualification_undefined ? fmt::format(" (bits {:#x} either)", e.qualification_undefined) : "",
@@ -142,8 +154,11 @@ std::string event_name(const Event& e) {
       return name ? std::string(name) : fmt::format("exception {}", e.vector);
     }
     case EventKind::vm_exit:
-      if (e.svm) return e.exit_reason == kSvmExitNpf ? "#VMEXIT(NPF)" : fmt::format("#VMEXIT({:#x})", e.exit_reason);
-      return fmt::format("VM exit {}{}", e.exit_reason, exit_name(e.exit_reason));
+      if (e.svm)
+        return e.exit_reason == kSvmExitNpf       ? "#VMEXIT(NPF)"
+               : e.exit_reason == kSvmExitInvalid ? "#VMEXIT(INVALID)"
+                                                  : fmt::format("#VMEXIT({:#x})", e.exit_reason);
+      return fmt::format("VM exit {}{}", e.exit_reason, exit_name(static_cast<unsigned>(e.exit_reason)));
     default: return to_string(e.kind);
   }
 }
@@ -172,7 +187,7 @@ std::optional<EventDifference> first_difference(const Event& want, const Event& 
       if (want.svm) {  // APM Vol. 2 15.6
         field("exit code", want.exit_reason, got.exit_reason);
         field("EXITINFO1", want.qualification & ~want.qualification_undefined, got.qualification & ~want.qualification_undefined);
-        located("EXITINFO2", want.guest_physical, got.guest_physical);
+        if (want.exit_reason != kSvmExitInvalid) located("EXITINFO2", want.guest_physical, got.guest_physical);  // 15.5.1: undefined
         break;
       }
       [[fallthrough]];

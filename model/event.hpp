@@ -37,6 +37,7 @@ inline constexpr unsigned kInvalidOpcodeVector = 6;
 inline constexpr unsigned kExitEptViolation = 48, kExitEptMisconfig = 49;
 // SVM exit codes (AMD64 APM Vol. 2 Appendix C; spec/svm/vmcb_layout.hpp).
 inline constexpr unsigned kSvmExitNpf = 0x400;
+inline constexpr std::uint64_t kSvmExitInvalid = ~std::uint64_t{0};  // VMEXIT_INVALID (-1): VMRUN failed its checks
 
 struct Event {
   EventKind kind = EventKind::completed;
@@ -52,7 +53,7 @@ struct Event {
 
   // vm_exit / vm_entry_failure: basic exit reason and exit qualification; vm_exit also the
   // guest-physical and (when valid, Table 28-7 bit 7) guest-linear address.
-  unsigned exit_reason = 0;
+  std::uint64_t exit_reason = 0;  // VMX: 16 bits; SVM: the 64-bit EXITCODE (VMEXIT_INVALID is -1)
   bool svm = false;  // an AMD-V #VMEXIT: exit_reason is the exit code
   std::uint64_t qualification = 0;
   std::uint64_t qualification_undefined = 0;  // qualification bits the SDM leaves open (either value matches)
@@ -77,7 +78,9 @@ struct Event {
   static Event exception(unsigned vector, std::uint64_t error_code = 0, std::optional<std::uint64_t> cr2 = std::nullopt);
   static Event vm_exit(unsigned reason, std::uint64_t qualification, std::optional<std::uint64_t> guest_physical,
                        std::optional<std::uint64_t> guest_linear);
-  static Event svm_exit(unsigned exit_code, std::uint64_t exit_info1, std::uint64_t exit_info2);
+  static Event svm_exit(std::uint64_t exit_code, std::uint64_t exit_info1, std::uint64_t exit_info2);
+  // #VMEXIT(INVALID) (AMD64 APM Vol. 2 15.5.1): EXITINFO1 and EXITINFO2 are not defined.
+  static Event svm_invalid();
   static Event vm_entry_failure(unsigned reason, std::uint64_t qualification);
   static Event vm_fail_valid(unsigned instruction_error);
   static Event vm_fail_invalid();

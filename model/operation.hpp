@@ -5,6 +5,8 @@
 // the operation table (model/operation_table.hpp).
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -51,6 +53,20 @@ enum class OperationKind : std::uint8_t {
   vmrun,    // #VMEXIT, then VMRUN of the same guest with guest ASID `asid` and TLB_CONTROL `type` (15.16.1)
 };
 
+// VMRUN: the VMCB fields a vector may set instead of the L1 hypervisor's own values (the
+// ones AMD64 APM Vol. 2 15.5.1's consistency checks read; model/vmrun_input.hpp builds the
+// rest). kVmcbAsBuilt in a slot: the L1's value.
+enum class VmcbField : std::uint8_t {
+  efer, cr0, cr3, cr4, dr6, dr7, cs_attrib, intercept_misc2, iopm_base, msrpm_base, event_injection, count
+};
+inline constexpr std::size_t kVmcbFields = static_cast<std::size_t>(VmcbField::count);
+inline constexpr std::uint64_t kVmcbAsBuilt = ~std::uint64_t{0};
+constexpr std::array<std::uint64_t, kVmcbFields> vmcb_as_built() {
+  std::array<std::uint64_t, kVmcbFields> a{};
+  for (auto& x : a) x = kVmcbAsBuilt;
+  return a;
+}
+
 struct Operation {
   OperationKind kind = OperationKind::access;
   AccessRequest access;        // kind == access
@@ -67,6 +83,7 @@ struct Operation {
   unsigned address_mask = 0;    // page-selective IOTLB invalidation: AM (2^AM pages)
   bool hint = false;            // page-selective IOTLB invalidation: IH (only leaves changed)
   std::uint64_t asid = 0;       // INVLPGA (ECX), VMRUN (the VMCB's guest ASID)
+  std::array<std::uint64_t, kVmcbFields> vmcb = vmcb_as_built();  // VMRUN: VMCB fields set by the vector
 };
 
 const char* to_string(OperationKind kind);

@@ -9,6 +9,18 @@ namespace vtspec::model {
 
 namespace {
 
+// The YAML keys of Operation::vmcb's slots (VmcbField's order): VMCB field names of APM Vol. 2
+// Tables B-1 and B-2 (cs_attrib: the CS attribute word; intercept_misc2: the intercept word at
+// 010h, VMRUN = bit 0).
+constexpr const char* kVmcbKeys[kVmcbFields] = {"efer",           "cr0",          "cr3",          "cr4",
+                                                "dr6",            "dr7",          "cs_attrib",    "intercept_misc2",
+                                                "iopm_base_pa",   "msrpm_base_pa", "event_injection"};
+std::size_t vmcb_slot(Member m) {
+  const auto i = static_cast<std::size_t>(m) - static_cast<std::size_t>(Member::vmcb_efer);
+  if (i >= kVmcbFields) throw std::logic_error("not a VMCB member");
+  return i;
+}
+
 constexpr std::uint64_t kNoFlush = std::uint64_t{1} << 63;  // SDM Vol. 3A 4.10.4.1
 
 // ---- Fields shared by several rows -------------------------------------------------------
@@ -122,7 +134,10 @@ std::string describe_iotlb_invalidation(const Operation& op) {
 
 std::string describe_invlpga(const Operation& op) { return fmt::format("INVLPGA {:#x}, ASID {}", op.address, op.asid); }
 std::string describe_vmrun(const Operation& op) {
-  return fmt::format("#VMEXIT, VMRUN with ASID {}, TLB_CONTROL {}", op.asid, op.type);
+  std::string set;
+  for (std::size_t i = 0; i < kVmcbFields; ++i)
+    if (op.vmcb[i] != kVmcbAsBuilt) set += fmt::format(", {} {:#x}", kVmcbKeys[i], op.vmcb[i]);
+  return fmt::format("#VMEXIT, VMRUN with ASID {}, TLB_CONTROL {}{}", op.asid, op.type, set);
 }
 
 // ---- CPU needs -----------------------------------------------------------------------------
@@ -163,10 +178,6 @@ std::string iotlb_invalidation_fits(const Operation& op, std::string& key) {
 }
 // VMRUN refuses guest ASID 0 (AMD64 APM Vol. 2 15.5.1: "ASID is equal to zero" is a
 // consistency-check failure): a vector's VMRUN names a guest's ASID.
-std::string guest_asid_fits(const Operation& op, std::string& key) {
-  if (op.asid == 0) return (key = "asid"), "ASID 0 is the host's: VMRUN fails its consistency checks with it (APM Vol. 2 15.5.1)";
-  return {};
-}
 // A DMA stays inside one 4 KiB page (the edu engine and the model translate one page).
 std::string dma_fits(const Operation& op, std::string& key) {
   if ((op.address & 0xfff) + op.size > 0x1000) return (key = "iova"), "the DMA crosses a 4 KiB page boundary";
@@ -279,13 +290,19 @@ std::vector<OperationRow> build_table() {
                       .max = 0xffffffff, .range = "an ASID is 32 bits"};
   t.push_back({.name = "invlpga", .kind = K::invlpga, .fields = {va(), asid}, .svm = true, .sdm = "AMD64 APM Vol. 2 15.16.2",
                .describe = describe_invlpga});
-  t.push_back({.name = "vmrun", .kind = K::vmrun,
-               .fields = {asid,
-                          {.key = "tlb_control", .member = Member::type, .syntax = Syntax::choice, .render = Render::always,
-                           .choices = {0, 1, 3, 7},
-                           .range = "TLB_CONTROL is 0 (nothing), 1 (every ASID), 3 (this guest) or 7 (this guest, non-global) "
-                                    "(AMD64 APM Vol. 2 15.16.1)"}},
-               .svm = true, .sdm = "AMD64 APM Vol. 2 15.16.1", .describe = describe_vmrun, .check = guest_asid_fits});
+  std::vector<Field> vmrun_fields = {
+      asid, {.key = "tlb_control", .member = Member::type, .syntax = Syntax::choice, .render = Render::always,
+             .choices = {0, 1, 3, 7},
+             .range = "TLB_CONTROL is 0 (nothing), 1 (every ASID), 3 (this guest) or 7 (this guest, non-global) "
+                      "(AMD64 APM Vol. 2 15.16.1)"}};
+  // The VMCB fields VMRUN's consistency checks read, each optional: absent, the L1 builds it.
+  for (std::size_t i = 0; i < kVmcbFields; ++i)
+    vmrun_fields.push_back({.key = kVmcbKeys[i], .member = static_cast<Member>(static_cast<std::size_t>(Member::vmcb_efer) + i),
+                            .syntax = Syntax::number, .fallback = kVmcbAsBuilt, .render = Render::unless_fallback,
+                            .max = kVmcbAsBuilt - 1,
+                            .range = "a VMCB value (all ones is not one: it stands for the L1's own value)"});
+  t.push_back({.name = "vmrun", .kind = K::vmrun, .fields = vmrun_fields, .svm = true,
+               .sdm = "AMD64 APM Vol. 2 15.5.1, 15.16.1", .describe = describe_vmrun});
   return t;
 }
 
@@ -370,6 +387,7 @@ std::string set_member(Operation& op, Member member, std::uint64_t v) {
     case Member::address_mask: op.address_mask = static_cast<unsigned>(v); break;
     case Member::hint: op.hint = v != 0; break;
     case Member::asid: op.asid = v; break;
+    default: op.vmcb[vmcb_slot(member)] = v; break;
   }
   return {};
 }
@@ -395,6 +413,7 @@ std::uint64_t get_member(const Operation& op, Member member) {
     case Member::address_mask: return op.address_mask;
     case Member::hint: return op.hint;
     case Member::asid: return op.asid;
+    default: return op.vmcb[vmcb_slot(member)];
   }
   return 0;
 }

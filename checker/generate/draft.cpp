@@ -127,10 +127,11 @@ void Draft::invlpga(std::uint64_t va, std::uint64_t asid) {
   op.asid = asid;
   vector.operations.push_back(op);
 }
-void Draft::vmrun(std::uint64_t asid, unsigned tlb_control) {
+void Draft::vmrun(std::uint64_t asid, unsigned tlb_control, const std::vector<std::pair<model::VmcbField, std::uint64_t>>& vmcb) {
   Operation op = model::make_operation(*model::find_operation("vmrun"));
   op.asid = asid;
   op.type = tlb_control;
+  for (const auto& [field, value] : vmcb) op.vmcb[static_cast<std::size_t>(field)] = value;
   vector.operations.push_back(op);
 }
 

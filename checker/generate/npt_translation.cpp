@@ -12,6 +12,9 @@
 //   npt/large-pages.yaml      2-MByte and 1-GByte nested pages; guest #PF before a nested
 //                             fault (15.25.6), a guest reserved-bit #PF; guest A/D updates
 //                             made through nested paging
+//   npt/vmrun-checks.yaml     VMRUN with one VMCB field that fails one consistency check of
+//                             15.5.1 (#VMEXIT(INVALID); the guest then runs on as before),
+//                             and the legal edge of each bounded check
 //   npt/asid.yaml             a guest PTE changed without a flush: which ASIDs may still see
 //                             the old translation after VMRUNs with each TLB_CONTROL, INVLPGA
 //                             and the guest's INVLPG (15.16.1, 15.16.2)
@@ -404,6 +407,72 @@ std::vector<Planned> asid_scenarios() {
   return v;
 }
 
+// VMRUN's consistency checks (APM Vol. 2 15.5.1, 15.20), one VMCB field at a time against the
+// L1's legal VMCB for the base scene's guest (EFER = LME | LMA | NXE | SVME = 0x1d00, CR0 =
+// PE | WP | PG, CR4 = PAE, CR3 = 0x1000, MAXPHYADDR 36, DR6/DR7 at reset, a 64-bit CS).
+// The APM's verdict is written per case. The guest reads kVa before and after: a failed
+// VMRUN loads no guest state, so the guest runs on in ASID 1 as before.
+struct VmrunCase {
+  const char* id;
+  std::vector<std::pair<model::VmcbField, std::uint64_t>> vmcb;
+  std::uint64_t asid;
+  bool legal;
+  const char* why;
+};
+Planned vmrun_case(const VmrunCase& c) {
+  Scene sc = base();
+  Planned p;
+  p.draft = draft(std::string("npt/vmrun-") + c.id, std::string(c.legal ? "VMRUN enters: " : "VMRUN fails: ") + c.why + ".",
+                  {"AMD64 APM Vol. 2 15.5.1"});
+  p.draft.state = sketch(sc);
+  const model::Event data = model::Event::completed(data_value(sc.hpa(kData)));
+  p.draft.read(kVa, 0);
+  p.apm.push_back({data, "the guest reads its data", {data}});
+  p.draft.vmrun(c.asid, 0, c.vmcb);
+  if (c.legal) p.apm.push_back({model::Event::completed(), c.why, {model::Event::completed()}});
+  else p.apm.push_back({model::Event::svm_invalid(), c.why, {model::Event::svm_invalid()}});
+  p.draft.read(kVa, 0);
+  p.apm.push_back({data, "the guest runs on", {data}});
+  return p;
+}
+std::vector<Planned> vmrun_checks() {
+  using F = model::VmcbField;
+  constexpr std::uint64_t kEfer = 0x1d00, kCr0 = 0x80010001, kTop = std::uint64_t{1} << 36;
+  constexpr std::uint64_t kCd = 1ull << 30, kNw = 1ull << 29;
+  const VmrunCase cases[] = {
+      {"efer-svme-clear", {{F::efer, kEfer & ~0x1000ull}}, 2, false, "the guest's EFER.SVME is 0"},
+      {"cr0-nw-without-cd", {{F::cr0, kCr0 | kNw}}, 2, false, "CR0.NW = 1 with CR0.CD = 0"},
+      {"cr0-cd-and-nw", {{F::cr0, kCr0 | kCd | kNw}}, 2, true, "CR0.CD = CR0.NW = 1 is legal (only NW without CD is not)"},
+      {"cr0-bit-32", {{F::cr0, kCr0 | 1ull << 32}}, 2, false, "CR0 bit 32 is set (CR0[63:32] must be zero)"},
+      {"cr3-bit-36", {{F::cr3, 0x1000 | kTop}}, 2, false, "in long mode, CR3 bit 36 is set, at MAXPHYADDR 36 (MBZ)"},
+      {"cr4-bit-31", {{F::cr4, 0x20 | 1ull << 31}}, 2, false, "CR4 bit 31 is set, a bit no processor implements (MBZ)"},
+      {"dr6-bit-32", {{F::dr6, 0xffff0ff0 | 1ull << 32}}, 2, false, "DR6 bit 32 is set (DR6[63:32] must be zero)"},
+      {"dr7-bit-32", {{F::dr7, 0x400 | 1ull << 32}}, 2, false, "DR7 bit 32 is set (DR7[63:32] must be zero)"},
+      {"efer-bit-32", {{F::efer, kEfer | 1ull << 32}}, 2, false, "EFER bit 32 is set (reserved, MBZ)"},
+      {"long-mode-without-pae", {{F::cr4, 0}}, 2, false, "EFER.LME = CR0.PG = 1 with CR4.PAE = 0"},
+      {"long-mode-without-pe", {{F::cr0, kCr0 & ~1ull}}, 2, false, "EFER.LME = CR0.PG = 1 with CR0.PE = 0"},
+      {"long-mode-cs-l-and-d", {{F::cs_attrib, 0x29b | 0x400}}, 2, false, "long mode with CS.L = CS.D = 1"},
+      {"no-vmrun-intercept", {{F::intercept_misc2, 0x2}}, 2, false, "the VMRUN intercept is clear"},
+      {"iopm-past-maxphyaddr", {{F::iopm_base, kTop - 0x2000}}, 2, false,
+       "the 12-KByte I/O permission map at 2^36 - 8 KiB extends past MAXPHYADDR"},
+      {"iopm-ends-at-maxphyaddr", {{F::iopm_base, kTop - 0x3000}}, 2, true,
+       "the 12-KByte I/O permission map at 2^36 - 12 KiB ends at the last byte below 2^MAXPHYADDR"},
+      {"msrpm-past-maxphyaddr", {{F::msrpm_base, kTop - 0x1000}}, 2, false,
+       "the 8-KByte MSR permission map at 2^36 - 4 KiB extends past MAXPHYADDR"},
+      {"msrpm-ends-at-maxphyaddr", {{F::msrpm_base, kTop - 0x2000}}, 2, true,
+       "the 8-KByte MSR permission map at 2^36 - 8 KiB ends at the last byte below 2^MAXPHYADDR"},
+      {"eventinj-reserved-type", {{F::event_injection, 0x80000100}}, 2, false, "EVENTINJ is valid with the reserved TYPE 1 (15.20)"},
+      {"eventinj-exception-2", {{F::event_injection, 0x80000302}}, 2, false,
+       "EVENTINJ injects an exception (TYPE 3) with vector 2, the NMI's (15.20)"},
+      {"eventinj-exception-32", {{F::event_injection, 0x80000320}}, 2, false,
+       "EVENTINJ injects an exception (TYPE 3) with vector 32, not an exception (15.20)"},
+      {"asid-0", {}, 0, false, "the guest ASID is 0, the host's (15.16)"},
+  };
+  std::vector<Planned> v;
+  for (const auto& c : cases) v.push_back(vmrun_case(c));
+  return v;
+}
+
 CorpusFile file_of(const char* path, const char* description, std::vector<Planned> planned) {
   CorpusFile f{path, description, {}};
   for (auto& p : planned) {
@@ -450,6 +519,7 @@ std::vector<CorpusFile> npt_translation() {
     out.push_back(file_of("npt/large-pages.yaml", "Large nested pages, fault order and guest A/D updates under nested paging",
                           std::move(v)));
   }
+  out.push_back(file_of("npt/vmrun-checks.yaml", "VMRUN's consistency checks, one VMCB field at a time", vmrun_checks()));
   out.push_back(file_of("npt/asid.yaml", "ASID-tagged TLB entries, VMRUN's TLB_CONTROL and INVLPGA", asid_scenarios()));
   return out;
 }

@@ -46,7 +46,7 @@ void SvmUnit::write_vmcb(std::uint64_t at, const VmcbSetup& v) {
     put(offset + 8, 0, 8);
   };
   const std::uint16_t rpl = static_cast<std::uint16_t>(v.cpl & 3);
-  segment(o::save_cs, static_cast<std::uint16_t>(0x08 | rpl), 0x29b | dpl | v.cs_attrib_set);  // code, accessed, readable; L = 1
+  segment(o::save_cs, static_cast<std::uint16_t>(0x08 | rpl), v.cs_attrib | dpl | v.cs_attrib_set);  // code, accessed, readable; L = 1
   for (std::uint32_t s : {o::save_ss, o::save_ds, o::save_es}) segment(s, static_cast<std::uint16_t>(0x10 | rpl), 0xc93 | dpl);
   put(o::save_cpl, v.cpl, 1);
   put(o::save_efer, v.efer, 8);

@@ -31,6 +31,7 @@ struct VmcbSetup {
   // Fields only VMRUN's consistency checks look at (15.5.1): their defaults pass them.
   std::uint64_t dr6 = 0xffff0ff0, dr7 = 0x400, iopm_base = 0, msrpm_base = 0;
   std::uint32_t event_injection = 0;
+  std::uint16_t cs_attrib = 0x29b;  // CS's attribute word: code, accessed, readable, L = 1 (DPL from cpl)
   std::uint16_t cs_attrib_set = 0;  // bits ORed into CS's attributes (e.g. D = bit 10)
 };
 

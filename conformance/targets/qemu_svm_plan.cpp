@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "model/instruction_checks.hpp"
+#include "model/operation_table.hpp"
 #include "spec/svm/vmcb_layout.hpp"
 #include "vectors/format/vector.hpp"
 
@@ -100,18 +102,32 @@ Encoded encode_vector(const vectors::Vector& v) {
   // TLB (0) unless a `vmrun` operation names a TLB_CONTROL, and run in the ASID of the last
   // `vmrun` (the vector's `npt.asid` before one).
   std::uint64_t asid = s.npt->asid;
-  auto guest = [&](std::uint64_t stub, unsigned cpl, std::uint64_t rax, unsigned tlb_control) {
+  // Guest-physical memory as the operations leave it, to place the guest's stores.
+  model::MachineState now = s;
+  // The VMCB: the model's (model::vmrun_input: the L1's own fields, and a `vmrun`
+  // operation's VMCB fields in their place), at CPL `cpl`, starting at `stub`.
+  auto guest = [&](std::uint64_t stub, unsigned cpl, std::uint64_t rax, unsigned tlb_control, const model::Operation* run) {
+    model::Operation plain = model::make_operation(*model::find_operation("vmrun"));
+    plain.asid = asid;
+    const auto in = model::vmrun_input(now, run ? *run : plain);
     Step step;
     step.stub = (cpl == 3 ? kUserStubs : kSupervisorStubs) + stub;
     qemu::VmcbSetup& vm = step.request.vmcb;
-    vm.asid = static_cast<std::uint32_t>(asid);
+    vm.asid = static_cast<std::uint32_t>(in.asid);
     vm.tlb_control = static_cast<std::uint8_t>(tlb_control);
     vm.nested_paging = true;
     vm.ncr3 = s.npt->ncr3;
-    vm.cr0 = s.regs.cr0;
-    vm.cr3 = s.regs.cr3;
-    vm.cr4 = s.regs.cr4;
-    vm.efer = s.regs.efer | spec::svm::efer::svme;  // 15.5.1: VMRUN requires the guest's EFER.SVME
+    vm.cr0 = in.cr0;
+    vm.cr3 = in.cr3;
+    vm.cr4 = in.cr4;
+    vm.efer = in.efer;
+    vm.dr6 = in.dr6;
+    vm.dr7 = in.dr7;
+    vm.cs_attrib = static_cast<std::uint16_t>(in.cs_attrib);
+    vm.intercept_misc2 = static_cast<std::uint32_t>(in.intercept_misc2);
+    vm.iopm_base = in.iopm_base;
+    vm.msrpm_base = in.msrpm_base;
+    vm.event_injection = static_cast<std::uint32_t>(in.event_injection);
     vm.rflags = s.regs.rflags | 2;
     vm.cpl = cpl;
     vm.rip = step.stub;
@@ -119,11 +135,9 @@ Encoded encode_vector(const vectors::Vector& v) {
     vm.rsp = cpl == 3 ? kUserStack : kSupervisorStack;
     return step;
   };
-  Step flush = guest(kNopStub, 0, 0, spec::svm::tlb_control::flush_all);
+  Step flush = guest(kNopStub, 0, 0, spec::svm::tlb_control::flush_all, nullptr);
   flush.observed = false;
   plan.steps.push_back(flush);
-  // Guest-physical memory as the operations leave it, to place the guest's stores.
-  model::MachineState now = s;
   for (const auto& op : v.operations) {
     Step step;
     switch (op.kind) {
@@ -135,14 +149,17 @@ Encoded encode_vector(const vectors::Vector& v) {
         const std::uint64_t stub = op.access.kind == spec::AccessKind::read    ? kReadStub + size_slot(op.size)
                                    : op.access.kind == spec::AccessKind::write ? kWriteStub + size_slot(op.size)
                                                                                : kFetchStub;
-        step = guest(stub, op.access.cpl, op.access.linear, spec::svm::tlb_control::do_nothing);
+        step = guest(stub, op.access.cpl, op.access.linear, spec::svm::tlb_control::do_nothing, nullptr);
         step.request.rbx = op.value;
         break;
       }
-      case model::OperationKind::invlpg: step = guest(kInvlpgStub, 0, op.address, spec::svm::tlb_control::do_nothing); break;
+      case model::OperationKind::invlpg:
+        step = guest(kInvlpgStub, 0, op.address, spec::svm::tlb_control::do_nothing, nullptr);
+        break;
       case model::OperationKind::vmrun:
-        asid = op.asid;
-        step = guest(kNopStub, 0, 0, op.type);
+        // Its own VMCB; when VMRUN fails its checks (15.5.1) the guest stays in its ASID.
+        step = guest(kNopStub, 0, 0, op.type, &op);
+        if (!model::failed_vmrun_check(now, op)) asid = op.asid;
         break;
       case model::OperationKind::invlpga:
         step.request.enter_guest = false;

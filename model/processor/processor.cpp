@@ -1,5 +1,7 @@
 #include "model/processor/processor.hpp"
 
+#include "model/instruction_checks.hpp"
+
 #include <stdexcept>
 #include <utility>
 
@@ -143,8 +145,9 @@ void Processor::apply(const Operation& op, const AllowedOutcome* chosen) {
     case OperationKind::invlpga:
     case OperationKind::vmrun:
       if (!state_.npt) throw std::invalid_argument(fmt::format("{}: there is no guest under nested paging", describe(op)));
-      if (op.kind == OperationKind::vmrun && op.asid == 0)
-        throw std::invalid_argument("vmrun: ASID 0 fails VMRUN's consistency checks (APM Vol. 2 15.5.1)");
+      // A VMRUN that fails a consistency check ends in #VMEXIT(INVALID) before it loads any
+      // guest state (15.5.1): the guest, its ASID and the TLB stay as they were.
+      if (op.kind == OperationKind::vmrun && failed_vmrun_check(state_, op)) break;
       invalidate_for(op);
       if (op.kind == OperationKind::vmrun) state_.npt->asid = static_cast<unsigned>(op.asid);
       break;

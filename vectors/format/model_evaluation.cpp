@@ -110,6 +110,12 @@ std::vector<std::uint64_t> entry_values(const Vector& v, const MachineState& s) 
 // (spec/control_register_checks.hpp) name the rule that failed; the exception it raises is a
 // separate step.
 std::optional<ExpectedOutcome> control_fault(const MachineState& s, const Operation& op) {
+  if (op.kind == OperationKind::vmrun) {  // AMD64 APM Vol. 2 15.5.1
+    if (!model::failed_vmrun_check(s, op)) return std::nullopt;
+    ExpectedOutcome o;
+    o.event = model::Event::svm_invalid();
+    return o;
+  }
   const auto exception = spec::exception_for(model::instruction_check(s, op));
   if (!exception) return std::nullopt;
   ExpectedOutcome o;
@@ -377,6 +383,8 @@ ModelStep ModelEvaluation::step(const Operation& op, const ObservedStep* observe
     const std::optional<ExpectedOutcome> fault = control_fault(m.state(), op);
     if (!fault) m.apply(op);
     step.trace = describe_operation(op) + (fault ? ": " + model::describe(fault->event) : "") + "\n";
+    if (op.kind == OperationKind::vmrun)
+      if (const auto failed = model::failed_vmrun_check(m.state(), op)) step.trace += "  fails " + *failed + "\n";
     ExpectedOutcome e = fault ? *fault : ExpectedOutcome{};
     // A store to a checked entry gives it a definite value.
     if (op.kind == OperationKind::store_entry)

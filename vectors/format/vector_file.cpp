@@ -142,25 +142,34 @@ ExpectedOutcome parse_outcome(const Reader& r, const YAML::Node& node, const std
       // vtspec/vector/3: #VMEXIT(NPF) (AMD64 APM Vol. 2 15.25.6): EXITINFO1 (the nested
       // fault's error code, bit 32 final address, bit 33 guest page table) and EXITINFO2 (the
       // guest-physical address).
-      if (op.kind != OperationKind::access) r.fail(x, where, "only an access exits with a nested page fault");
       if (node["fault"] || node["value"] || node["error_code"] || node["cr2"])
         r.fail(x, where, "a #VMEXIT delivers no exception and reads no value");
       r.require_map(x, where);
-      r.keys(x, where, {"reason", "exit_info1", "exit_info2"});
       const YAML::Node reason = r.need(x, "reason", where);
-      if (!reason.IsScalar() || reason.Scalar() != "npf")
-        r.fail(reason, where + ".reason", "expected npf (the #VMEXIT an access under nested paging has)");
-      const std::uint64_t info1 = r.number(r.need(x, "exit_info1", where), where + ".exit_info1");
-      if (((info1 >> 32) & 3) != 1 && ((info1 >> 32) & 3) != 2)
-        r.fail(x["exit_info1"], where + ".exit_info1", "exactly one of bit 32 (final address) and bit 33 (guest page table) is set");
-      if (info1 & ~(std::uint64_t{3} << 32 | 0xffffffffu))
-        r.fail(x["exit_info1"], where + ".exit_info1", "bits 63:34 are not defined for a nested page fault");
-      if (!(info1 & 4)) r.fail(x["exit_info1"], where + ".exit_info1", "bit 2 (U/S) is set: every nested access is a user access");
-      const std::uint64_t info2 = r.number(r.need(x, "exit_info2", where), where + ".exit_info2");
-      if (info2 >> v.initial.features.maxphyaddr)
-        r.fail(x["exit_info2"], where + ".exit_info2",
-               fmt::format("{:#x} is beyond MAXPHYADDR ({} bits)", info2, v.initial.features.maxphyaddr));
-      event = model::Event::svm_exit(model::kSvmExitNpf, info1, info2);
+      if (op.kind == OperationKind::vmrun) {
+        // 15.5.1: a VMRUN that fails a consistency check ends in #VMEXIT(INVALID), with
+        // EXITINFO1/2 undefined.
+        r.keys(x, where, {"reason"});
+        if (!reason.IsScalar() || reason.Scalar() != "invalid")
+          r.fail(reason, where + ".reason", "expected invalid (the #VMEXIT a failed VMRUN has)");
+        event = model::Event::svm_invalid();
+      } else {
+        if (op.kind != OperationKind::access) r.fail(x, where, "only an access exits with a nested page fault, and a VMRUN with invalid");
+        r.keys(x, where, {"reason", "exit_info1", "exit_info2"});
+        if (!reason.IsScalar() || reason.Scalar() != "npf")
+          r.fail(reason, where + ".reason", "expected npf (the #VMEXIT an access under nested paging has)");
+        const std::uint64_t info1 = r.number(r.need(x, "exit_info1", where), where + ".exit_info1");
+        if (((info1 >> 32) & 3) != 1 && ((info1 >> 32) & 3) != 2)
+          r.fail(x["exit_info1"], where + ".exit_info1", "exactly one of bit 32 (final address) and bit 33 (guest page table) is set");
+        if (info1 & ~(std::uint64_t{3} << 32 | 0xffffffffu))
+          r.fail(x["exit_info1"], where + ".exit_info1", "bits 63:34 are not defined for a nested page fault");
+        if (!(info1 & 4)) r.fail(x["exit_info1"], where + ".exit_info1", "bit 2 (U/S) is set: every nested access is a user access");
+        const std::uint64_t info2 = r.number(r.need(x, "exit_info2", where), where + ".exit_info2");
+        if (info2 >> v.initial.features.maxphyaddr)
+          r.fail(x["exit_info2"], where + ".exit_info2",
+                 fmt::format("{:#x} is beyond MAXPHYADDR ({} bits)", info2, v.initial.features.maxphyaddr));
+        event = model::Event::svm_exit(model::kSvmExitNpf, info1, info2);
+      }
     } else {
     if (!v.initial.ept) r.fail(x, where, "only a guest under EPT (the state's ept:) or nested paging (npt:) exits on an access");
     if (op.kind != OperationKind::access) r.fail(x, where, "only an access exits with an EPT violation or misconfiguration");

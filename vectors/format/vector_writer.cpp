@@ -71,6 +71,8 @@ std::string render_outcome(const ExpectedOutcome& o) {
   } else if (e.kind == model::EventKind::dma_fault) {
     parts.push_back(fmt::format("dma_fault: {{ reason: {:#x}, source: {:#06x}, address: {:#x}, read: {} }}", e.fault_reason,
                                 e.source_id, e.fault_address, e.fault_read ? "true" : "false"));
+  } else if (e.kind == model::EventKind::vm_exit && e.svm && e.exit_reason == model::kSvmExitInvalid) {
+    parts.push_back("vm_exit: { reason: invalid }");  // AMD64 APM Vol. 2 15.5.1
   } else if (e.kind == model::EventKind::vm_exit && e.svm && e.exit_reason == model::kSvmExitNpf) {
     // vtspec/vector/3: #VMEXIT(NPF) (AMD64 APM Vol. 2 15.25.6).
     parts.push_back(fmt::format("vm_exit: {{ reason: npf, exit_info1: {:#x}, exit_info2: {:#x} }}", e.qualification,
