@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 
 #include "checker/generate/access_space.hpp"
+#include "cli/bench_instances.hpp"
 #include "cli/bench_mutation.hpp"
 #include "cli/commands.hpp"
 #include "cli/progress_option.hpp"
@@ -188,12 +189,23 @@ Action add_bench_command(CLI::App& app) {
   access->add_flag("--pregenerate", opts->pregenerate,
                    "Generate every vector before the first runs, so the wall time is the target's alone (holds them all "
                    "in memory: use with --limit)");
+  auto corpus_opts = std::make_shared<InstancesBenchOptions>();
+  auto* corpus = cmd->add_subcommand(
+      "corpus", "Checked-in vectors on N instances of a target side by side (for QEMU targets N machines), each run "
+                "judged against the model: wall time, vectors/s and operations/s, per-instance start-up");
+  corpus->add_option("--target", corpus_opts->target, "the target (default qemu-svm)")
+      ->check(CLI::IsMember(conformance::target_names()));
+  corpus->add_option("--instances", corpus_opts->instances, "target instances running at once (default 1)");
+  corpus->add_option("--repeat", corpus_opts->repeat, "run the vectors this many times over (default 1)");
+  corpus->add_option("--known", corpus_opts->known_path, "known-divergences list: listed divergences do not fail the bench");
+  corpus->add_option("paths", corpus_opts->paths, "vector files or directories")->required();
   auto* mutation = cmd->add_subcommand(
       "mutation", "The systematic mutation bench of spec/ (docs/mutation-score.md): sites | build | run [--sample N --seed S "
                   "| --ids I,J] | check --ids KEY; the arguments go to checker/mutants/spec_mutation_bench.py");
   mutation->prefix_command();
-  return [opts, mutation]() -> int {
+  return [opts, mutation, corpus, corpus_opts]() -> int {
     if (mutation->parsed()) return run_mutation_bench(mutation->remaining());
+    if (corpus->parsed()) return run_instances_bench(*corpus_opts);
     return run_access_bench(*opts);
   };
 }
