@@ -84,6 +84,7 @@ struct Operation {
   bool hint = false;            // page-selective IOTLB invalidation: IH (only leaves changed)
   std::uint64_t asid = 0;       // INVLPGA (ECX), VMRUN (the VMCB's guest ASID)
   std::array<std::uint64_t, kVmcbFields> vmcb = vmcb_as_built();  // VMRUN: VMCB fields set by the vector
+  std::uint64_t clean_bits = 0;  // VMRUN: VMCB clean bits (APM Vol. 2 15.15.3)
 };
 
 const char* to_string(OperationKind kind);

@@ -137,6 +137,7 @@ std::string describe_vmrun(const Operation& op) {
   std::string set;
   for (std::size_t i = 0; i < kVmcbFields; ++i)
     if (op.vmcb[i] != kVmcbAsBuilt) set += fmt::format(", {} {:#x}", kVmcbKeys[i], op.vmcb[i]);
+  if (op.clean_bits) set += fmt::format(", clean bits {:#x}", op.clean_bits);
   return fmt::format("#VMEXIT, VMRUN with ASID {}, TLB_CONTROL {}{}", op.asid, op.type, set);
 }
 
@@ -295,6 +296,13 @@ std::vector<OperationRow> build_table() {
              .choices = {0, 1, 3, 7},
              .range = "TLB_CONTROL is 0 (nothing), 1 (every ASID), 3 (this guest) or 7 (this guest, non-global) "
                       "(AMD64 APM Vol. 2 15.16.1)"}};
+  // VMCB clean bits (15.15.3): only the ASID group's is modelled. The other groups that bear
+  // on translations (NP: nCR3; CRx: CR0/CR3/CR4/EFER) would let the processor keep values
+  // that the VMCB fields below replace for one VMRUN only; the grammar refuses them.
+  vmrun_fields.push_back({.key = "vmcb_clean", .member = Member::clean_bits, .syntax = Syntax::choice,
+                          .render = Render::unless_fallback, .choices = {0, 4},
+                          .range = "VMCB clean bits: 0, or 0x4 (the ASID group, AMD64 APM Vol. 2 15.15.3), the one clean "
+                                   "bit vtspec models"});
   // The VMCB fields VMRUN's consistency checks read, each optional: absent, the L1 builds it.
   for (std::size_t i = 0; i < kVmcbFields; ++i)
     vmrun_fields.push_back({.key = kVmcbKeys[i], .member = static_cast<Member>(static_cast<std::size_t>(Member::vmcb_efer) + i),
@@ -387,6 +395,7 @@ std::string set_member(Operation& op, Member member, std::uint64_t v) {
     case Member::address_mask: op.address_mask = static_cast<unsigned>(v); break;
     case Member::hint: op.hint = v != 0; break;
     case Member::asid: op.asid = v; break;
+    case Member::clean_bits: op.clean_bits = v; break;
     default: op.vmcb[vmcb_slot(member)] = v; break;
   }
   return {};
@@ -413,6 +422,7 @@ std::uint64_t get_member(const Operation& op, Member member) {
     case Member::address_mask: return op.address_mask;
     case Member::hint: return op.hint;
     case Member::asid: return op.asid;
+    case Member::clean_bits: return op.clean_bits;
     default: return op.vmcb[vmcb_slot(member)];
   }
   return 0;

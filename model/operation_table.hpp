@@ -41,6 +41,7 @@ enum class Member : std::uint8_t {
   // VMRUN: one VMCB field each, in VmcbField's order (Operation::vmcb)
   vmcb_efer, vmcb_cr0, vmcb_cr3, vmcb_cr4, vmcb_dr6, vmcb_dr7, vmcb_cs_attrib, vmcb_intercept_misc2, vmcb_iopm_base,
   vmcb_msrpm_base, vmcb_event_injection,
+  clean_bits,    // VMRUN: the VMCB clean bits
 };
 
 // How a field's value is written. The YAML layer reads it and makes the checks that need

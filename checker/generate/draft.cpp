@@ -127,11 +127,13 @@ void Draft::invlpga(std::uint64_t va, std::uint64_t asid) {
   op.asid = asid;
   vector.operations.push_back(op);
 }
-void Draft::vmrun(std::uint64_t asid, unsigned tlb_control, const std::vector<std::pair<model::VmcbField, std::uint64_t>>& vmcb) {
+void Draft::vmrun(std::uint64_t asid, unsigned tlb_control, const std::vector<std::pair<model::VmcbField, std::uint64_t>>& vmcb,
+                  std::uint64_t clean_bits) {
   Operation op = model::make_operation(*model::find_operation("vmrun"));
   op.asid = asid;
   op.type = tlb_control;
   for (const auto& [field, value] : vmcb) op.vmcb[static_cast<std::size_t>(field)] = value;
+  op.clean_bits = clean_bits;
   vector.operations.push_back(op);
 }
 
@@ -172,9 +174,9 @@ void complete(Draft& d) {
   d.vector.expectations.clear();
   d.vector.notes.clear();
   for (auto& step : vectors::evaluate_on_model(d.vector)) {
-    if (!step.exact)
-      throw std::logic_error(fmt::format("{} operation {}: the model's allowed set is no longer exact (model::Tlb::exact()); "
-                                         "a generated vector must not go there",
+    if (!step.sound)
+      throw std::logic_error(fmt::format("{} operation {}: the model's allowed set may now lack architectural outcomes "
+                                         "(model::Tlb::sound()); a generated vector must not go there",
                                          d.vector.id, d.vector.expectations.size()));
     d.vector.expectations.push_back(std::move(step.expectation));
     d.vector.notes.merge(step.notes);

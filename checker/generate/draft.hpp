@@ -77,7 +77,8 @@ struct Draft {
   // guest ASID `asid` and TLB_CONTROL `tlb_control` (AMD64 APM Vol. 2 15.16).
   void invlpga(std::uint64_t va, std::uint64_t asid);
   // `vmcb`: VMCB fields set instead of the L1's own (model::vmrun_input), for this VMRUN.
-  void vmrun(std::uint64_t asid, unsigned tlb_control, const std::vector<std::pair<model::VmcbField, std::uint64_t>>& vmcb = {});
+  void vmrun(std::uint64_t asid, unsigned tlb_control, const std::vector<std::pair<model::VmcbField, std::uint64_t>>& vmcb = {},
+             std::uint64_t clean_bits = 0);
   void entry(const std::string& name, std::uint64_t gpa) { vector.entries.push_back({name, gpa}); }
   // DMA remapping (VT-d): a device's DMA and the register-based invalidations.
   void dma_read(std::uint16_t source, std::uint64_t iova, unsigned size = 8);

@@ -16,8 +16,9 @@
 //                             15.5.1 (#VMEXIT(INVALID); the guest then runs on as before),
 //                             and the legal edge of each bounded check
 //   npt/asid.yaml             a guest PTE changed without a flush: which ASIDs may still see
-//                             the old translation after VMRUNs with each TLB_CONTROL, INVLPGA
-//                             and the guest's INVLPG (15.16.1, 15.16.2)
+//                             the old translation after VMRUNs with each TLB_CONTROL, INVLPGA,
+//                             the guest's INVLPG and the ASID clean bit (15.16.1, 15.16.2,
+//                             15.15.3)
 //
 // The guest's PML4 is never restricted: the L1 harness's own code is reached through it (its
 // PML4 entry 511), so a real target could not fetch an instruction under such a restriction.
@@ -373,6 +374,10 @@ Planned asid_scenario(std::string id, std::string description, bool global, std:
 std::function<void(Draft&)> run_in(std::uint64_t asid, unsigned tlb_control) {
   return [=](Draft& d) { d.vmrun(asid, tlb_control); };
 }
+// VMRUN with the ASID clean bit (15.15.3: the processor may keep the ASID it cached).
+std::function<void(Draft&)> run_clean(std::uint64_t asid, unsigned tlb_control) {
+  return [=](Draft& d) { d.vmrun(asid, tlb_control, {}, 1u << 2); };
+}
 std::function<void(Draft&)> invlpga_in(std::uint64_t va, std::uint64_t asid) {
   return [=](Draft& d) { d.invlpga(va, asid); };
 }
@@ -402,6 +407,13 @@ std::vector<Planned> asid_scenarios() {
                             "INVLPGA reaches an ASID other than the running one: ASID 1's entry, removed from ASID 2, is gone "
                             "when the guest runs in ASID 1 again.",
                             false, {{run_in(2, 0), 0}, {invlpga_in(kVa, 1), -1}, {run_in(1, 0), 0}}));
+  v.push_back(asid_scenario("clean-bit-may-keep-the-asid",
+                            "A VMRUN into ASID 2 with the ASID clean bit set (15.15.3) may leave the guest in the ASID the "
+                            "processor cached, 1, whose entry may serve kVa; the next VMRUN without the bit runs it in 2.",
+                            false, {{run_clean(2, 0), 1}, {run_in(2, 0), 0}}));
+  v.push_back(asid_scenario("clean-bit-same-asid",
+                            "The ASID clean bit with the ASID unchanged changes nothing: TLB_CONTROL 3 then flushes ASID 1.",
+                            false, {{run_clean(1, 0), 1}, {run_clean(1, 3), 0}}));
   v.push_back(asid_scenario("guest-invlpg", "The guest's own INVLPG removes its ASID's entry for the page (APM Vol. 2 15.16).",
                             false, {{[](Draft& d) { d.invlpg(kVa); }, 0}}));
   return v;

@@ -31,6 +31,7 @@ void SvmUnit::write_vmcb(std::uint64_t at, const VmcbSetup& v) {
   put(o::intercept_misc2, v.intercept_misc2, 4);
   put(o::guest_asid, v.asid, 4);
   put(o::tlb_control, v.tlb_control, 1);
+  put(o::clean_bits, v.clean_bits, 4);
   put(o::nested_control, v.nested_paging ? 1 : 0, 8);
   put(o::nested_cr3, v.ncr3, 8);
   put(o::iopm_base_pa, v.iopm_base, 8);

@@ -23,6 +23,7 @@ struct VmcbSetup {
   std::uint32_t intercept_misc2 = (1u << 0) | (1u << 1);    // VMRUN (15.5.1 requires it), VMMCALL
   std::uint32_t asid = 1;
   std::uint8_t tlb_control = 1;  // 15.16.1: 1 flushes every ASID's entries
+  std::uint32_t clean_bits = 0;  // 15.15.3 (each request has its own VMCB page: a processor ignores them)
   bool nested_paging = true;
   std::uint64_t ncr3 = 0;
   // State-save area (Table B-2).

@@ -115,6 +115,10 @@ Encoded encode_vector(const vectors::Vector& v) {
     qemu::VmcbSetup& vm = step.request.vmcb;
     vm.asid = static_cast<std::uint32_t>(in.asid);
     vm.tlb_control = static_cast<std::uint8_t>(tlb_control);
+    // Written as the vector says; but each VMRUN of a batch has its own VMCB page, and a
+    // processor ignores the clean bits of a VMCB it did not run last (15.15.3): here the
+    // guest always runs in the VMCB's ASID, one of the outcomes the model allows.
+    vm.clean_bits = static_cast<std::uint32_t>(run ? run->clean_bits : 0);
     vm.nested_paging = true;
     vm.ncr3 = s.npt->ncr3;
     vm.cr0 = in.cr0;

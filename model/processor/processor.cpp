@@ -1,7 +1,10 @@
 #include "model/processor/processor.hpp"
 
 #include "model/instruction_checks.hpp"
+#include "spec/svm/vmcb_clean_bits.hpp"
+#include "spec/svm/vmcb_layout.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 #include <utility>
 
@@ -39,7 +42,14 @@ spec::LookupContext<Concrete> Processor::context() const {
 }
 
 std::vector<AllowedOutcome> Processor::allowed(const AccessRequest& request) const {
-  return tlb_.allowed(state_, context(), request);
+  auto out = tlb_.allowed(state_, context(), request);
+  for (const std::uint64_t asid : cached_asids_) {
+    auto c = context();
+    c.asid = asid;
+    auto more = tlb_.allowed(state_, c, request);
+    out.insert(out.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+  }
+  return out;
 }
 
 spec::InvalidationRequest<Concrete> Processor::invalidation_request(const Operation& op) const {
@@ -101,6 +111,13 @@ void Processor::apply_access(const Operation& op, const AllowedOutcome& chosen) 
   // paging-structure-cache entries filled from the walk's guest paging-structure references.
   // (A #PF reaches no guest-physical mapping, the only fills a faulting walk makes.)
   tlb_.record(chosen, step_);
+  if (!cached_asids_.empty()) {
+    // Which ASID the processor runs in is not known (15.15.3): the fills in each, and no
+    // invalidation tied to the current ASID (a #PF's) - a superset of every possibility.
+    tlb_.fill_as(chosen, context().asid, step_);
+    for (const std::uint64_t asid : cached_asids_) tlb_.fill_as(chosen, asid, step_);
+    return;
+  }
   if (chosen.outcome.kind == OutcomeKind::page_fault) {
     auto r = base;
     r.kind = spec::InvalidationKind::page_fault;
@@ -148,8 +165,11 @@ void Processor::apply(const Operation& op, const AllowedOutcome* chosen) {
       // A VMRUN that fails a consistency check ends in #VMEXIT(INVALID) before it loads any
       // guest state (15.5.1): the guest, its ASID and the TLB stay as they were.
       if (op.kind == OperationKind::vmrun && failed_vmrun_check(state_, op)) break;
-      invalidate_for(op);
-      if (op.kind == OperationKind::vmrun) state_.npt->asid = static_cast<unsigned>(op.asid);
+      if (op.kind == OperationKind::invlpga) {
+        invalidate_for(op);  // names its ASID: the same whatever the guest runs in
+        break;
+      }
+      run_guest(op);
       break;
     case OperationKind::invpcid:
       if (op.type > 3) throw std::invalid_argument("INVPCID type must be 0-3");
@@ -166,6 +186,10 @@ void Processor::apply(const Operation& op, const AllowedOutcome* chosen) {
       invalidate_for(op);
       break;
     case OperationKind::invlpg:
+      if (!cached_asids_.empty()) {
+        tlb_.lenient();  // which ASID's entry it removes is not known (run_guest): none
+        break;
+      }
       invalidate_for(op);
       break;
     case OperationKind::mov_cr3:
@@ -193,6 +217,26 @@ void Processor::apply(const Operation& op, const AllowedOutcome* chosen) {
     default: execute_vmx(op); break;  // the VMX instructions (vmx_instructions.cpp)
   }
   ++step_;
+}
+
+// VMRUN of the guest with the `vmrun` operation's ASID and TLB_CONTROL (APM Vol. 2 15.16.1).
+// The guest then runs in that ASID - or, with the ASID clean bit set (15.15.3; vtspec's L1
+// runs each guest from one VMCB, so the bit applies), possibly in the one the processor
+// cached, which is any it may have been running in before. TLB_CONTROL 1 flushes every ASID
+// whichever it is; 3 and 7 reach "this guest's" ASID, unknown then: left out (lenient).
+void Processor::run_guest(const Operation& op) {
+  std::vector<std::uint64_t> others;
+  if (spec::svm::may_use_cached(spec::svm::CleanGroup::asid, static_cast<std::uint32_t>(op.clean_bits), true)) {
+    others = cached_asids_;
+    others.push_back(state_.npt->asid);
+    std::erase(others, op.asid);
+    std::sort(others.begin(), others.end());
+    others.erase(std::unique(others.begin(), others.end()), others.end());
+  }
+  if (others.empty() || op.type == spec::svm::tlb_control::flush_all) invalidate_for(op);
+  else if (op.type != spec::svm::tlb_control::do_nothing) tlb_.lenient();
+  state_.npt->asid = static_cast<unsigned>(op.asid);
+  cached_asids_ = std::move(others);
 }
 
 void Processor::enter_non_root(const Operation& op) {

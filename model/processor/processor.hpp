@@ -43,7 +43,8 @@ class Processor {
   // The tags a lookup is made with now (4.10.1, 29.1, 29.4.1).
   spec::LookupContext<spec::Concrete> context() const;
 
-  // Every allowed outcome of `request` now (Tlb::allowed in the current state and context).
+  // Every allowed outcome of `request` now (Tlb::allowed in the current state and context;
+  // under nested paging, in each ASID the guest may be running in).
   std::vector<AllowedOutcome> allowed(const AccessRequest& request) const;
 
   // Advance by one operation. For an access, `chosen` is the outcome that happened (one of
@@ -65,6 +66,7 @@ class Processor {
  private:
   void apply_access(const Operation& op, const AllowedOutcome& chosen);
   void invalidate_for(const Operation& op);
+  void run_guest(const Operation& vmrun);  // AMD-V: a successful `vmrun` operation
   void switch_registers();
   // VMX non-root operation with the entry's VPID and EPTP (the TLB effects of 29.4.3.1).
   void enter_non_root(const Operation& entry);
@@ -79,6 +81,11 @@ class Processor {
   MachineState state_;
   VmxState vmx_;
   Tlb tlb_;
+  // AMD-V: ASIDs besides the VMCB's that the guest may be running in - a VMRUN changed the
+  // guest ASID with the ASID clean bit set, so the processor may have kept the one it
+  // cached (APM Vol. 2 15.15.3). allowed() is then the union over them; fills are made in
+  // each, and invalidations tied to "the current ASID" are left out (Tlb::lenient()).
+  std::vector<std::uint64_t> cached_asids_;
   std::size_t step_ = 0;
   std::vector<Event> last_allowed_{Event::completed()};
 };

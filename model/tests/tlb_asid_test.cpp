@@ -109,6 +109,35 @@ TEST(TlbAsid, InvlpgaReachesTheAsidItNames) {
   EXPECT_EQ(t.now(), kFresh);
 }
 
+// 15.15.3: with the ASID clean bit (bit 2) set, the processor may use the ASID it cached at
+// the last VMRUN of this VMCB instead of the VMCB's new one. A VMRUN into ASID 2 that sets
+// it may leave the guest in ASID 1, whose entry may serve kVa: old and new both allowed. The
+// next VMRUN without the bit reads ASID 2: new only. TLB_CONTROL 3 while it is unknown which
+// ASID is "this guest's" removes nothing for certain, so the old translation stays allowed.
+// Setting the bit without changing the ASID changes nothing.
+TEST(TlbAsid, AsidCleanBitMayKeepTheCachedAsid) {
+  constexpr std::uint64_t kAsidClean = 1u << 2;
+  StaleGuest s;
+  s.m.apply(vmrun(2, 0, kAsidClean));
+  EXPECT_EQ(s.now(), kStale);
+  EXPECT_TRUE(s.m.tlb().sound());
+  s.m.apply(vmrun(2, 0));
+  EXPECT_EQ(s.now(), kFresh);
+
+  StaleGuest t;
+  t.m.apply(vmrun(2, 3, kAsidClean));
+  EXPECT_FALSE(t.m.tlb().exact());  // the flush left out: a superset from here on
+  t.m.apply(vmrun(1, 0));
+  EXPECT_EQ(t.now(), kStale);
+
+  StaleGuest u;
+  u.m.apply(vmrun(1, 0, kAsidClean));
+  EXPECT_EQ(u.now(), kStale);
+  u.m.apply(vmrun(1, 3, kAsidClean));
+  EXPECT_EQ(u.now(), kFresh);
+  EXPECT_TRUE(u.m.tlb().exact());
+}
+
 // 15.25.5/15.25.6: a write through a cached translation (the read left one) whose nested entry is read-only is a
 // #VMEXIT(NPF): EXITINFO1 is a #PF error code with P (protection), W (write) and U (every
 // nested access is a user access) and bit 32 (the fault was on the final guest-physical

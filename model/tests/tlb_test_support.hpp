@@ -150,10 +150,11 @@ inline Operation invept(unsigned type, std::uint64_t eptp) {
   op.eptp = eptp;
   return op;
 }
-inline Operation vmrun(std::uint64_t asid, unsigned tlb_control) {
+inline Operation vmrun(std::uint64_t asid, unsigned tlb_control, std::uint64_t clean_bits = 0) {
   Operation op = op_of(OperationKind::vmrun);
   op.asid = asid;
   op.type = tlb_control;
+  op.clean_bits = clean_bits;
   return op;
 }
 inline Operation invlpga(std::uint64_t va, std::uint64_t asid) {

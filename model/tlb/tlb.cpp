@@ -276,6 +276,14 @@ void Tlb::record(const AllowedOutcome& chosen, std::size_t step) {
                                 chosen.unmodelled_structures.end());
 }
 
+void Tlb::fill_as(const AllowedOutcome& chosen, std::uint64_t asid, std::size_t step) {
+  for (CachedEntry e : chosen.fills) {
+    e.tags.asid = asid;
+    fill(e, step);
+  }
+  lenient();
+}
+
 void Tlb::stored(std::uint64_t address) {
   const std::uint64_t entry = address & ~std::uint64_t{7};
   if (std::find(unmodelled_structures_.begin(), unmodelled_structures_.end(), entry) != unmodelled_structures_.end())

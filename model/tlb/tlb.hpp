@@ -44,7 +44,17 @@ class Tlb {
   // Under nested paging the model fills combined TLB entries only (no page-walk caches, no
   // nested-only translations: a processor need not have them, APM Vol. 2 15.16); that is the
   // whole set until a store changes an entry those caches would hold (stored()).
-  bool exact() const { return evictions_ == 0 && truncated_ == 0 && unmodelled_stores_ == 0; }
+  bool exact() const { return sound() && lenient_ == 0; }
+  // allowed() holds every architectural outcome (it may hold more: lenient()): nothing was
+  // dropped, cut short or changed behind a cache the model does not keep.
+  bool sound() const { return evictions_ == 0 && truncated_ == 0 && unmodelled_stores_ == 0; }
+  // The processor chose to over-approximate: an entry filled under several tags, or an
+  // invalidation left out, because it cannot tell which of several contexts the processor
+  // is in (an ASID that a VMCB clean bit lets it keep, APM Vol. 2 15.15.3). allowed() is
+  // then a superset of every possible context's set.
+  void lenient() { ++lenient_; }
+  // The fills of `chosen` once more, tagged with ASID `asid` (see lenient()).
+  void fill_as(const AllowedOutcome& chosen, std::uint64_t asid, std::size_t step);
 
   // Every allowed outcome of `request` on `state` in lookup context `context`. [0] .. are
   // the fresh walk's outcomes (in model::translate order); then, with EPT, walks whose
@@ -84,6 +94,7 @@ class Tlb {
   TlbConfig config_;
   std::vector<CachedEntry> entries_;
   std::size_t evictions_ = 0;
+  std::size_t lenient_ = 0;
   std::vector<std::uint64_t> unmodelled_structures_;  // AllowedOutcome::unmodelled_structures of recorded walks
   std::size_t unmodelled_stores_ = 0;
   mutable std::size_t truncated_ = 0;

@@ -399,6 +399,7 @@ ModelStep ModelEvaluation::step(const Operation& op, const ObservedStep* observe
     step.entries_after.emplace_back(v.entries[i].physical, value);
   }
   step.exact = m.tlb().exact();
+  step.sound = m.tlb().sound();
   return step;
 }
 

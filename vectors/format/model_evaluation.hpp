@@ -33,6 +33,9 @@ struct ModelStep {
   // Whether the model's allowed sets are still the architectural ones after this step
   // (model::Tlb::exact(): no eviction, no truncation, no store to a structure it does not cache).
   bool exact = true;
+  // Whether they hold at least the architectural ones (model::Tlb::sound(): exact, or a
+  // superset where the model cannot tell which ASID a clean bit left the guest in).
+  bool sound = true;
 };
 
 // Whether ModelStep::trace is filled: the walk trace is text for reports, and most of the
