@@ -31,9 +31,14 @@ struct FlagNote {
   const char* flag;
   const char* note;
 };
-FlagNote source_flag(model::SourceKind source) {
+FlagNote source_flag(model::SourceKind source, bool nested_paging) {
   switch (source) {
     case model::SourceKind::tlb_entry:
+      if (nested_paging)  // AMD-V: the TLB entry is the guest's, tagged with its ASID
+        return {"CachedTranslation",
+                "A TLB entry of the ASID the guest runs in, filled by an earlier access, may still translate this "
+                "address: no INVLPG, INVLPGA or VMRUN TLB_CONTROL has removed it since the entry changed (AMD64 APM "
+                "Vol. 2 15.16, 15.16.1, 15.16.2; a VMRUN with the ASID clean bit may keep the cached ASID, 15.15.3)."};
       return {"CachedTranslation",
               "A TLB entry filled by an earlier access may still translate this address: no invalidation has removed it "
               "since the paging-structure entry changed (SDM Vol. 3A 4.10.2, 4.10.4.3: until software invalidates, "
@@ -186,7 +191,7 @@ ModelStep run_access(const Vector& v, model::Processor& m, const Operation& op, 
     e.entries = entry_flags(v, before, open, &o);
     if (o.kind == model::OutcomeKind::translated && op.access.kind == spec::AccessKind::write)
       overwrite_flags(v, e.entries, o.physical, op.size, op.value);
-    if (const FlagNote f = source_flag(allowed[i].source); f.flag && !o.same_result(allowed.front().outcome))
+    if (const FlagNote f = source_flag(allowed[i].source, s.npt.has_value()); f.flag && !o.same_result(allowed.front().outcome))
       add_flag(step, e, f);
     if (std::any_of(e.entries.begin(), e.entries.end(), [](const EntryFlags& f) { return f.accessed == FlagExpectation::either; }))
       add_flag(step, e, kEarlyAccessedFlag);
