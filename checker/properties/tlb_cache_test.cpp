@@ -7,6 +7,7 @@
 #include <rapidcheck/gtest.h>
 
 #include <cstdio>
+#include <set>
 #include <vector>
 
 #include "model/tests/tlb_test_support.hpp"
@@ -361,6 +362,73 @@ RC_GTEST_PROP(TlbCache, EptSequencesFreshWalkAllowedTagsMatchAndInveptGlobalLeav
   RC_CLASSIFY(saw_guest_physical, "some outcome used a cached guest-physical mapping");
   m.apply(invept(2, 0));
   RC_ASSERT(m.tlb().exact());
+  const auto probe = request(kBase + *rc::gen::inRange<unsigned>(0, kPages) * 0x1000,
+                             *rc::gen::element(spec::AccessKind::read, spec::AccessKind::write));
+  const auto set = m.allowed(probe);
+  const auto fresh = translate(m.state(), probe).allowed;
+  for (const auto& a : set) RC_ASSERT(contains_result(fresh, a.outcome));
+  for (const auto& o : fresh) RC_ASSERT(contains_result(set, o));
+}
+
+// AMD-V: an ASID-tagged TLB under nested paging (APM Vol. 2 15.16). Random accesses, guest PTE
+// stores, the guest's INVLPG, INVLPGA for ASIDs 1-3 and VMRUNs into ASIDs 1-3 with every
+// TLB_CONTROL and with or without the ASID clean bit (15.15.3). The naive side keeps only the
+// set of ASIDs the guest may be running in: the VMRUN's ASID, plus - with the clean bit - every
+// ASID it may have been running in before. Then: the fresh walk is always allowed; an outcome
+// from a TLB entry uses an entry tagged with one of those ASIDs; the model never becomes
+// unsound; and after VMRUN with TLB_CONTROL 1 and no clean bit the allowed set is exactly
+// the fresh walk's.
+namespace {
+std::vector<Operation> random_svm_steps(const Setup& s, std::set<std::uint64_t>& running) {
+  const auto page = *rc::gen::inRange<unsigned>(0, kPages);
+  const std::uint64_t va = kBase + page * 0x1000;
+  switch (*rc::gen::inRange(0, 8)) {
+    case 0: case 1: case 2:
+      return {access_op(va, *rc::gen::element(spec::AccessKind::read, spec::AccessKind::write), *rc::gen::element(0u, 3u))};
+    case 3: return {store(s.pte[page], kFrames[*rc::gen::inRange<unsigned>(0, kPages)] | kLeafFlags[*rc::gen::inRange(0, 5)])};
+    case 4: return {invlpg(va)};
+    case 5: return {invlpga(va, *rc::gen::inRange<std::uint64_t>(1, 4))};
+    default: {
+      const std::uint64_t asid = *rc::gen::inRange<std::uint64_t>(1, 4);
+      const bool clean = *rc::gen::arbitrary<bool>();
+      if (!clean) running.clear();
+      running.insert(asid);
+      return {vmrun(asid, *rc::gen::element(0u, 1u, 3u, 7u), clean ? 4 : 0)};
+    }
+  }
+}
+}  // namespace
+
+RC_GTEST_PROP(TlbCache, AsidSequencesFreshWalkAllowedEntriesOfRunningAsidsAndFlushAllLeavesFreshOnly, ()) {
+  static const Setup setup = [] {
+    GuestBuilder g = GuestBuilder::nested(1);
+    g.state.regs.cr4 |= cr4::pge | cr4::pcide;
+    Setup s{{}, g.root, {}};
+    for (unsigned i = 0; i < kPages; ++i)
+      s.pte[i] = g.map4k(kBase + i * 0x1000, kFrames[i], i >= 2 ? (P | RW | A | D | G) : (P | RW | US | A | D));
+    s.state = g.state;
+    return s;
+  }();
+  Processor m(setup.state, {}, {.capacity = 0});
+  std::set<std::uint64_t> running = {1};
+  bool saw_cached = false;
+  const auto n = *rc::gen::inRange(1, 40);
+  for (int i = 0; i < n; ++i) {
+    for (const Operation& op : random_svm_steps(setup, running)) {
+      apply_any_allowed(m, op, [&](const auto& set) {
+        for (const auto& o : translate(m.state(), op.access).allowed) RC_ASSERT(contains_result(set, o));
+        for (const auto& a : set) {
+          if (a.source != SourceKind::tlb_entry) continue;
+          saw_cached = true;
+          RC_ASSERT(a.entry < m.tlb().entries().size());
+          RC_ASSERT(running.count(m.tlb().entries()[a.entry].tags.asid) == 1u);
+        }
+      });
+      RC_ASSERT(m.tlb().sound());
+    }
+  }
+  RC_CLASSIFY(saw_cached, "some outcome used a TLB entry");
+  m.apply(vmrun(*rc::gen::inRange<std::uint64_t>(1, 4), 1));
   const auto probe = request(kBase + *rc::gen::inRange<unsigned>(0, kPages) * 0x1000,
                              *rc::gen::element(spec::AccessKind::read, spec::AccessKind::write));
   const auto set = m.allowed(probe);

@@ -148,9 +148,12 @@ std::vector<AllowedOutcome> Tlb::allowed(const MachineState& state, const spec::
     // AMD nested paging: a translation may create one combined TLB entry tagged with the
     // guest's ASID (APM Vol. 2 15.16); see exact() for the caches not modelled.
     if (t.allowed.front().kind == OutcomeKind::translated) fresh_fills.push_back(nested_tlb_fill(in, t));
+    // The structures such caches could hold: nested entries, and guest entries above the
+    // leaf (a PTE is always a leaf: no paging-structure cache holds one, found or not).
+    const unsigned cacheable_above = std::max<unsigned>(1, static_cast<unsigned>(t.guest_walk.leaf_level));
     for (const auto& r : t.trace)
       if (r.kind == spec::ReferenceKind::nested_entry ||
-          (r.kind == spec::ReferenceKind::guest_entry && r.guest_level > t.guest_walk.leaf_level))
+          (r.kind == spec::ReferenceKind::guest_entry && r.guest_level > cacheable_above))
         out.front().unmodelled_structures.push_back(r.physical);
   } else if (state.ept) {
     // 2. With EPT: the same walk with guest-physical addresses translated by cached
