@@ -29,8 +29,7 @@ struct Setup {
   std::uint64_t pte[kPages];
 };
 
-Setup make_setup() {
-  GuestBuilder g;
+Setup make_setup(GuestBuilder g = GuestBuilder{}) {
   g.state.regs.cr4 |= cr4::pge | cr4::pcide;
   Setup s{{}, g.root, {}};
   // Pages 2 and 3 start global (supervisor), so global entries are common.
@@ -172,6 +171,14 @@ bool contains_result(const std::vector<Outcome>& set, const Outcome& o) {
   return false;
 }
 
+// The allowed set of `probe` is exactly its fresh walk's: nothing cached is left to use.
+void assert_only_the_fresh_walk(const Processor& m, const AccessRequest& probe) {
+  const auto set = m.allowed(probe);
+  const auto fresh = translate(m.state(), probe).allowed;
+  for (const auto& a : set) RC_ASSERT(contains_result(fresh, a.outcome));
+  for (const auto& o : fresh) RC_ASSERT(contains_result(set, o));
+}
+
 // Advance `m` by `op`; an access takes any one of its allowed outcomes, chosen by RapidCheck.
 // `check` sees each access's allowed set before the choice.
 template <class Check>
@@ -218,11 +225,7 @@ RC_GTEST_PROP(TlbCache, AfterInvpcidAllContextsAllowedIsExactlyTheFreshWalk, ())
       apply_any_allowed(m, random_operation(setup));
     }
     m.apply(invpcid(2, 0));
-    const auto probe = request(kBase + *rc::gen::inRange<unsigned>(0, kPages) * 0x1000);
-    const auto set = m.allowed(probe);
-    const auto fresh = translate(m.state(), probe).allowed;
-    for (const auto& a : set) RC_ASSERT(contains_result(fresh, a.outcome));
-    for (const auto& o : fresh) RC_ASSERT(contains_result(set, o));
+    assert_only_the_fresh_walk(m, request(kBase + *rc::gen::inRange<unsigned>(0, kPages) * 0x1000));
   }
 }
 
@@ -362,12 +365,8 @@ RC_GTEST_PROP(TlbCache, EptSequencesFreshWalkAllowedTagsMatchAndInveptGlobalLeav
   RC_CLASSIFY(saw_guest_physical, "some outcome used a cached guest-physical mapping");
   m.apply(invept(2, 0));
   RC_ASSERT(m.tlb().exact());
-  const auto probe = request(kBase + *rc::gen::inRange<unsigned>(0, kPages) * 0x1000,
-                             *rc::gen::element(spec::AccessKind::read, spec::AccessKind::write));
-  const auto set = m.allowed(probe);
-  const auto fresh = translate(m.state(), probe).allowed;
-  for (const auto& a : set) RC_ASSERT(contains_result(fresh, a.outcome));
-  for (const auto& o : fresh) RC_ASSERT(contains_result(set, o));
+  assert_only_the_fresh_walk(m, request(kBase + *rc::gen::inRange<unsigned>(0, kPages) * 0x1000,
+                                        *rc::gen::element(spec::AccessKind::read, spec::AccessKind::write)));
 }
 
 // AMD-V: an ASID-tagged TLB under nested paging (APM Vol. 2 15.16). Random accesses, guest PTE
@@ -400,15 +399,7 @@ std::vector<Operation> random_svm_steps(const Setup& s, std::set<std::uint64_t>&
 }  // namespace
 
 RC_GTEST_PROP(TlbCache, AsidSequencesFreshWalkAllowedEntriesOfRunningAsidsAndFlushAllLeavesFreshOnly, ()) {
-  static const Setup setup = [] {
-    GuestBuilder g = GuestBuilder::nested(1);
-    g.state.regs.cr4 |= cr4::pge | cr4::pcide;
-    Setup s{{}, g.root, {}};
-    for (unsigned i = 0; i < kPages; ++i)
-      s.pte[i] = g.map4k(kBase + i * 0x1000, kFrames[i], i >= 2 ? (P | RW | A | D | G) : (P | RW | US | A | D));
-    s.state = g.state;
-    return s;
-  }();
+  static const Setup setup = make_setup(GuestBuilder::nested(1));
   Processor m(setup.state, {}, {.capacity = 0});
   std::set<std::uint64_t> running = {1};
   bool saw_cached = false;
@@ -429,10 +420,6 @@ RC_GTEST_PROP(TlbCache, AsidSequencesFreshWalkAllowedEntriesOfRunningAsidsAndFlu
   }
   RC_CLASSIFY(saw_cached, "some outcome used a TLB entry");
   m.apply(vmrun(*rc::gen::inRange<std::uint64_t>(1, 4), 1));
-  const auto probe = request(kBase + *rc::gen::inRange<unsigned>(0, kPages) * 0x1000,
-                             *rc::gen::element(spec::AccessKind::read, spec::AccessKind::write));
-  const auto set = m.allowed(probe);
-  const auto fresh = translate(m.state(), probe).allowed;
-  for (const auto& a : set) RC_ASSERT(contains_result(fresh, a.outcome));
-  for (const auto& o : fresh) RC_ASSERT(contains_result(set, o));
+  assert_only_the_fresh_walk(m, request(kBase + *rc::gen::inRange<unsigned>(0, kPages) * 0x1000,
+                                        *rc::gen::element(spec::AccessKind::read, spec::AccessKind::write)));
 }
