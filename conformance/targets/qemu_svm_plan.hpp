@@ -65,6 +65,12 @@ struct Encoded {
 };
 Encoded encode_vector(const vectors::Vector& vector);
 
+// Whether the plan has a step for `operation` (the target's capabilities say so from this),
+// and in words what it runs.
+bool runs(const model::Operation& operation);
+inline constexpr const char* kWhatRuns =
+    "the qemu-svm target's L1 runs accesses (not implicit supervisor-mode ones), INVLPG, INVLPGA, VMRUN and entry stores";
+
 // The stub page's bytes (the same page is mapped supervisor and user).
 std::vector<std::uint8_t> stub_page();
 

@@ -71,11 +71,8 @@ const Capabilities& QemuSvmTarget::capabilities() {
   }
   c.abilities.emplace();
   for (const model::Operation& o : model::ability_examples()) {
-    const bool runs = (o.kind == model::OperationKind::access && !o.access.implicit_supervisor) ||
-                      o.kind == model::OperationKind::invlpg || o.kind == model::OperationKind::store_entry ||
-                      o.kind == model::OperationKind::invlpga || o.kind == model::OperationKind::vmrun;
-    if (runs) c.abilities->insert(model::ability(o));
-    else c.why_not_ability[model::ability(o)] = "the qemu-svm target's L1 runs accesses, INVLPG, INVLPGA, VMRUN and entry stores";
+    if (qemu_svm::runs(o)) c.abilities->insert(model::ability(o));
+    else c.why_not_ability[model::ability(o)] = qemu_svm::kWhatRuns;
   }
   c.nested_paging = true;
   c.nested_host_nxe = {true};  // the L1 proxy runs with EFER.NXE = 1 (conformance/qemu_platform/guest/proxy.c)
