@@ -50,6 +50,7 @@ void Progress::clear() {
 
 void Progress::finish() {
   if (!enabled_) return;
+  finished_ = true;
   draw(true);
   clear();
 }
@@ -78,7 +79,8 @@ void Progress::draw(bool force) {
           all_read);
   }
   if (total_) bound(*total_, true);
-  if (seconds_ && elapsed > 0) bound(std::max(done_, std::size_t(rate * *seconds_ + 0.5)), elapsed >= *seconds_);
+  if (seconds_ && finished_) bound(done_, true);
+  else if (seconds_ && elapsed > 0) bound(std::max(done_, std::size_t(rate * *seconds_ + 0.5)), elapsed >= *seconds_);
   if (total && done_ > *total) total = done_;  // a run that stops at a chunk's end may pass its bound
 
   std::string eta = "-";

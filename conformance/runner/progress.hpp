@@ -55,6 +55,9 @@ class Progress {
   std::size_t files_started_ = 0, in_files_started_ = 0;  // files announced; items they hold
   std::size_t done_ = 0;
   bool drawn_ = false;
+  // finish() was called: a time-bounded run has reached its deadline by its own clock, which
+  // may run a little ahead of this one (started later), so its count is the total.
+  bool finished_ = false;
   Clock::time_point start_ = Clock::now(), last_draw_{};
 };
 
