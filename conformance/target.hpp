@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,16 @@ class Target {
   // Runs a vector the capabilities admit. A vector they do not admit comes back SKIPPED with
   // the same reason the runner would give (the same skip_decision), never half-run.
   virtual VectorResult run(const vectors::Vector& vector) = 0;
+  // How many vectors the runner hands run_many at once; 1: it calls `run` for each.
+  virtual std::size_t batch_size() const { return 1; }
+  // Runs several, as `run` runs each, in order of the results. A target whose machine costs
+  // a boot (Bochs) runs them in batches per boot and in parallel; the others need no
+  // override. The runner hands it a file's vectors at a time.
+  virtual std::vector<VectorResult> run_many(std::span<const vectors::Vector* const> vectors) {
+    std::vector<VectorResult> results;
+    for (const vectors::Vector* v : vectors) results.push_back(run(*v));
+    return results;
+  }
   // Runs them as `run` does, one after another, on a machine built for them alone and
   // discarded afterwards. What a target keeps between vectors (a reused VM, its shadow pages)
   // must not change an outcome; the fuzzer's order-dependence check compares the two. A

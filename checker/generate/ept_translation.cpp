@@ -34,6 +34,9 @@ constexpr std::uint64_t kGuestVa = 0x8000000000;  // PML4 index 1
 constexpr std::uint64_t kDataGpa = 0x1000000;     // the data page, guest-physical
 constexpr std::uint64_t kDataHpa = 0x2000000;     // ... and where EPT puts it
 constexpr std::uint64_t kWb = 6ull << 3;          // EPT memory type WB (29.3.7)
+// The guest's MAXPHYADDR: 40, what every CPU model of Bochs 2.7 (the VMX target here) reports
+// in CPUID.80000008H:EAX[7:0]; a target builds only the MAXPHYADDR its CPU has.
+constexpr unsigned kEptGuestMaxPhyAddr = 40;
 constexpr std::uint64_t kRwx = 7;
 
 // Table 28-7 bits.
@@ -109,6 +112,7 @@ void finish(Scene& sc) {
 // restrict one table page), and one data page at VA kGuestVa, GPA kDataGpa -> HPA kDataHpa.
 Scene base_scene(const std::string& guest_leaf = "[P, RW, US, A, D]", const std::string& guest_levels = "upper: [P, RW, US, A]") {
   Scene sc;
+  sc.state.features = {fmt::format("maxphyaddr: {}", kEptGuestMaxPhyAddr)};
   sc.state.ept_eptp = fmt::format("{{ root: {:#x}, walk_length: 4, memory_type: WB }}", kEptRoot);
   sc.state.ept_tables_at = kEptTables;
   sc.state.mappings = {fmt::format("{{ va: {:#x}, pa: {:#x}, size: 4K, flags: {}, {} }}", kGuestVa, kDataGpa, guest_leaf, guest_levels)};
@@ -384,7 +388,9 @@ std::vector<CorpusFile> ept_translation() {
     for (std::uint64_t mt : {2, 3, 7})
       v.push_back(misconfiguration(fmt::format("memory-type-{}", mt),
                                    fmt::format("The data page's EPT PTE has memory type {}, which is reserved.", mt), 1, type_bits, mt << 3));
-    v.push_back(misconfiguration("pte-bit-maxphyaddr", "The data page's EPT PTE has bit 36 (MAXPHYADDR, reserved) set.", 1, 0, 1ull << 36));
+    v.push_back(misconfiguration("pte-bit-maxphyaddr",
+                                 fmt::format("The data page's EPT PTE has bit {} (MAXPHYADDR, reserved) set.", kEptGuestMaxPhyAddr), 1, 0,
+                                 1ull << kEptGuestMaxPhyAddr));
     v.push_back(misconfiguration("pte-bit-51", "The data page's EPT PTE has bit 51 (reserved) set.", 1, 0, 1ull << 51));
     v.push_back(misconfiguration("pde-bit-3", "The data page's EPT PDE (non-leaf) has bit 3 (reserved) set.", 2, 0, 1ull << 3));
     v.push_back(misconfiguration("pde-bit-6", "The data page's EPT PDE (non-leaf) has bit 6 (reserved) set.", 2, 0, 1ull << 6));

@@ -31,6 +31,11 @@
  * the host fills, both out of every vector's reach. */
 #define VT_QEMU_SVM_HSAVE 0x40302000u
 #define VT_QEMU_SVM_VMCB 0x40303000u
+/* VMX (the long-mode build as the L1 of the Bochs target): the VMXON region and the one VMCS
+ * the host fills for each VM entry. An L1 uses one vendor's structures, so these are the
+ * pages of the SVM host save area and VMCB. */
+#define VT_L1_VMXON_REGION 0x40302000u
+#define VT_L1_VMCS 0x40303000u
 #define VT_QEMU_MAILBOX_MAGIC 0x78426c4du /* "MlBx" once the proxy is ready */
 #define VT_QEMU_MAX_COMMANDS 256u
 /* Register-only loop iterations between two reads of a polled register (guest/proxy.c). */
@@ -51,6 +56,31 @@ enum vt_qemu_command_kind {
   VT_QC_VMRUN = 9,
   VT_QC_INVLPGA = 10,   /* INVLPGA with rAX = `address`, ECX = `value` (the ASID) */
   VT_QC_CPUID = 11,     /* CPUID leaf `address`, subleaf `value`: `result` = EAX | EBX << 32, `mask` = ECX | EDX << 32 */
+  VT_QC_COPY = 12,      /* copy `mask` bytes from physical `value` to physical `address` (RAM) */
+  VT_QC_FILL = 13,      /* zero `mask` bytes at physical `address` */
+  VT_QC_READ_CR = 14,   /* `result` = CR`address` (0, 3 or 4) */
+  VT_QC_SET_CR_BITS = 15, /* CR`address` |= `value` (0, 3 or 4; a batch cannot read the CR first) */
+  /* VMX (long-mode build). Each records its VMsucceed/VMfail outcome in `vmx_fail`
+   * (SDM Vol. 3C 31.2: CF = 1 VMfailInvalid, ZF = 1 VMfailValid). */
+  VT_QC_VMXON = 16,     /* VMXON [`address`] (the VMXON region) */
+  VT_QC_VMCLEAR = 17,   /* VMCLEAR [`address`] */
+  VT_QC_VMPTRLD = 18,   /* VMPTRLD [`address`] */
+  VT_QC_VMWRITE = 19,   /* VMWRITE field `address` = `value` */
+  VT_QC_VMREAD = 20,    /* `result` = VMREAD field `address` */
+  /* VMLAUNCH of the current VMCS, after the proxy writes the host-state area with its own
+   * state (SDM Vol. 3C 25.5: CR0/3/4, RSP, RIP, selectors, bases, IA32_EFER) and loads the
+   * guest's RAX = `address`, RBX = `value`. At the VM exit `result` = the guest's RBX and
+   * `mask` = its RAX; the rest of the exit is in the VMCS (VMREAD). */
+  VT_QC_VMLAUNCH = 21,
+  VT_QC_INVEPT = 22,    /* INVEPT type `address`, descriptor {EPTP `value`, 0} */
+  VT_QC_INVVPID = 23,   /* INVVPID type `address`, descriptor {VPID `value`, linear `mask`} */
+  VT_QC_VMXOFF = 24,    /* VMXOFF */
+};
+
+enum vt_vmx_fail {
+  VT_VMX_SUCCEED = 0,
+  VT_VMX_FAIL_INVALID = 1,
+  VT_VMX_FAIL_VALID = 2,
 };
 
 struct vt_qemu_command {
@@ -60,8 +90,8 @@ struct vt_qemu_command {
   uint64_t value;
   uint64_t mask;
   uint64_t result;
-  uint32_t status;  /* 0 done, 1 poll timed out */
-  uint32_t reserved;
+  uint32_t status;  /* 0 done, 1 poll timed out, 2 not a command this build runs */
+  uint32_t vmx_fail; /* VMX commands: enum vt_vmx_fail */
 };
 
 struct vt_qemu_mailbox {
@@ -71,6 +101,33 @@ struct vt_qemu_mailbox {
   uint32_t count;
   uint64_t poll_limit;          /* iterations before a poll gives up */
   struct vt_qemu_command commands[VT_QEMU_MAX_COMMANDS];
+};
+
+/* Batch mode, for a machine whose RAM the host cannot map (Bochs,
+ * conformance/bochs_platform). The machine loads the proxy at VT_QEMU_PROXY_BASE (Bochs's
+ * optramimage); a boot sector enters flat protected mode and starts the proxy with EAX =
+ * VT_BATCH_ENTRY_MAGIC (a multiboot loader passes 0x2BADB002). The proxy reads the batch from
+ * the first ATA disk into VT_BATCH_BASE, runs its command lists in order and reports on port
+ * 0xE9, one line
+ * each (hexadecimal, no leading zeros):
+ *   "r LIST INDEX RESULT MASK STATUS VMX_FAIL" for every command with an output (READ,
+ *       POLL_*, PCI_READ, RDMSR, CPUID, READ_CR, VMREAD, VMLAUNCH) or a failure;
+ *   "L LIST" after each list, "B LISTS" after the last;
+ * and ends the machine (Bochs: "Shutdown" to port 0x8900). A machine that hangs or crashes
+ * leaves the lines so far: the lists before the first one without its "L" line are done. */
+#define VT_BATCH_BASE 0x40400000u
+#define VT_BATCH_MAGIC 0x68637442u       /* "BtCh" */
+#define VT_BATCH_ENTRY_MAGIC 0x42544348u /* in EAX at the proxy's entry: batch mode */
+struct vt_batch_header {
+  uint32_t magic;
+  uint32_t lists;
+  uint64_t bytes; /* the whole batch, header included */
+};
+/* Each list: this header, then `count` commands; lists follow one another (8-aligned), and
+ * the data that COPY commands read follows the last. */
+struct vt_batch_list {
+  uint32_t count;
+  uint32_t reserved;
 };
 
 #endif

@@ -55,6 +55,20 @@ std::string unique_path(const char* dir, const char* what) {
 
 }  // namespace
 
+Command copy_command(std::uint64_t to, std::uint64_t from, std::uint64_t bytes) { return make(VT_QC_COPY, to, from, bytes, 8); }
+Command fill_zero_command(std::uint64_t at, std::uint64_t bytes) { return make(VT_QC_FILL, at, 0, bytes, 8); }
+Command read_cr_command(unsigned cr) { return make(VT_QC_READ_CR, cr, 0, 0, 8); }
+Command set_cr_bits_command(unsigned cr, std::uint64_t bits) { return make(VT_QC_SET_CR_BITS, cr, bits, 0, 8); }
+Command vmx_region_command(std::uint32_t kind, std::uint64_t region) { return make(kind, region, 0, 0, 8); }
+Command vmwrite_command(std::uint32_t field, std::uint64_t value) { return make(VT_QC_VMWRITE, field, value, 0, 8); }
+Command vmread_command(std::uint32_t field) { return make(VT_QC_VMREAD, field, 0, 0, 8); }
+Command vmlaunch_command(std::uint64_t guest_rax, std::uint64_t guest_rbx) { return make(VT_QC_VMLAUNCH, guest_rax, guest_rbx, 0, 8); }
+Command invept_command(std::uint64_t type, std::uint64_t eptp) { return make(VT_QC_INVEPT, type, eptp, 0, 8); }
+Command invvpid_command(std::uint64_t type, std::uint16_t vpid, std::uint64_t linear) {
+  return make(VT_QC_INVVPID, type, vpid, linear, 8);
+}
+std::span<const std::uint8_t> long_mode_proxy_image() { return {detail::kProxy64Image, detail::kProxy64ImageSize}; }
+
 Command write_command(std::uint64_t address, std::uint64_t value, unsigned width) {
   return make(VT_QC_WRITE, address, value, 0, width);
 }

@@ -51,6 +51,21 @@ Command wrmsr_command(std::uint32_t msr, std::uint64_t value);
 Command vmrun_command(std::uint64_t vmcb, std::uint64_t guest_rbx);
 Command invlpga_command(std::uint64_t linear, std::uint32_t asid);
 Command cpuid_command(std::uint32_t leaf, std::uint32_t subleaf = 0);
+Command copy_command(std::uint64_t to, std::uint64_t from, std::uint64_t bytes);
+Command fill_zero_command(std::uint64_t at, std::uint64_t bytes);
+Command read_cr_command(unsigned cr);
+Command set_cr_bits_command(unsigned cr, std::uint64_t bits);
+// The VMX commands (mailbox_abi.h): VMXON/VMCLEAR/VMPTRLD take the region's physical address.
+Command vmx_region_command(std::uint32_t kind, std::uint64_t region);
+Command vmwrite_command(std::uint32_t field, std::uint64_t value);
+Command vmread_command(std::uint32_t field);
+Command vmlaunch_command(std::uint64_t guest_rax, std::uint64_t guest_rbx);
+Command invept_command(std::uint64_t type, std::uint64_t eptp);
+Command invvpid_command(std::uint64_t type, std::uint16_t vpid, std::uint64_t linear);
+
+// The long-mode proxy as a multiboot ELF32 (QEMU's -kernel; the Bochs platform places its
+// segments itself).
+std::span<const std::uint8_t> long_mode_proxy_image();
 
 // Whether qemu-system-x86_64 can be run here; empty when it can, otherwise why not.
 std::string qemu_unavailable_reason();

@@ -168,9 +168,52 @@ int run_vectors(Target& target, const std::vector<std::string>& paths, const Run
     ++summary.files;
     report.files.push_back(file);
     progress.start_file(contents.vectors.size());
-    // One vector at a time (corpus_file.hpp: the file was checked whole).
+    // One vector at a time (corpus_file.hpp: the file was checked whole), or for a target that
+    // runs many per machine (Target::batch_size), the next range holding that many to run:
+    // they run together, then each is judged and reported in order as before.
+    const std::size_t batch = std::max<std::size_t>(1, target.batch_size());
+    std::vector<vectors::Vector> range;
+    std::map<std::size_t, VectorResult> batch_results;  // index in `range` -> result
+    double batch_seconds_each = 0;
+    std::size_t range_first = 0;
     for (std::size_t index = 0; index < contents.vectors.size(); ++index) {
-      const vectors::Vector v = contents.vectors.load(index);
+      if (index == range_first + range.size()) {
+        range.clear();
+        batch_results.clear();
+        range_first = index;
+        std::vector<const vectors::Vector*> to_run;
+        std::vector<std::size_t> at;
+        if (batch > 1) {
+          for (std::size_t i = index; i < contents.vectors.size() && at.size() < batch; ++i) {
+            range.push_back(contents.vectors.load(i));
+            const vectors::Vector& r = range.back();
+            if (options.shard.contains(r.id) && !(results && results->find(r.id, r.content_hash)) &&
+                !skip_reason(vectors::needs_of(r), capabilities))
+              at.push_back(range.size() - 1);
+          }
+          for (std::size_t i : at) to_run.push_back(&range[i]);
+        } else {
+          range.push_back(contents.vectors.load(index));
+        }
+        if (!to_run.empty()) {
+          const auto t0 = Clock::now();
+          std::vector<VectorResult> ran;
+          try {
+            ran = target.run_many(to_run);
+          } catch (const std::exception& e) {
+            ran.assign(to_run.size(), VectorResult{});
+            for (auto& r : ran) {
+              r.status = VectorResult::Status::target_error;
+              r.reason = std::string("target threw: ") + e.what();
+            }
+          }
+          if (ran.size() != to_run.size()) throw std::logic_error("Target::run_many returned another number of results");
+          for (std::size_t i = 0; i < at.size(); ++i) batch_results[at[i]] = std::move(ran[i]);
+          batch_seconds_each = std::chrono::duration<double>(Clock::now() - t0).count() / static_cast<double>(at.size());
+        }
+      }
+      const std::size_t in_range = index - range_first;
+      const vectors::Vector& v = range[in_range];
       try {
         known.loaded(v.id, v.operations.size());
       } catch (const vectors::LoadError& e) {
@@ -196,15 +239,20 @@ int run_vectors(Target& target, const std::vector<std::string>& paths, const Run
         record.hash = v.content_hash;
         record.operations = v.operations.size();
         const auto t0 = Clock::now();
+        const auto ran_in_batch = batch_results.find(in_range);
         if (const auto skip = skip_reason(vectors::needs_of(v), capabilities)) {
           record.status = VectorRecord::Status::skipped;
           record.reason = *skip;
         } else {
-          try {
-            result = target.run(v);
-          } catch (const std::exception& e) {
-            result.status = VectorResult::Status::target_error;
-            result.reason = std::string("target threw: ") + e.what();
+          if (ran_in_batch != batch_results.end()) {
+            result = std::move(ran_in_batch->second);
+          } else {
+            try {
+              result = target.run(v);
+            } catch (const std::exception& e) {
+              result.status = VectorResult::Status::target_error;
+              result.reason = std::string("target threw: ") + e.what();
+            }
           }
           if (result.status == VectorResult::Status::skipped) {
             record.status = VectorRecord::Status::skipped;
@@ -218,7 +266,8 @@ int run_vectors(Target& target, const std::vector<std::string>& paths, const Run
             }
           }
         }
-        record.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+        record.seconds = ran_in_batch != batch_results.end() ? batch_seconds_each
+                                                             : std::chrono::duration<double>(Clock::now() - t0).count();
         if (results) results->append(record);  // the judgement before the known list
       }
       const std::size_t known_before = report.known.size();

@@ -9,6 +9,7 @@
 #endif
 
 #if defined(VTSPEC_HAVE_QEMU_VTD_TARGET)
+#include "conformance/targets/bochs_target.hpp"
 #include "conformance/targets/qemu_svm_target.hpp"
 #include "conformance/targets/qemu_vtd_target.hpp"
 #endif
@@ -46,6 +47,7 @@ std::vector<std::string> target_names() {
   names.emplace_back("kvm");
   names.emplace_back("qemu-vtd");
   names.emplace_back("qemu-svm");
+  names.emplace_back("bochs");
   return names;
 }
 
@@ -71,6 +73,13 @@ std::unique_ptr<Target> make_target(const std::string& name) {
     return make_qemu_svm_target();
 #else
     return std::make_unique<MissingTarget>("qemu-svm", "the qemu-svm target is not part of this build (conformance/targets)");
+#endif
+  }
+  if (name == "bochs") {
+#if defined(VTSPEC_HAVE_QEMU_VTD_TARGET)
+    return make_bochs_target();
+#else
+    return std::make_unique<MissingTarget>("bochs", "the bochs target is not part of this build (conformance/targets)");
 #endif
   }
   return nullptr;

@@ -33,11 +33,6 @@ MachineConfig config_of(unsigned maxphyaddr) {
   return c;
 }
 
-bool has_error_code(unsigned vector) {
-  return vector == 8 || vector == 10 || vector == 11 || vector == 12 || vector == 13 || vector == 14 || vector == 17 ||
-         vector == 21;
-}
-
 class QemuSvmTarget final : public Target {
  public:
   std::string name() const override { return "qemu-svm"; }
@@ -98,11 +93,11 @@ void QemuSvmTarget::prepare(const qemu_svm::Plan& plan) {
   const std::vector<std::uint8_t> zero(model::PhysicalMemory::kFrameSize, 0);
   for (std::uint64_t frame : written_) machine_->write_ram(frame, zero);
   written_.clear();
-  for (const auto& f : plan.frames) {
+  for (const auto& f : plan.layout.frames) {
     machine_->write_ram(f.address, f.bytes);
     written_.insert(f.address);
   }
-  for (const auto& [hpa, value] : plan.words) {
+  for (const auto& [hpa, value] : plan.layout.words) {
     machine_->write_ram64(hpa, value);
     written_.insert(hpa & ~std::uint64_t{0xfff});
   }
@@ -151,33 +146,23 @@ VectorResult QemuSvmTarget::run(const vectors::Vector& vector) {
         continue;
       }
       namespace code = spec::svm::exit_code;
-      const std::uint64_t linear = op.access.linear;
-      if (exit.exit_code == code::vmmcall && op.kind != model::OperationKind::access) {
-        o.event = model::Event::completed();  // the guest's INVLPG, or the `vmrun` operation's guest
-      } else if (exit.exit_code == code::vmmcall) {
-        // Completed. A read's value is the guest's RAX (zero-extended by the stub); a fetch
-        // completed when the vector's RET came back to the VMMCALL after the CALL.
-        if (op.access.kind == spec::AccessKind::fetch && exit.rip != step.stub + (qemu_svm::kFetchReturn - qemu_svm::kFetchStub))
-          throw MachineFailure(fmt::format("the fetch of {:#x} ran into VMMCALL at {:#x}, not back in the stub", linear, exit.rip));
-        const std::uint64_t mask = op.size >= 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * op.size)) - 1;
-        o.event = model::Event::completed(op.access.kind == spec::AccessKind::read ? std::optional<std::uint64_t>(exit.rax & mask)
-                                                                                 : std::nullopt);
-      } else if (exit.exit_code >= code::exception0 && exit.exit_code < code::exception0 + 32) {
-        // An intercepted exception (APM Vol. 2 15.12: EXITINFO1 = its error code, EXITINFO2
-        // = the faulting address for #PF) is what the guest would have been delivered.
-        const unsigned vec = static_cast<unsigned>(exit.exit_code - code::exception0);
-        if (vec == model::kPageFaultVector && exit.exit_info2 >= qemu_svm::kHarnessLinear)
-          throw MachineFailure(fmt::format("#PF on the harness's own page {:#x} (error code {:#x})", exit.exit_info2, exit.exit_info1));
-        if (op.access.kind == spec::AccessKind::fetch && exit.rip == linear &&
-            !(vec == model::kPageFaultVector && exit.exit_info2 >= (linear & ~0xfffull) && exit.exit_info2 < (linear | 0xfff) + 1)) {
-          o.event = model::Event::completed();  // the fetch landed on other bytes, which then faulted
-        } else {
-          o.event = model::Event::exception(vec, has_error_code(vec) ? exit.exit_info1 : 0,
-                                            vec == model::kPageFaultVector ? std::optional<std::uint64_t>(exit.exit_info2) : std::nullopt);
-        }
+      if (exit.exit_code == code::vmmcall ||
+          (exit.exit_code >= code::exception0 && exit.exit_code < code::exception0 + 32)) {
+        // The guest's VMMCALL, or an intercepted exception (APM Vol. 2 15.12: EXITINFO1 = its
+        // error code, EXITINFO2 = the faulting address for #PF).
+        l1::GuestStop stop;
+        stop.at_exit_call = exit.exit_code == code::vmmcall;
+        stop.rip = exit.rip;
+        stop.rax = exit.rax;
+        stop.vector = static_cast<unsigned>(exit.exit_code - code::exception0);
+        stop.error_code = exit.exit_info1;
+        stop.fault_address = exit.exit_info2;
+        l1::StopMeaning m = l1::meaning_of(op, step.run, stop);
+        if (!m.harness_failure.empty()) throw MachineFailure(m.harness_failure);
+        o.event = std::move(m.event);
       } else if (exit.exit_code == code::npf) {
         // 15.25.6. A fault on the harness's guest-physical range is the harness's, not the vector's.
-        if (exit.exit_info2 >= 0x40000000 && exit.exit_info2 < 0x80000000)
+        if (exit.exit_info2 >= l1::kHarnessGpaBegin && exit.exit_info2 < l1::kHarnessGpaEnd)
           throw MachineFailure(fmt::format("nested page fault on the harness's page {:#x}", exit.exit_info2));
         o.event = model::Event::svm_exit(model::kSvmExitNpf, exit.exit_info1, exit.exit_info2);
       } else if ((exit.exit_code & 0xffffffff) == 0xffffffff) {

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include <signal.h>
+#include <sys/wait.h>
 
 #include "conformance/qemu_platform/vtd_unit.hpp"
 
@@ -277,6 +278,12 @@ TEST(QemuMachine, AHungMachineIsTimedOutAndTheNextOneRuns) {
   Machine hung(config);
   ASSERT_GT(hung.pid(), 0);
   kill(hung.pid(), SIGSTOP);
+  // kill() only queues the stop: until every QEMU thread has stopped, its vCPU thread can
+  // still finish the command on the other core (a CI run saw "a stopped QEMU answered").
+  // The parent learns that the group stop is complete from waitpid(WUNTRACED).
+  int status = 0;
+  ASSERT_EQ(waitpid(hung.pid(), &status, WUNTRACED), hung.pid());
+  ASSERT_TRUE(WIFSTOPPED(status));
   try {
     hung.run_one(read_command(kDmarBase + dmar::kCap));
     FAIL() << "a stopped QEMU answered";

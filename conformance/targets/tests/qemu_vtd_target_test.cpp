@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -89,7 +90,13 @@ TEST(QemuVtdTarget, AHungQemuIsRecordedAgainstItsVectorAndTheNextOneRuns) {
   EXPECT_EQ(r1.observations[1].event.kind, model::EventKind::completed);
   const auto pids = qemu_children();
   ASSERT_FALSE(pids.empty());
-  for (int pid : pids) kill(pid, SIGSTOP);  // the machine stops answering its mailbox
+  for (int pid : pids) {  // the machine stops answering its mailbox
+    kill(pid, SIGSTOP);
+    // Only once waitpid(WUNTRACED) reports it has every QEMU thread stopped (kill() queues).
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, WUNTRACED), pid);
+    ASSERT_TRUE(WIFSTOPPED(status));
+  }
   const auto r2 = target->run(first);
   EXPECT_EQ(r2.status, VectorResult::Status::target_error);
   EXPECT_FALSE(r2.reason.empty());

@@ -1,0 +1,51 @@
+// The bochs target's encode step: a vtspec/vector/2 vector (a guest in VMX non-root
+// operation under the vector's EPT) becomes a typed plan for the long-mode platform proxy
+// acting as L1 hypervisor (conformance/qemu_platform/vmx_unit.hpp): the vector's memory and
+// the L1 harness's pages spliced into its tables (conformance/targets/l1_guest_harness.hpp,
+// shared with the AMD-V target), and one VM entry per operation that runs one access stub
+// in the guest (L2) and ends in a VM exit (VMCALL, an intercepted exception, an EPT
+// violation or misconfiguration).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "conformance/qemu_platform/vmx_unit.hpp"
+#include "conformance/targets/l1_guest_harness.hpp"
+#include "model/operation.hpp"
+#include "spec/vmx/vmx_capabilities.hpp"
+
+namespace vtspec::vectors { struct Vector; }
+
+namespace vtspec::conformance::bochs_vmx {
+
+struct Step {
+  model::Operation operation;
+  bool observed = true;  // false: the plan's first step, which only flushes the TLBs
+  qemu::VmEntryRequest request;
+  l1::GuestRun run;
+};
+
+struct Plan {
+  l1::Layout layout;
+  std::vector<Step> steps;
+};
+
+struct Encoded {
+  Plan plan;
+  std::string error;  // why the target cannot build the vector
+};
+// `caps`: the VMX capability MSRs of the CPU the plan runs on (the VMCS is built from its
+// allowed settings).
+Encoded encode_vector(const vectors::Vector& vector, const spec::vmx::VmxCapabilities& caps);
+
+// The VMCS of one VM entry that runs `run` in the vector's guest: the controls, the guest
+// state from the vector's registers, the EPTP (every non-zero field).
+std::vector<std::pair<std::uint32_t, std::uint64_t>> vmcs_fields(const model::MachineState& s, const l1::GuestRun& run,
+                                                                 const spec::vmx::VmxCapabilities& caps);
+
+bool runs(const model::Operation& operation);
+inline constexpr const char* kWhatRuns =
+    "the bochs target's L1 runs accesses (not implicit supervisor-mode ones), INVLPG and entry stores";
+
+}  // namespace vtspec::conformance::bochs_vmx
