@@ -1,7 +1,9 @@
 // `vtspec bench corpus --target T [--instances N] [--repeat R] [--known FILE] PATH...`: the
 // throughput of a target on checked-in vectors, with N instances of the target side by side
 // (for an emulator target, N QEMU processes: each instance owns its machine), the vectors
-// handed out one at a time to whichever instance is free. Every run is judged as `vtspec
+// handed out one at a time to whichever instance is free - a batch at a time to a target that
+// runs many per machine (Target::batch_size: Bochs, whose own processes per target
+// VTSPEC_BOCHS_INSTANCES sets). Every run is judged as `vtspec
 // run` judges it (vector_judgement.hpp); a divergence not on the known list makes the
 // command exit 1, so a fast wrong target is never a result. Reported: wall time, vectors/s
 // and operations/s over the whole run and after the slowest instance's start-up, and per
@@ -95,43 +97,54 @@ int run_instances_bench(const InstancesBenchOptions& o) {
       me.unavailable = caps.unavailable;
       return;
     }
-    for (std::size_t i; (i = next++) < total;) {
-      const vectors::Vector& v = all[i % all.size()];
-      ++me.vectors;
-      conformance::VectorRecord record;
-      record.id = v.id;
-      record.operations = v.operations.size();
-      conformance::VectorResult result;
-      const auto skip = conformance::skip_reason(vectors::needs_of(v), caps);
-      if (!skip) result = target->run(v);
+    // A target that runs many vectors per machine (Bochs) takes them a batch at a time.
+    const std::size_t chunk = std::max<std::size_t>(1, target->batch_size());
+    for (std::size_t first; (first = next.fetch_add(chunk)) < total;) {
+      std::vector<const vectors::Vector*> to_run;
+      for (std::size_t i = first; i < std::min(total, first + chunk); ++i) {
+        const vectors::Vector& v = all[i % all.size()];
+        ++me.vectors;
+        if (const auto skip = conformance::skip_reason(vectors::needs_of(v), caps)) {
+          std::lock_guard<std::mutex> held(tally.lock);
+          ++tally.skipped;
+          ++tally.skip_reasons[*skip];
+          continue;
+        }
+        to_run.push_back(&v);
+      }
+      std::vector<conformance::VectorResult> results;
+      if (chunk == 1 && to_run.size() == 1) results.push_back(target->run(*to_run.front()));
+      else if (!to_run.empty()) results = target->run_many(to_run);
       std::lock_guard<std::mutex> held(tally.lock);
-      if (skip) {
-        ++tally.skipped;
-        ++tally.skip_reasons[*skip];
-        continue;
+      for (std::size_t k = 0; k < to_run.size() && k < results.size(); ++k) {
+        const vectors::Vector& v = *to_run[k];
+        const conformance::VectorResult& result = results[k];
+        conformance::VectorRecord record;
+        record.id = v.id;
+        record.operations = v.operations.size();
+        if (result.status == conformance::VectorResult::Status::skipped) {
+          ++tally.skipped;
+          ++tally.skip_reasons[result.reason];
+          continue;
+        }
+        if (result.status == conformance::VectorResult::Status::target_error) {
+          ++tally.errors;
+          tally.classes.emplace("target error", std::make_pair(0, v.id + ": " + result.reason)).first->second.first++;
+          continue;
+        }
+        tally.operations += v.operations.size();
+        conformance::judge(v, result, record);
+        bool unknown = false;
+        for (const auto& d : record.divergent) {
+          if (known.match(v.id, d.operation, d.class_key)) continue;
+          unknown = true;
+          auto& c = tally.classes[d.class_key];
+          if (c.first++ == 0) c.second = fmt::format("{} operation {}", v.id, d.operation);
+        }
+        if (record.divergent.empty()) ++tally.passed;
+        else if (unknown) ++tally.failed;
+        else ++tally.known;
       }
-      if (result.status == conformance::VectorResult::Status::skipped) {
-        ++tally.skipped;
-        ++tally.skip_reasons[result.reason];
-        continue;
-      }
-      if (result.status == conformance::VectorResult::Status::target_error) {
-        ++tally.errors;
-        tally.classes.emplace("target error", std::make_pair(0, v.id + ": " + result.reason)).first->second.first++;
-        continue;
-      }
-      tally.operations += v.operations.size();
-      conformance::judge(v, result, record);
-      bool unknown = false;
-      for (const auto& d : record.divergent) {
-        if (known.match(v.id, d.operation, d.class_key)) continue;
-        unknown = true;
-        auto& c = tally.classes[d.class_key];
-        if (c.first++ == 0) c.second = fmt::format("{} operation {}", v.id, d.operation);
-      }
-      if (record.divergent.empty()) ++tally.passed;
-      else if (unknown) ++tally.failed;
-      else ++tally.known;
     }
   };
   std::vector<std::thread> threads;

@@ -1,12 +1,17 @@
-// `vtspec run --target model|kvm|auto [--results FILE [--resume]] [--tap] [--junit FILE]
-//  [--format text|json] [--known FILE] [--shard K/N] [--list] [--html DIR] PATH...`
+// `vtspec run --target model|kvm|qemu-vtd|qemu-svm|bochs|auto|... [--results FILE [--resume]]
+//  [--tap] [--junit FILE] [--format text|json] [--known FILE]... [--shard K/N] [--list]
+//  [--html DIR] PATH...`
 #include <iostream>
+#include <sstream>
+
+#include <fmt/format.h>
 
 #include "cli/commands.hpp"
 #include "cli/mutated_target.hpp"
 #include "cli/progress_option.hpp"
 #include "cli/exit_codes.hpp"
 #include "conformance/runner/runner.hpp"
+#include "conformance/runner/known_divergences.hpp"
 #include "conformance/runner/target_factory.hpp"
 #include "conformance/runner/vector_listing.hpp"
 
@@ -20,16 +25,88 @@ struct RunCommandOptions {
   std::string shard;
   bool list = false;
   std::string mutation;
+  std::vector<std::string> known;
   conformance::RunOptions run;
 };
+
+// The real targets `--target auto` runs, each where it is available here.
+const char* const kAutoTargets[] = {"kvm", "qemu-vtd", "qemu-svm", "bochs"};
+
+// The known-divergences list for `target`: the one --known file, or among several the one
+// with entries for it (a list's entries each name their target). Empty: none.
+std::string known_list_for(const std::string& target, const std::vector<std::string>& files) {
+  if (files.size() == 1) return files.front();
+  std::string chosen;
+  for (const auto& f : files) {
+    bool names_it = true;
+    try {
+      names_it = !conformance::KnownDivergences::load(f, target).empty();
+    } catch (const std::exception&) {
+      // a broken list is the runner's to report, with file, line and column
+    }
+    if (!names_it) continue;
+    if (!chosen.empty())
+      throw std::invalid_argument(fmt::format("--known {} and --known {} both list divergences of target {}", chosen, f, target));
+    chosen = f;
+  }
+  return chosen;
+}
+
+// `--target auto`: every real target available here runs the paths, with its own known list;
+// one that is not available says why in one line. None at all: the model, saying so. The
+// end is one summary line per target. The exit code is the worst run's (2, then 1, then 3).
+int run_auto(RunCommandOptions& opts) {
+  std::vector<std::unique_ptr<conformance::Target>> available;
+  std::vector<std::string> absent;
+  for (const char* name : kAutoTargets) {
+    auto t = conformance::make_target(name);
+    if (const std::string why = t->capabilities().unavailable; !why.empty())
+      absent.push_back(fmt::format("{}: {}", name, why));
+    else
+      available.push_back(std::move(t));
+  }
+  for (const auto& a : absent) std::cerr << "vtspec run --target auto: not here: " << a << "\n";
+  if (available.empty()) {
+    std::cerr << "vtspec run: no real target is usable here; running the vectors on the model instead\n";
+    available.push_back(conformance::make_target("model"));
+  }
+  const bool single_output = opts.run.format == conformance::RunOptions::Format::json || opts.run.tap ||
+                             !opts.run.results_path.empty() || !opts.run.junit_path.empty() || !opts.run.html_dir.empty();
+  if (available.size() > 1 && single_output) {
+    std::cerr << "vtspec run: --target auto runs " << available.size()
+              << " targets here; --format json, --tap, --results, --junit and --html describe one target's run: "
+                 "give the target by name\n";
+    return kBadInput;
+  }
+  std::vector<std::string> lines;
+  int worst = kOk;
+  for (auto& target : available) {
+    conformance::RunOptions options = opts.run;
+    options.known_path = known_list_for(target->name(), opts.known);
+    conformance::RunSummary summary;
+    const int code = conformance::run_vectors(*target, opts.paths, options, std::cout, &summary);
+    lines.push_back(fmt::format("  {} ({}): {} vectors: {} passed, {} failed, {} skipped, {} errors, {} known divergences in "
+                                "{:.2f} s",
+                                target->name(), target->capabilities().identity.describe(), summary.vectors, summary.passed,
+                                summary.failed, summary.skipped, summary.errors, summary.known, summary.seconds));
+    auto rank = [](int c) { return c == kBadInput ? 3 : c == kCheckFailed ? 2 : c == kTargetUnavailable ? 1 : 0; };
+    if (rank(code) > rank(worst)) worst = code;
+  }
+  std::cout << fmt::format("vtspec run --target auto: {} target{}\n", available.size(), available.size() == 1 ? "" : "s");
+  for (const auto& l : lines) std::cout << l << "\n";
+  for (const auto& a : absent) std::cout << "  not here: " << a << "\n";
+  return worst;
+}
 }  // namespace
 
 Action add_run_command(CLI::App& app) {
   auto opts = std::make_shared<RunCommandOptions>();
   auto* cmd = app.add_subcommand("run", "Run vectors on a target and compare every outcome with the allowed set.");
   cmd->add_option("--target", opts->target,
-                  "model, kvm, a shadow-model target (the reference shadow-paging VMM under one of its policies, "
-                  "docs/shadow-paging.md), or auto (KVM when /dev/kvm is usable, otherwise the model, saying why)")
+                  "model, kvm, qemu-vtd, qemu-svm, bochs, a shadow-model target (the reference shadow-paging VMM "
+                  "under one of its policies, docs/shadow-paging.md), or auto (every real target usable here - kvm, "
+                  "qemu-vtd, qemu-svm, bochs - one after another, each saying what it skips, with one summary line "
+                  "per target at the end; the model when none is, saying why)")
       ->check(CLI::IsMember([] {
         auto names = conformance::target_names();
         names.emplace_back("auto");
@@ -56,8 +133,9 @@ Action add_run_command(CLI::App& app) {
   cmd->add_flag("-v,--verbose", opts->run.verbose, "Also list passing and skipped vectors");
   cmd->add_option("--format", opts->format, "text (the plain report) or json (one JSON document on stdout)")
       ->check(CLI::IsMember({"text", "json"}));
-  cmd->add_option("--known", opts->run.known_path,
-                  "Known-divergences list (YAML, vectors/SCHEMA.md): listed divergences are KNOWN, not FAIL");
+  cmd->add_option("--known", opts->known,
+                  "Known-divergences list (YAML, vectors/SCHEMA.md): listed divergences are KNOWN, not FAIL. May be "
+                  "given once per target: each target takes the list whose entries name it");
   cmd->add_option("--shard", opts->shard,
                   "Run shard K of N (K from 1): the vectors whose id's FNV-1a 64 hash is K-1 modulo N, so shards "
                   "partition the corpus and stay put as it grows. Without it, GTEST_SHARD_INDEX (from 0) and "
@@ -96,15 +174,21 @@ Action add_run_command(CLI::App& app) {
         std::cerr << "vtspec run: " << error << "\n";
         return kBadInput;
       }
-    } else {
-      target = conformance::make_target(opts->target == "auto" ? "kvm" : opts->target);
-    }
-    if (opts->target == "auto" && opts->mutation.empty()) {
-      const std::string why = target->capabilities().unavailable;
-      if (!why.empty()) {
-        std::cerr << "vtspec run: KVM is not usable here (" << why << "); running the vectors on the model instead\n";
-        target = conformance::make_target("model");
+    } else if (opts->target == "auto") {
+      try {
+        return run_auto(*opts);
+      } catch (const std::exception& e) {
+        std::cerr << "vtspec run: " << e.what() << "\n";
+        return kBadInput;
       }
+    } else {
+      target = conformance::make_target(opts->target);
+    }
+    try {
+      opts->run.known_path = known_list_for(target->name(), opts->known);
+    } catch (const std::exception& e) {
+      std::cerr << "vtspec run: " << e.what() << "\n";
+      return kBadInput;
     }
     try {
       return conformance::run_vectors(*target, opts->paths, opts->run, std::cout);

@@ -1,6 +1,7 @@
 #include "conformance/targets/bochs_target.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <future>
 #include <map>
 #include <set>
@@ -63,8 +64,11 @@ class BochsTarget final : public Target {
   // against the vector it was running, and the next boot starts after it.
   void run_jobs(std::span<Job> jobs, std::vector<VectorResult>& results) const;
   // `at`: where the list's steps begin (after the vector's memory).
+  // BochsTargetOptions::instances, else VTSPEC_BOCHS_INSTANCES, else one per core (at most 4).
   unsigned instance_count() const {
-    return options_.instances ? options_.instances : std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
+    if (options_.instances) return options_.instances;
+    if (const char* e = std::getenv("VTSPEC_BOCHS_INSTANCES"); e && std::atoi(e) > 0) return static_cast<unsigned>(std::atoi(e));
+    return std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
   }
   void decode(const Job& job, std::span<const Command> list, std::size_t at, VectorResult& result) const;
   BochsTargetOptions options_;
@@ -193,6 +197,7 @@ void BochsTarget::decode(const Job& job, std::span<const Command> list, std::siz
 
 void BochsTarget::run_jobs(std::span<Job> jobs, std::vector<VectorResult>& results) const {
   std::size_t next = 0;
+  bool setup_failed = false;
   while (next < jobs.size()) {
     // One boot: the L1's setup (the BIOS's leftovers below 640 KiB cleared, VMX operation),
     // then one list per vector; each clears what the one before it wrote.
@@ -212,14 +217,19 @@ void BochsTarget::run_jobs(std::span<Job> jobs, std::vector<VectorResult>& resul
       for (const auto& [hpa, value] : plan.layout.words) list.push_back(qemu::write_command(hpa, value));
       steps_at.push_back(list.size());
       for (const auto& s : plan.steps) qemu::append_vm_entry(list, s.request, probe_.caps.revision());
+      if (jobs[j].vector->id == options_.hang_in_vector) list.push_back(qemu::poll_set_command(VT_L1_VMXON_REGION + 8, 1));
       batch.add_list(std::move(list));
       dirty = mine;
     }
     bochs::RunConfig config;
     config.cpu_model = options_.cpu_model;
-    config.timeout = std::chrono::milliseconds(15000 + 100 * (end - next));
+    config.timeout = options_.boot_timeout + std::chrono::milliseconds(100 * (end - next));
     const BatchOutcome out = bochs::run_batch(config, batch);
-    if (out.completed == 0) {  // the setup did not finish: nothing of this boot ran
+    if (out.completed == 0 && !setup_failed) {  // the setup did not finish: no vector's fault; boot once more
+      setup_failed = true;
+      continue;
+    }
+    if (out.completed == 0) {  // twice: nothing of this boot can run
       for (std::size_t j = next; j < end; ++j) {
         results[jobs[j].result].status = VectorResult::Status::target_error;
         results[jobs[j].result].reason = "the L1 could not enter VMX operation: " + out.failure;

@@ -11,6 +11,7 @@
 // what it has is what the target builds; a vector that needs anything else is SKIPPED.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -20,8 +21,13 @@ namespace vtspec::conformance {
 
 struct BochsTargetOptions {
   std::string cpu_model = "corei7_skylake_x";  // Bochs's `cpu: model=` (EPT A/D, 1G EPT pages, VMFUNC, #VE)
-  unsigned instances = 0;                      // Bochs processes in parallel; 0 = one per core (at most 4)
+  unsigned instances = 0;                      // Bochs processes in parallel; 0 = VTSPEC_BOCHS_INSTANCES, else one per core (at most 4)
   std::size_t batch_vectors = 400;             // vectors per boot
+  // A boot's deadline: this, plus 100 ms per vector of the boot.
+  std::chrono::milliseconds boot_timeout{15000};
+  // For tests of the failure path: the list of the vector with this id ends in a poll that
+  // never completes, as if Bochs hung in it.
+  std::string hang_in_vector;
 };
 
 std::unique_ptr<Target> make_bochs_target(const BochsTargetOptions& options = {});

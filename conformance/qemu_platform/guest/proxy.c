@@ -171,15 +171,19 @@ static void run(struct vt_qemu_command* c, uint64_t poll_limit) {
       c->mask = ((uint64_t)d << 32) | cx;
       break;
     }
+    /* REP MOVSB / STOSB: one instruction for the emulator to run, not a loop (Bochs speeds
+     * up repeated string instructions). */
     case VT_QC_COPY: {
-      uint8_t* to = (uint8_t*)(address_t)c->address;
-      const uint8_t* from = (const uint8_t*)(address_t)c->value;
-      for (uint64_t i = 0; i < c->mask; ++i) to[i] = from[i];
+      void* to = (void*)(address_t)c->address;
+      const void* from = (const void*)(address_t)c->value;
+      address_t n = (address_t)c->mask;
+      __asm__ volatile("rep movsb" : "+D"(to), "+S"(from), "+c"(n) : : "memory");
       break;
     }
     case VT_QC_FILL: {
-      uint8_t* to = (uint8_t*)(address_t)c->address;
-      for (uint64_t i = 0; i < c->mask; ++i) to[i] = 0;
+      void* to = (void*)(address_t)c->address;
+      address_t n = (address_t)c->mask;
+      __asm__ volatile("rep stosb" : "+D"(to), "+c"(n) : "a"(0) : "memory");
       break;
     }
     case VT_QC_READ_CR: {
