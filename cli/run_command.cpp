@@ -135,7 +135,8 @@ Action add_run_command(CLI::App& app) {
       ->check(CLI::IsMember({"text", "json"}));
   cmd->add_option("--known", opts->known,
                   "Known-divergences list (YAML, vectors/SCHEMA.md): listed divergences are KNOWN, not FAIL. May be "
-                  "given once per target: each target takes the list whose entries name it");
+                  "given once per target: each target takes the list whose entries name it")
+      ->allow_extra_args(false);  // one file per --known: the paths after it stay paths
   cmd->add_option("--shard", opts->shard,
                   "Run shard K of N (K from 1): the vectors whose id's FNV-1a 64 hash is K-1 modulo N, so shards "
                   "partition the corpus and stay put as it grows. Without it, GTEST_SHARD_INDEX (from 0) and "
