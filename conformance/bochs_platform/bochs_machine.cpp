@@ -31,8 +31,6 @@ const char* const kVgaBios = "/usr/share/vgabios/vgabios.bin";
 const char* const kRfbPlugin = "/usr/lib/x86_64-linux-gnu/bochs/plugins/libbx_rfb_gui.so";
 constexpr std::size_t kEntryOffset = 504;      // guest/boot_sector.S: `entry`
 constexpr std::size_t kFloppyBytes = 1474560;  // a 1.44 MB floppy image (sparse)
-// A COPY whose source is an offset into the batch's data; serialize() makes it physical.
-constexpr std::uint32_t kBatchRelative = 0;
 
 bool on_path(const char* program) {
   const char* path = std::getenv("PATH");
@@ -151,41 +149,6 @@ std::string bochs_version() {
   std::string line = out.substr(at, end - at);
   while (!line.empty() && line.back() == ' ') line.pop_back();
   return line;
-}
-
-Command Batch::copy_in(std::uint64_t to, std::span<const std::uint8_t> bytes) {
-  Command c = qemu::copy_command(to, data_.size(), bytes.size());
-  c.width = kBatchRelative;
-  data_.insert(data_.end(), bytes.begin(), bytes.end());
-  while (data_.size() % 8) data_.push_back(0);
-  return c;
-}
-
-void Batch::add_list(std::vector<Command> list) { lists_.push_back(std::move(list)); }
-
-std::vector<std::uint8_t> Batch::serialize() const {
-  std::size_t list_bytes = 0;
-  for (const auto& l : lists_) list_bytes += sizeof(vt_batch_list) + l.size() * sizeof(Command);
-  const std::uint64_t data_at = VT_BATCH_BASE + sizeof(vt_batch_header) + list_bytes;
-  std::vector<std::uint8_t> out(sizeof(vt_batch_header) + list_bytes + data_.size());
-  vt_batch_header header{VT_BATCH_MAGIC, static_cast<std::uint32_t>(lists_.size()), out.size()};
-  std::memcpy(out.data(), &header, sizeof header);
-  std::size_t at = sizeof header;
-  for (const auto& l : lists_) {
-    vt_batch_list h{static_cast<std::uint32_t>(l.size()), 0};
-    std::memcpy(out.data() + at, &h, sizeof h);
-    at += sizeof h;
-    for (Command c : l) {
-      if (c.kind == VT_QC_COPY && c.width == kBatchRelative) {
-        c.value += data_at;
-        c.width = 8;
-      }
-      std::memcpy(out.data() + at, &c, sizeof c);
-      at += sizeof c;
-    }
-  }
-  if (!data_.empty()) std::memcpy(out.data() + at, data_.data(), data_.size());
-  return out;
 }
 
 BatchOutcome run_batch(const RunConfig& config, const Batch& batch) {

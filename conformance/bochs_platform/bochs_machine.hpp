@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "conformance/qemu_platform/qemu_machine.hpp"
+#include "conformance/qemu_platform/command_batch.hpp"
 
 namespace vtspec::conformance::bochs {
 
@@ -26,33 +26,12 @@ std::string bochs_unavailable_reason();
 // "Bochs x86 Emulator 2.7", or empty.
 std::string bochs_version();
 
-// Command lists and the bytes their COPY commands read, laid out as the proxy reads them.
-class Batch {
- public:
-  // A COPY of `bytes` (carried in the batch) to physical `to`.
-  Command copy_in(std::uint64_t to, std::span<const std::uint8_t> bytes);
-  void add_list(std::vector<Command> list);
-  const std::vector<std::vector<Command>>& lists() const { return lists_; }
-  // Header, lists, data (mailbox_abi.h), loaded at VT_BATCH_BASE.
-  std::vector<std::uint8_t> serialize() const;
-
- private:
-  std::vector<std::vector<Command>> lists_;
-  std::vector<std::uint8_t> data_;
-};
+using qemu::Batch;
+using qemu::BatchOutcome;
 
 struct RunConfig {
   std::string cpu_model = "corei7_skylake_x";  // Bochs's `cpu: model=`
   std::chrono::milliseconds timeout{60000};    // the whole run
-};
-
-struct BatchOutcome {
-  std::vector<std::vector<Command>> lists;  // the batch's lists with what the proxy reported
-  std::size_t completed = 0;                // lists before the first one without its "L" line
-  // Empty when every list completed and the proxy ended the batch; otherwise what went wrong
-  // (hung and killed, Bochs exited or panicked), with the end of Bochs's log.
-  std::string failure;
-  double seconds = 0;
 };
 
 // Boots Bochs on `batch` and waits for it. Never throws for a guest that hangs or crashes:

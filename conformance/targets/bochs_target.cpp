@@ -2,296 +2,52 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <future>
-#include <map>
-#include <set>
 #include <thread>
 
 #include <fmt/format.h>
 
 #include "conformance/bochs_platform/bochs_machine.hpp"
-#include "conformance/qemu_platform/vmx_unit.hpp"
-#include "conformance/runner/skip_decision.hpp"
-#include "conformance/targets/bochs_vmx_plan.hpp"
-#include "model/operation_table.hpp"
-#include "spec/vmx/vmx_capabilities.hpp"
-#include "vectors/format/vector.hpp"
+#include "conformance/targets/vmx_l1_target.hpp"
 
 namespace vtspec::conformance {
 
 namespace {
 
-using bochs::Batch;
-using bochs::BatchOutcome;
-using qemu::Command;
-
-constexpr std::uint64_t kPage = 0x1000;
-constexpr unsigned kExitException = 0, kExitVmcall = 18, kExitPreemptionTimer = 52;  // SDM Vol. 3C Appendix C
-
-// A vector the target runs: its plan, and where its result goes.
-struct Job {
-  const vectors::Vector* vector;
-  bochs_vmx::Plan plan;
-  std::size_t result;
-};
-
-// The pages a vector's list writes: its frames, the harness's words and its stores.
-std::set<std::uint64_t> pages_written(const bochs_vmx::Plan& plan) {
-  std::set<std::uint64_t> pages;
-  for (const auto& f : plan.layout.frames) pages.insert(f.address);
-  for (const auto& [hpa, value] : plan.layout.words) pages.insert(hpa & ~(kPage - 1));
-  for (const auto& s : plan.steps)
-    for (const auto& c : s.request.host_before)
-      if (c.kind == VT_QC_WRITE) pages.insert(c.address & ~(kPage - 1));
-  return pages;
-}
-
-class BochsTarget final : public Target {
+// Each batch is one boot of Bochs: the L1's setup runs every time.
+class BochsL1Machine final : public L1Machine {
  public:
-  explicit BochsTarget(BochsTargetOptions options) : options_(std::move(options)) {}
-  std::string name() const override { return "bochs"; }
-  const Capabilities& capabilities() override;
-  VectorResult run(const vectors::Vector& vector) override {
-    const vectors::Vector* one[] = {&vector};
-    return run_many(one).front();
+  explicit BochsL1Machine(BochsTargetOptions options) : options_(std::move(options)) {}
+  qemu::BatchOutcome run(const qemu::Batch& batch) override {
+    bochs::RunConfig config;
+    config.cpu_model = options_.cpu_model;
+    config.timeout = options_.boot_timeout + std::chrono::milliseconds(100 * batch.lists().size());
+    return bochs::run_batch(config, batch);
   }
-  std::vector<VectorResult> run_many(std::span<const vectors::Vector* const> vectors) override;
-  std::size_t batch_size() const override { return options_.batch_vectors * instance_count(); }
 
  private:
-  std::string probe();
-  // Runs `jobs` in as many boots as it takes: a boot that hangs or crashes is recorded
-  // against the vector it was running, and the next boot starts after it.
-  void run_jobs(std::span<Job> jobs, std::vector<VectorResult>& results) const;
-  // `at`: where the list's steps begin (after the vector's memory).
-  // BochsTargetOptions::instances, else VTSPEC_BOCHS_INSTANCES, else one per core (at most 4).
-  unsigned instance_count() const {
-    if (options_.instances) return options_.instances;
-    if (const char* e = std::getenv("VTSPEC_BOCHS_INSTANCES"); e && std::atoi(e) > 0) return static_cast<unsigned>(std::atoi(e));
-    return std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
-  }
-  void decode(const Job& job, std::span<const Command> list, std::size_t at, VectorResult& result) const;
   BochsTargetOptions options_;
-  std::optional<Capabilities> capabilities_;
-  qemu::VmxProbe probe_;
 };
 
-std::string BochsTarget::probe() {
-  for (unsigned stage = 0; stage < qemu::kVmxProbeStages; ++stage) {
-    std::vector<Command> list = qemu::vmx_probe_stage(stage, probe_);
-    if (list.empty()) continue;
-    Batch batch;
-    batch.add_list(list);
-    bochs::RunConfig config;
-    config.cpu_model = options_.cpu_model;
-    config.timeout = std::chrono::milliseconds(20000);
-    const BatchOutcome out = bochs::run_batch(config, batch);
-    if (!out.failure.empty()) return fmt::format("the CPU model {} could not be probed: {}", options_.cpu_model, out.failure);
-    qemu::read_vmx_probe_stage(stage, out.lists.front(), probe_);
-    if (!probe_.vmx) return fmt::format("Bochs's CPU model {} has no VMX (CPUID.01H:ECX[5] = 0)", options_.cpu_model);
-  }
-  return {};
-}
-
-const Capabilities& BochsTarget::capabilities() {
-  if (capabilities_) return *capabilities_;
-  Capabilities c;
-  c.identity.name = name();
-  c.unavailable = bochs::bochs_unavailable_reason();
-  if (!c.unavailable.empty()) return *(capabilities_ = c);
-  c.identity.details["bochs"] = bochs::bochs_version();
-  c.identity.details["cpu"] = options_.cpu_model;
-  if (std::string why = probe(); !why.empty()) {
-    c.unavailable = why;
-    return *(capabilities_ = c);
-  }
-  const spec::vmx::VmxCapabilities& caps = probe_.caps;
-  // One virtual CPU: the model's. Its MAXPHYADDR and features are what CPUID says.
-  c.min_maxphyaddr = c.max_maxphyaddr = caps.maxphyaddr;
-  c.maxphyaddr_limit = fmt::format("Bochs's CPU models have MAXPHYADDR {} (CPUID.80000008H:EAX[7:0])", caps.maxphyaddr);
-  for (model::Feature f : model::kAllFeatures) {
-    const model::CpuidBit bit = model::cpuid_bit(f);
-    const auto leaf = probe_.cpuid.find({bit.leaf, bit.subleaf});
-    const bool has = leaf != probe_.cpuid.end() && ((leaf->second[bit.reg] >> bit.bit) & 1u);
-    auto& s = c[f];
-    s.can_have = has;
-    s.can_lack = !has;
-    if (!has) s.why_not_have = fmt::format("Bochs's {} does not have it (CPUID)", options_.cpu_model);
-    else s.why_not_lack = fmt::format("Bochs's {} has it (CPUID), and Bochs cannot take it away", options_.cpu_model);
-  }
-  c.abilities.emplace();
-  for (const model::Operation& o : model::ability_examples()) {
-    if (bochs_vmx::runs(o)) c.abilities->insert(model::ability(o));
-    else c.why_not_ability[model::ability(o)] = bochs_vmx::kWhatRuns;
-  }
-  // The EPT features are IA32_VMX_EPT_VPID_CAP's (SDM Vol. 3C A.10); a vector whose EPT
-  // capabilities differ needs another CPU.
-  c.ept_capabilities = std::vector<spec::EptCapabilities>{spec::vmx::ept_capabilities(caps)};
-  c.why_no_ept = fmt::format("Bochs's {} has IA32_VMX_EPT_VPID_CAP {:#x}", options_.cpu_model, caps.ept_vpid_cap);
-  c.native_guest = false;
-  c.why_no_native_guest = "the bochs target runs guests under EPT only (vtspec/vector/2 ept: vectors)";
-  c.notes.push_back(fmt::format("IA32_VMX_BASIC {:#x}, EPT_VPID_CAP {:#x}, MAXPHYADDR {}", caps.basic, caps.ept_vpid_cap,
-                                caps.maxphyaddr));
-  return *(capabilities_ = c);
-}
-
-void BochsTarget::decode(const Job& job, std::span<const Command> list, std::size_t at, VectorResult& result) const {
-  const vectors::Vector& vector = *job.vector;
-  for (const auto& step : job.plan.steps) {
-    const qemu::VmExitRecord e = qemu::read_vm_exit(list, at, step.request);
-    if (!e.failure.empty()) throw std::runtime_error(e.failure);
-    if (e.entered && e.vmfail)
-      throw std::runtime_error(fmt::format("VMLAUNCH failed: {}, VM-instruction error {}: the L1 built a VMCS Bochs refuses",
-                                           qemu::describe_vmx_fail(e.vmfail), e.instruction_error));
-    if (e.entered && (e.exit_reason >> 31))
-      throw std::runtime_error(fmt::format("VM entry failed (exit reason {:#x}, qualification {:#x}): the L1 built a bad guest state",
-                                           e.exit_reason, e.qualification));
-    const unsigned reason = static_cast<unsigned>(e.exit_reason & 0xffff);
-    if (!step.observed) {
-      if (reason != kExitVmcall)
-        throw std::runtime_error(fmt::format("the plan's first VM entry ended in VM exit {} (qualification {:#x}, guest-physical "
-                                             "{:#x}, guest-linear {:#x}, RIP {:#x}), not at its VMCALL",
-                                             reason, e.qualification, e.guest_physical, e.guest_linear, e.rip));
-      continue;
-    }
-    const model::Operation& op = step.operation;
-    Observation o;
-    o.ran = true;
-    o.rip = e.rip;
-    if (!e.entered) {
-      o.event = model::Event::completed();  // the L1's own store
-    } else if (reason == kExitVmcall || reason == kExitException) {
-      // The guest's VMCALL, or an exception the exception bitmap turned into a VM exit: its
-      // vector and error code in the VM-exit interruption information (SDM Vol. 3C 28.2.2),
-      // the linear address of a #PF in the exit qualification (28.2.1; CR2 is not loaded).
-      l1::GuestStop stop;
-      stop.at_exit_call = reason == kExitVmcall;
-      stop.rip = e.rip;
-      stop.rax = e.rax;
-      stop.vector = static_cast<unsigned>(e.interruption_info & 0xff);
-      stop.error_code = (e.interruption_info >> 11) & 1 ? e.interruption_error : 0;
-      stop.fault_address = e.qualification;
-      l1::StopMeaning m = l1::meaning_of(op, step.run, stop);
-      if (!m.harness_failure.empty()) throw std::runtime_error(m.harness_failure);
-      o.event = std::move(m.event);
-    } else if (reason == model::kExitEptViolation || reason == model::kExitEptMisconfig) {
-      // 28.2.1, Table 28-7: the guest-linear address is valid when qualification bit 7 is 1
-      // (an EPT misconfiguration has none).
-      if (e.guest_physical >= l1::kHarnessGpaBegin && e.guest_physical < l1::kHarnessGpaEnd)
-        throw std::runtime_error(fmt::format("EPT exit {} on the harness's page {:#x} (qualification {:#x})", reason,
-                                             e.guest_physical, e.qualification));
-      const bool linear = reason == model::kExitEptViolation && ((e.qualification >> 7) & 1);
-      o.event = model::Event::vm_exit(reason, e.qualification, e.guest_physical,
-                                      linear ? std::optional<std::uint64_t>(e.guest_linear) : std::nullopt);
-    } else if (reason == kExitPreemptionTimer) {
-      throw std::runtime_error(fmt::format("the guest ran until the VMX-preemption timer expired (RIP {:#x}): a stub did not come back",
-                                           e.rip));
-    } else {
-      throw std::runtime_error(fmt::format("unexpected VM exit {} (qualification {:#x}) at RIP {:#x}", reason, e.qualification, e.rip));
-    }
-    for (std::size_t i = 0; i < vector.entries.size() && i < e.read_back.size(); ++i)
-      o.entries_after.emplace_back(vector.entries[i].physical, e.read_back[i]);
-    result.observations.push_back(std::move(o));
-  }
-}
-
-void BochsTarget::run_jobs(std::span<Job> jobs, std::vector<VectorResult>& results) const {
-  std::size_t next = 0;
-  bool setup_failed = false;
-  while (next < jobs.size()) {
-    // One boot: the L1's setup (the BIOS's leftovers below 640 KiB cleared, VMX operation),
-    // then one list per vector; each clears what the one before it wrote.
-    Batch batch;
-    std::vector<Command> setup = {qemu::fill_zero_command(0, 0xa0000)};
-    for (const Command& c : qemu::vmx_enable_commands(probe_.caps)) setup.push_back(c);
-    batch.add_list(setup);
-    const std::size_t end = std::min(jobs.size(), next + options_.batch_vectors);
-    std::set<std::uint64_t> dirty;
-    std::vector<std::size_t> steps_at;
-    for (std::size_t j = next; j < end; ++j) {
-      const bochs_vmx::Plan& plan = jobs[j].plan;
-      std::vector<Command> list;
-      const std::set<std::uint64_t> mine = pages_written(plan);
-      for (std::uint64_t page : dirty) list.push_back(qemu::fill_zero_command(page, kPage));
-      for (const auto& f : plan.layout.frames) list.push_back(batch.copy_in(f.address, f.bytes));
-      for (const auto& [hpa, value] : plan.layout.words) list.push_back(qemu::write_command(hpa, value));
-      steps_at.push_back(list.size());
-      for (const auto& s : plan.steps) qemu::append_vm_entry(list, s.request, probe_.caps.revision());
-      if (jobs[j].vector->id == options_.hang_in_vector) list.push_back(qemu::poll_set_command(VT_L1_VMXON_REGION + 8, 1));
-      batch.add_list(std::move(list));
-      dirty = mine;
-    }
-    bochs::RunConfig config;
-    config.cpu_model = options_.cpu_model;
-    config.timeout = options_.boot_timeout + std::chrono::milliseconds(100 * (end - next));
-    const BatchOutcome out = bochs::run_batch(config, batch);
-    if (out.completed == 0 && !setup_failed) {  // the setup did not finish: no vector's fault; boot once more
-      setup_failed = true;
-      continue;
-    }
-    if (out.completed == 0) {  // twice: nothing of this boot can run
-      for (std::size_t j = next; j < end; ++j) {
-        results[jobs[j].result].status = VectorResult::Status::target_error;
-        results[jobs[j].result].reason = "the L1 could not enter VMX operation: " + out.failure;
-      }
-      return;
-    }
-    std::size_t j = next;
-    for (; j < end && j - next + 1 < out.completed; ++j) {
-      VectorResult& r = results[jobs[j].result];
-      try {
-        decode(jobs[j], out.lists[j - next + 1], steps_at[j - next], r);
-      } catch (const std::exception& e) {
-        r.status = VectorResult::Status::target_error;
-        r.reason = e.what();
-      }
-    }
-    if (j < end) {  // the boot ended inside this vector's list: it is the one that hung or crashed
-      VectorResult& r = results[jobs[j].result];
-      r.status = VectorResult::Status::target_error;
-      r.reason = out.failure.empty() ? "Bochs stopped in this vector's list" : out.failure;
-      ++j;
-    }
-    next = j;
-  }
-}
-
-std::vector<VectorResult> BochsTarget::run_many(std::span<const vectors::Vector* const> vectors) {
-  std::vector<VectorResult> results(vectors.size());
-  std::vector<Job> jobs;
-  for (std::size_t i = 0; i < vectors.size(); ++i) {
-    const vectors::Vector& v = *vectors[i];
-    if (auto skip = skip_reason(vectors::needs_of(v), capabilities())) {
-      results[i].status = VectorResult::Status::skipped;
-      results[i].reason = *skip;
-      continue;
-    }
-    bochs_vmx::Encoded encoded = bochs_vmx::encode_vector(v, probe_.caps);
-    if (!encoded.error.empty()) {
-      results[i].status = VectorResult::Status::skipped;
-      results[i].reason = encoded.error;
-      continue;
-    }
-    jobs.push_back({&v, std::move(encoded.plan), i});
-  }
-  // One Bochs per core: the jobs split in contiguous shares.
-  const unsigned instances = static_cast<unsigned>(std::min<std::size_t>(instance_count(), jobs.size()));
-  if (instances <= 1) {
-    run_jobs(jobs, results);
-    return results;
-  }
-  std::vector<std::future<void>> running;
-  const std::size_t share = (jobs.size() + instances - 1) / instances;
-  for (std::size_t at = 0; at < jobs.size(); at += share) {
-    std::span<Job> part(jobs.data() + at, std::min(share, jobs.size() - at));
-    running.push_back(std::async(std::launch::async, [this, part, &results] { run_jobs(part, results); }));
-  }
-  for (auto& r : running) r.get();
-  return results;
+// BochsTargetOptions::instances, else VTSPEC_BOCHS_INSTANCES, else one per core (at most 4).
+unsigned instance_count(const BochsTargetOptions& o) {
+  if (o.instances) return o.instances;
+  if (const char* e = std::getenv("VTSPEC_BOCHS_INSTANCES"); e && std::atoi(e) > 0) return static_cast<unsigned>(std::atoi(e));
+  return std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
 }
 
 }  // namespace
 
-std::unique_ptr<Target> make_bochs_target(const BochsTargetOptions& options) { return std::make_unique<BochsTarget>(options); }
+std::unique_ptr<Target> make_bochs_target(const BochsTargetOptions& options) {
+  VmxL1Platform p;
+  p.target = "bochs";
+  p.unavailable = [] { return bochs::bochs_unavailable_reason(); };
+  p.identity = {{"bochs", bochs::bochs_version()}, {"cpu", options.cpu_model}};
+  p.cpu = fmt::format("Bochs's {}", options.cpu_model);
+  p.machine = [options] { return std::make_unique<BochsL1Machine>(options); };
+  p.instances = instance_count(options);
+  p.batch_vectors = options.batch_vectors;
+  p.hang_in_vector = options.hang_in_vector;
+  return make_vmx_l1_target(std::move(p));
+}
 
 }  // namespace vtspec::conformance

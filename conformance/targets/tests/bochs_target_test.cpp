@@ -9,7 +9,7 @@
 
 #include "conformance/bochs_platform/bochs_machine.hpp"
 #include "conformance/targets/bochs_target.hpp"
-#include "conformance/targets/bochs_vmx_plan.hpp"
+#include "conformance/targets/vmx_l1_plan.hpp"
 #include "model/vmx/vmx_profiles.hpp"
 #include "spec/vmx/vmcs_fields.hpp"
 #include "vectors/format/vector_file.hpp"
@@ -35,11 +35,11 @@ std::uint64_t field(const std::vector<std::pair<std::uint32_t, std::uint64_t>>& 
   return 0;
 }
 
-TEST(BochsVmxPlan, EntersTheVectorsGuestUnderItsEptWithEveryExceptionIntercepted) {
+TEST(VmxL1Plan, EntersTheVectorsGuestUnderItsEptWithEveryExceptionIntercepted) {
   const auto vs = ept_corpus("permissions.yaml");
   const auto& v = by_id(vs, "ept/pte-R-pde-RWX");
   const auto caps = model::vmx::find_vmx_profile("bochs-skylake-x")->caps;
-  const auto encoded = bochs_vmx::encode_vector(v, caps);
+  const auto encoded = vmx_l1::encode_vector(v, caps);
   ASSERT_EQ(encoded.error, "");
   const auto& steps = encoded.plan.steps;
   ASSERT_EQ(steps.size(), v.operations.size() + 1);
@@ -62,16 +62,16 @@ TEST(BochsVmxPlan, EntersTheVectorsGuestUnderItsEptWithEveryExceptionIntercepted
   for (const auto& [e, value] : fields) EXPECT_NE(spec::vmx::field_type(e), spec::vmx::FieldType::host) << std::hex << e;
 }
 
-TEST(BochsVmxPlan, RefusesWhatTheL1CannotRun) {
+TEST(VmxL1Plan, RefusesWhatTheL1CannotRun) {
   const auto caps = model::vmx::find_vmx_profile("bochs-skylake-x")->caps;
   const auto paging = ept_corpus("paging-structures.yaml");
   // With EPT A/D the guest's PML4 page must be writable in EPT: the harness's own walk
   // (entry 511) is a write there (29.3.3.2), and this vector's EPT allows reads only.
-  const auto denied = bochs_vmx::encode_vector(by_id(paging, "ept/guest-pml4-R-ad"), caps);
+  const auto denied = vmx_l1::encode_vector(by_id(paging, "ept/guest-pml4-R-ad"), caps);
   EXPECT_NE(denied.error.find("denies the guest's PML4 page"), std::string::npos) << denied.error;
   const auto npt = vectors::load_vector_file(std::string(VTSPEC_CORPUS_DIR) + "/npt/permissions.yaml");
   ASSERT_FALSE(npt.empty());
-  EXPECT_NE(bochs_vmx::encode_vector(npt.front(), caps).error.find("not a guest under EPT"), std::string::npos);
+  EXPECT_NE(vmx_l1::encode_vector(npt.front(), caps).error.find("not a guest under EPT"), std::string::npos);
 }
 
 #define REQUIRE_BOCHS() \

@@ -1,4 +1,4 @@
-#include "conformance/targets/bochs_vmx_plan.hpp"
+#include "conformance/targets/vmx_l1_plan.hpp"
 
 #include <fmt/format.h>
 
@@ -10,7 +10,7 @@
 #include "spec/vmx/vmx_controls.hpp"
 #include "vectors/format/vector.hpp"
 
-namespace vtspec::conformance::bochs_vmx {
+namespace vtspec::conformance::vmx_l1 {
 
 namespace {
 
@@ -146,4 +146,4 @@ Encoded encode_vector(const vectors::Vector& v, const spec::vmx::VmxCapabilities
   return out;
 }
 
-}  // namespace vtspec::conformance::bochs_vmx
+}  // namespace vtspec::conformance::vmx_l1

@@ -1,4 +1,4 @@
-// The bochs target's encode step: a vtspec/vector/2 vector (a guest in VMX non-root
+// The encode step of the VMX L1 targets (bochs, kvm-vmx): a vtspec/vector/2 vector (a guest in VMX non-root
 // operation under the vector's EPT) becomes a typed plan for the long-mode platform proxy
 // acting as L1 hypervisor (conformance/qemu_platform/vmx_unit.hpp): the vector's memory and
 // the L1 harness's pages spliced into its tables (conformance/targets/l1_guest_harness.hpp,
@@ -17,7 +17,7 @@
 
 namespace vtspec::vectors { struct Vector; }
 
-namespace vtspec::conformance::bochs_vmx {
+namespace vtspec::conformance::vmx_l1 {
 
 struct Step {
   model::Operation operation;
@@ -46,6 +46,6 @@ std::vector<std::pair<std::uint32_t, std::uint64_t>> vmcs_fields(const model::Ma
 
 bool runs(const model::Operation& operation);
 inline constexpr const char* kWhatRuns =
-    "the bochs target's L1 runs accesses (not implicit supervisor-mode ones), INVLPG and entry stores";
+    "the VMX L1 (targets bochs, kvm-vmx) runs accesses (not implicit supervisor-mode ones), INVLPG and entry stores";
 
-}  // namespace vtspec::conformance::bochs_vmx
+}  // namespace vtspec::conformance::vmx_l1
