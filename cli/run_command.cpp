@@ -30,7 +30,7 @@ struct RunCommandOptions {
 };
 
 // The real targets `--target auto` runs, each where it is available here.
-const char* const kAutoTargets[] = {"kvm", "qemu-vtd", "qemu-svm", "bochs"};
+const char* const kAutoTargets[] = {"kvm", "qemu-vtd", "qemu-svm", "bochs", "kvm-vmx"};
 
 // The known-divergences list for `target`: the one --known file, or among several the one
 // with entries for it (a list's entries each name their target). Empty: none.
@@ -104,8 +104,8 @@ Action add_run_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("run", "Run vectors on a target and compare every outcome with the allowed set.");
   cmd->add_option("--target", opts->target,
                   "model, kvm, qemu-vtd, qemu-svm, bochs, a shadow-model target (the reference shadow-paging VMM "
-                  "under one of its policies, docs/shadow-paging.md), or auto (every real target usable here - kvm, "
-                  "qemu-vtd, qemu-svm, bochs - one after another, each saying what it skips, with one summary line "
+                  "under one of its policies, docs/shadow-paging.md), kvm-vmx (the EPT vectors on the host KVM's nested VMX), or "
+                  "auto (every real target usable here - kvm, qemu-vtd, qemu-svm, bochs, kvm-vmx - one after another, each saying what it skips, with one summary line "
                   "per target at the end; the model when none is, saying why)")
       ->check(CLI::IsMember([] {
         auto names = conformance::target_names();

@@ -1,5 +1,6 @@
 #include "conformance/qemu_platform/command_batch.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 
@@ -51,12 +52,14 @@ std::vector<std::uint8_t> Batch::serialize() const {
   return out;
 }
 
-BatchOutcome run_on_machine(Machine& machine, const Batch& batch) {
+BatchOutcome run_on_machine(Machine& machine, const Batch& batch, std::size_t first) {
   const auto t0 = std::chrono::steady_clock::now();
   BatchOutcome out;
   out.lists = batch.lists();
+  out.completed = std::min(first, out.lists.size());
   try {
-    for (auto& list : out.lists) {
+    for (std::size_t l = out.completed; l < out.lists.size(); ++l) {
+      auto& list = out.lists[l];
       // The commands between two host copies go through the mailbox together.
       std::size_t from = 0;
       for (std::size_t i = 0; i <= list.size(); ++i) {

@@ -41,8 +41,10 @@ struct BatchOutcome {
 };
 
 // The batch through a running machine's mailbox, list by list; the bytes of a copy_in are
-// written into guest RAM by the host at their place in the list. Never throws for a machine
-// that hangs: the outcome says how far it got (and the machine is gone then).
-BatchOutcome run_on_machine(Machine& machine, const Batch& batch);
+// written into guest RAM by the host at their place in the list. The lists before `first`
+// are reported completed without running (a machine that already ran them: its L1's setup).
+// Never throws for a machine that hangs: the outcome says how far it got (and the machine is
+// gone then).
+BatchOutcome run_on_machine(Machine& machine, const Batch& batch, std::size_t first = 0);
 
 }  // namespace vtspec::conformance::qemu

@@ -134,7 +134,7 @@ void Machine::start() {
   ram_ = static_cast<std::uint8_t*>(p);
 
   std::vector<std::string> args = {
-      kQemu, "-accel", "tcg", "-M", "q35,memory-backend=ram0", "-m", fmt::format("{}M", VT_QEMU_RAM_BYTES >> 20),
+      kQemu, "-accel", config_.accel, "-M", "q35,memory-backend=ram0", "-m", fmt::format("{}M", VT_QEMU_RAM_BYTES >> 20),
       "-object", fmt::format("memory-backend-file,id=ram0,size={},mem-path={},share=on", VT_QEMU_RAM_BYTES, ram_path_),
       "-display", "none", "-serial", "none", "-monitor", "none", "-no-reboot", "-nodefaults", "-kernel", kernel_path_};
   if (config_.icount) {

@@ -35,6 +35,9 @@ struct MachineConfig {
   enum class Proxy { flat32, long_mode } proxy = Proxy::flat32;
   std::string cpu;
   bool icount = true;
+  // The accelerator: "tcg", or "kvm" (the host's KVM; with -cpu host a KVM that offers VMX
+  // to its guests makes the long-mode proxy a VMX L1, conformance/targets/kvm_vmx_target.hpp).
+  std::string accel = "tcg";
   std::chrono::milliseconds boot_timeout{10000};
   std::chrono::milliseconds command_timeout{5000};
 };

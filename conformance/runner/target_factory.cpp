@@ -10,6 +10,7 @@
 
 #if defined(VTSPEC_HAVE_QEMU_VTD_TARGET)
 #include "conformance/targets/bochs_target.hpp"
+#include "conformance/targets/kvm_vmx_target.hpp"
 #include "conformance/targets/qemu_svm_target.hpp"
 #include "conformance/targets/qemu_vtd_target.hpp"
 #endif
@@ -48,6 +49,7 @@ std::vector<std::string> target_names() {
   names.emplace_back("qemu-vtd");
   names.emplace_back("qemu-svm");
   names.emplace_back("bochs");
+  names.emplace_back("kvm-vmx");
   return names;
 }
 
@@ -73,6 +75,13 @@ std::unique_ptr<Target> make_target(const std::string& name) {
     return make_qemu_svm_target();
 #else
     return std::make_unique<MissingTarget>("qemu-svm", "the qemu-svm target is not part of this build (conformance/targets)");
+#endif
+  }
+  if (name == "kvm-vmx") {
+#if defined(VTSPEC_HAVE_QEMU_VTD_TARGET)
+    return make_kvm_vmx_target();
+#else
+    return std::make_unique<MissingTarget>("kvm-vmx", "the kvm-vmx target is not part of this build (conformance/targets)");
 #endif
   }
   if (name == "bochs") {
