@@ -53,9 +53,10 @@ std::string StateSketch::yaml() const {
   if (cr3) out += fmt::format("  cr3: {:#x}\n", cr3);
   out += fmt::format("paging:\n  root: {:#x}\n  tables_at: {:#x}\n  map:\n", root, tables_at);
   for (const auto& m : mappings) out += "    - " + m + "\n";
-  if (!writes.empty()) {
+  if (!writes.empty() || !host_writes.empty()) {
     out += "memory:\n";
     for (const auto& [gpa, value] : writes) out += fmt::format("  - {{ gpa: {:#x}, u64: {:#x} }}\n", gpa, value);
+    for (const auto& [hpa, value] : host_writes) out += fmt::format("  - {{ hpa: {:#x}, u64: {:#x} }}\n", hpa, value);
   }
   return out;
 }
@@ -118,6 +119,26 @@ void Draft::invpcid(unsigned type, std::uint64_t pcid, std::uint64_t va) {
   op.type = type;
   op.pcid = pcid;
   op.address = va;
+  vector.operations.push_back(op);
+}
+
+void Draft::invvpid(unsigned type, std::uint64_t vpid, std::uint64_t va) {
+  Operation op = model::make_operation(*model::find_operation("invvpid"));
+  op.type = type;
+  op.vpid = vpid;
+  op.address = va;
+  vector.operations.push_back(op);
+}
+void Draft::invept(unsigned type, std::uint64_t eptp) {
+  Operation op = model::make_operation(*model::find_operation("invept"));
+  op.type = type;
+  op.eptp = eptp;
+  vector.operations.push_back(op);
+}
+void Draft::vm_entry(std::uint64_t vpid, std::uint64_t eptp) {
+  Operation op = model::make_operation(*model::find_operation("vm_entry"));
+  op.vpid = vpid;
+  op.eptp = eptp;
   vector.operations.push_back(op);
 }
 

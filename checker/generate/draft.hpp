@@ -51,7 +51,8 @@ struct StateSketch {
   std::uint64_t ept_tables_at = 0;
   std::vector<std::string> ept_map;
   // vtspec/vector/3: an AMD-V guest under nested paging: the state's `npt:` as a YAML flow
-  // mapping (empty: none). Its guest and nested tables are all `host_writes` (hpa words).
+  // mapping (empty: none). Its guest and nested tables are all `host_writes` (hpa words);
+  // a guest under EPT may have host_writes too (pages only the EPT maps).
   std::string npt;
   std::vector<std::pair<std::uint64_t, std::uint64_t>> host_writes;
 
@@ -79,6 +80,11 @@ struct Draft {
   // `vmcb`: VMCB fields set instead of the L1's own (model::vmrun_input), for this VMRUN.
   void vmrun(std::uint64_t asid, unsigned tlb_control, const std::vector<std::pair<model::VmcbField, std::uint64_t>>& vmcb = {},
              std::uint64_t clean_bits = 0);
+  // VMX (vtspec/vector/2): the guest's VMM, between two guest operations (SDM Vol. 3C 31.3
+  // INVVPID, INVEPT; 27: a VM entry with VPID `vpid` and EPTP `eptp`).
+  void invvpid(unsigned type, std::uint64_t vpid, std::uint64_t va = 0);
+  void invept(unsigned type, std::uint64_t eptp);
+  void vm_entry(std::uint64_t vpid, std::uint64_t eptp);
   void entry(const std::string& name, std::uint64_t gpa) { vector.entries.push_back({name, gpa}); }
   // DMA remapping (VT-d): a device's DMA and the register-based invalidations.
   void dma_read(std::uint16_t source, std::uint64_t iova, unsigned size = 8);
@@ -120,6 +126,7 @@ std::vector<CorpusFile> tlb_scenarios();
 std::vector<CorpusFile> control_operations();
 std::vector<CorpusFile> dma_remapping();
 std::vector<CorpusFile> ept_translation();
+std::vector<CorpusFile> vmx_tagging();
 std::vector<CorpusFile> npt_translation();
 
 // Every corpus file, completed and rendered: (relative path, text).

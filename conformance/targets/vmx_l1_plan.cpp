@@ -28,22 +28,28 @@ bool runs(const model::Operation& op) {
   switch (op.kind) {
     case model::OperationKind::access: return !op.access.implicit_supervisor;
     case model::OperationKind::invlpg:
-    case model::OperationKind::store_entry: return true;
+    case model::OperationKind::store_entry:
+    case model::OperationKind::invvpid:
+    case model::OperationKind::invept:
+    case model::OperationKind::vm_entry: return true;
     default: return false;
   }
 }
 
 std::vector<std::pair<std::uint32_t, std::uint64_t>> vmcs_fields(const model::MachineState& s, const l1::GuestRun& run,
-                                                                 const spec::vmx::VmxCapabilities& caps) {
+                                                                 const spec::vmx::VmxCapabilities& caps, std::uint16_t vpid,
+                                                                 std::uint64_t eptp) {
   using namespace spec::vmx;
   // A VMCS that passes every VM-entry check on these capabilities (its controls at their
   // allowed-0 settings plus EPT, a 64-bit guest), then the vector's guest in it.
   auto v = model::vmx::valid_vmcs(caps);
   auto set = [&](std::uint32_t field, std::uint64_t value) { v.values[*field_position(field)] = value; };
   auto get = [&](std::uint32_t field) { return v.values[*field_position(field)]; };
-  // The vector's guest has no VPID (the model runs it with VPID 0000H, SDM Vol. 3C 29.1).
-  set(f::secondary_processor_based_controls, get(f::secondary_processor_based_controls) & ~bit_at(proc2::enable_vpid));
-  set(f::vpid, 0);
+  // The guest's VPID: 0000H ("enable VPID" = 0, SDM Vol. 3C 29.1) until a `vm_entry`
+  // operation gives it one.
+  const std::uint64_t secondary = get(f::secondary_processor_based_controls) & ~bit_at(proc2::enable_vpid);
+  set(f::secondary_processor_based_controls, secondary | (vpid ? bit_at(proc2::enable_vpid) : 0));
+  set(f::vpid, vpid);
   if (VmxCapabilities::may_be_1(caps.pinbased_settings(), pin::preemption_timer)) {
     set(f::pin_based_controls, get(f::pin_based_controls) | bit_at(pin::preemption_timer));
     set(f::vmx_preemption_timer_value, kPreemptionTicks);
@@ -51,7 +57,7 @@ std::vector<std::pair<std::uint32_t, std::uint64_t>> vmcs_fields(const model::Ma
   // IA32_EFER: the guest's loaded at entry (EFER.NXE decides XD), the L1's at exit (27.3.2.1, 28.5.1).
   set(f::vm_entry_controls, get(f::vm_entry_controls) | bit_at(entry_ctl::load_efer));
   set(f::vm_exit_controls, get(f::vm_exit_controls) | bit_at(exit_ctl::load_efer));
-  set(f::ept_pointer, s.ept->eptp);
+  set(f::ept_pointer, eptp);
   // Every exception exits (25.6.3; #PF whatever its error code: mask = match = 0): the L1
   // sees the guest's exception instead of a guest IDT.
   set(f::exception_bitmap, 0xffffffff);
@@ -113,9 +119,11 @@ Encoded encode_vector(const vectors::Vector& v, const spec::vmx::VmxCapabilities
   flush.observed = false;
   flush.run = l1::exit_call_run();
   flush.request.host_before = {qemu::invept_command(2, 0), qemu::invvpid_command(2, 0, 0)};
-  flush.request.fields = vmcs_fields(s, flush.run, caps);
+  flush.request.fields = vmcs_fields(s, flush.run, caps, 0, s.ept->eptp);
   plan.steps.push_back(flush);
   model::MachineState now = s;  // guest-physical memory as the operations leave it
+  std::uint16_t vpid = 0;        // the guest's VPID and EPTP, as the VMM's VM entries set them
+  std::uint64_t eptp = s.ept->eptp;
   for (const auto& op : v.operations) {
     if (!runs(op)) {
       out.error = fmt::format("operation {}: {}", model::describe(op), kWhatRuns);
@@ -124,7 +132,19 @@ Encoded encode_vector(const vectors::Vector& v, const spec::vmx::VmxCapabilities
     Step step;
     step.operation = op;
     step.request.read_back = read_back;
-    if (op.kind == model::OperationKind::store_entry) {
+    if (op.kind == model::OperationKind::vm_entry) {
+      // The VMM's VM entry: the guest's next entries run with its VPID and EPTP (the plan
+      // enters the guest for each of its operations).
+      vpid = static_cast<std::uint16_t>(op.vpid);
+      eptp = op.eptp;
+      step.request.enter_guest = false;
+    } else if (op.kind == model::OperationKind::invvpid || op.kind == model::OperationKind::invept) {
+      // The VMM's INVVPID / INVEPT, between two of the guest's VM entries (31.3).
+      step.request.enter_guest = false;
+      step.request.host_before.push_back(op.kind == model::OperationKind::invvpid
+                                             ? qemu::invvpid_command(op.type, static_cast<std::uint16_t>(op.vpid), op.address)
+                                             : qemu::invept_command(op.type, op.eptp));
+    } else if (op.kind == model::OperationKind::store_entry) {
       // The guest's store, made by the L1 between two VM entries at the host-physical address
       // EPT gives it then (a store changes memory, never a TLB: no flush follows).
       const auto host = now.guest_physical().host_address(op.address);
@@ -137,7 +157,7 @@ Encoded encode_vector(const vectors::Vector& v, const spec::vmx::VmxCapabilities
       step.request.host_before.push_back(qemu::write_command(*host, op.value));
     } else {
       step.run = *l1::guest_run(op);
-      step.request.fields = vmcs_fields(s, step.run, caps);
+      step.request.fields = vmcs_fields(s, step.run, caps, vpid, eptp);
       step.request.rax = step.run.rax;
       step.request.rbx = step.run.rbx;
     }

@@ -39,13 +39,16 @@ struct Encoded {
 // allowed settings).
 Encoded encode_vector(const vectors::Vector& vector, const spec::vmx::VmxCapabilities& caps);
 
-// The VMCS of one VM entry that runs `run` in the vector's guest: the controls, the guest
-// state from the vector's registers, the EPTP (every non-zero field).
+// The VMCS of one VM entry that runs `run` in the vector's guest with VPID `vpid` (0: VPIDs
+// off) and EPTP `eptp`: the controls, the guest state from the vector's registers (every
+// non-zero field).
 std::vector<std::pair<std::uint32_t, std::uint64_t>> vmcs_fields(const model::MachineState& s, const l1::GuestRun& run,
-                                                                 const spec::vmx::VmxCapabilities& caps);
+                                                                 const spec::vmx::VmxCapabilities& caps, std::uint16_t vpid,
+                                                                 std::uint64_t eptp);
 
 bool runs(const model::Operation& operation);
 inline constexpr const char* kWhatRuns =
-    "the VMX L1 (targets bochs, kvm-vmx) runs accesses (not implicit supervisor-mode ones), INVLPG and entry stores";
+    "the VMX L1 (targets bochs, kvm-vmx) runs accesses (not implicit supervisor-mode ones), INVLPG, entry stores, and "
+    "its own INVVPID, INVEPT and VM entries";
 
 }  // namespace vtspec::conformance::vmx_l1

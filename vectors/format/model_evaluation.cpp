@@ -384,6 +384,27 @@ ModelStep ModelEvaluation::step(const Operation& op, const ObservedStep* observe
     step = run_access(v, m, op, observed, trace, open_);
   } else if (model::row_of(op).iommu) {
     step = run_iommu(op, observed);
+  } else if (m.state().ept && model::row_of(op).vmx) {
+    // The VMM of a vtspec/vector/2 guest, between two of its operations: the guest's VM exit
+    // (VMCALL to its VMM), the VMM's INVVPID / INVEPT, and the VM entry back - with the VPID
+    // and EPTP the guest had, or the `vm_entry` operation's. Each transition has its TLB
+    // effects (SDM Vol. 3C 29.4.3.1, 29.4.3.3).
+    Operation exit, entry;
+    exit.kind = OperationKind::vm_exit;
+    entry.kind = OperationKind::vm_entry;
+    entry.vpid = m.vmx().vpid;
+    entry.eptp = m.state().ept->eptp;
+    m.apply(exit);
+    if (op.kind == OperationKind::vm_entry) {
+      m.apply(op);
+    } else {
+      m.apply(op);
+      m.apply(entry);
+    }
+    step.trace = describe_operation(op) + "\n";
+    ExpectedOutcome e;
+    e.entries = entry_flags(v, entry_values(v, m.state()), open_, nullptr);
+    step.expectation.outcomes.push_back(std::move(e));
   } else {
     const std::optional<ExpectedOutcome> fault = control_fault(m.state(), op);
     if (!fault) m.apply(op);

@@ -267,7 +267,11 @@ Operation parse_vector_operation(const Reader& r, const YAML::Node& node, const 
   context.paging_levels = v.initial.paging_levels();
   context.maxphyaddr = v.initial.features.maxphyaddr;
   context.entries = &v.entries;
-  context.vmx_refused = "VMX operations are not part of vectors: a vtspec/vector/2 guest runs in VMX non-root operation under its EPT, and VMX instructions are its VMM's (use a state file's history:)";
+  // A guest under EPT (vtspec/vector/2) has a VMM, whose INVVPID, INVEPT and VM entries come
+  // between the guest's operations (each after a VM exit of the guest); no other VMX operation
+  // is the guest's or its VMM's in a vector.
+  if (!v.initial.ept)
+    context.vmx_refused = "VMX operations need a guest under EPT (the state's ept:, vtspec/vector/2): they are its VMM's";
   if (!v.initial.iommu) context.iommu_refused = "DMA-remapping operations need the state's iommu: section (a remapping unit and devices)";
   if (!v.initial.npt) context.svm_refused = "AMD-V operations need a guest under nested paging (the state's npt:, vtspec/vector/3)";
   context.other_keys = {"expect", "acceptable"};
@@ -275,6 +279,15 @@ Operation parse_vector_operation(const Reader& r, const YAML::Node& node, const 
   if ((op.kind == OperationKind::dma_read || op.kind == OperationKind::dma_write) &&
       std::find(v.initial.iommu->devices.begin(), v.initial.iommu->devices.end(), op.source_id) == v.initial.iommu->devices.end())
     r.fail(node["source"], field + ".source", fmt::format("{:#06x} is not one of the state's iommu.devices", op.source_id));
+  if (v.initial.ept && model::row_of(op).vmx) {
+    if (op.kind != OperationKind::invvpid && op.kind != OperationKind::invept && op.kind != OperationKind::vm_entry)
+      r.fail(node["op"], field + ".op",
+             fmt::format("{}: a vtspec/vector/2 guest's VMM runs invvpid, invept and vm_entry between its operations; the "
+                         "other VMX operations are state files' (history:, vtspec explain-entry)",
+                         model::to_string(op.kind)));
+    if (op.kind == OperationKind::vm_entry && !op.eptp)
+      r.fail(node, field, "vm_entry: a vtspec/vector/2 guest runs under EPT: the entry needs an eptp");
+  }
   // vtspec/vector/3: the guest under nested paging accesses memory, stores to its paging
   // structures and runs INVLPG; its L1 hypervisor runs INVLPGA and VMRUN between those. What
   // else a guest can do under npt: (control-register writes, PCIDs) is not in the grammar yet.
