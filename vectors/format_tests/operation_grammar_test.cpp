@@ -41,6 +41,12 @@ Operation from_npt_vector(const std::string& operation) {
                            "{ cr3: 0x1000 } }\n    operations:\n      - " + operation + "\n";
   return load_vector_text(text, "v.yaml").at(0).operations.at(0);
 }
+// The VMM's VMX rows need a guest under EPT (vtspec/vector/2).
+Operation from_ept_vector(const std::string& operation) {
+  const std::string text = "schema: vtspec/vector/2\nvectors:\n  - id: t/1\n    state: { ept: { eptp: { root: 0x3000000 }, "
+                           "tables_at: 0x3001000, map: [] } }\n    operations:\n      - " + operation + "\n";
+  return load_vector_text(text, "v.yaml").at(0).operations.at(0);
+}
 Operation from_history(const std::string& operation) {
   return load_history(YAML::Load(history_document(operation)), "h.yaml").at(0);
 }
@@ -115,13 +121,25 @@ TEST(OperationGrammar, VectorsAndHistoriesReadTheSameText) {
   EXPECT_EQ(cr3.value, 0x8000000000001003ull);
 }
 
-TEST(OperationGrammar, VmxOperationsBelongToHistoriesOnly) {
+// A guest under EPT has a VMM: its INVVPID, INVEPT and VM entries come between the guest's
+// operations. Every other VMX operation is histories' only, and a vector without EPT has none.
+TEST(OperationGrammar, VmxOperationsAreHistoriesOrAGuestUnderEptsVmm) {
   const Operation entry = from_history("{ op: vm_entry, vpid: 3, eptp: 0x800001e }");
   EXPECT_EQ(entry.kind, model::OperationKind::vm_entry);
   EXPECT_EQ(entry.vpid, 3u);
   const auto e = error_of([] { from_vector("{ op: invept, type: 1, expect: ok }"); });
   EXPECT_EQ(e.field(), "vectors[0].operations[0].op");
-  EXPECT_NE(e.message().find("VMX operations are not part of vectors"), std::string::npos) << e.message();
+  EXPECT_NE(e.message().find("VMX operations need a guest under EPT"), std::string::npos) << e.message();
+  const Operation invept = from_ept_vector("{ op: invept, type: 1, eptp: 0x300001e, expect: ok }");
+  EXPECT_EQ(invept.kind, model::OperationKind::invept);
+  EXPECT_EQ(invept.eptp, 0x300001eu);
+  const Operation vm_entry = from_ept_vector("{ op: vm_entry, vpid: 2, eptp: 0x300001e, expect: ok }");
+  EXPECT_EQ(vm_entry.vpid, 2u);
+  const auto exit = error_of([] { from_ept_vector("{ op: vm_exit, expect: ok }"); });
+  EXPECT_EQ(exit.field(), "vectors[0].operations[0].op");
+  EXPECT_NE(exit.message().find("runs invvpid, invept and vm_entry"), std::string::npos) << exit.message();
+  const auto off = error_of([] { from_ept_vector("{ op: vm_entry, vpid: 1, expect: ok }"); });
+  EXPECT_NE(off.message().find("the entry needs an eptp"), std::string::npos) << off.message();
 }
 
 TEST(OperationGrammar, TheOldHistoryAccessSpellingIsGone) {
