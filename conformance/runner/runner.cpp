@@ -346,6 +346,9 @@ int run_vectors(Target& target, const std::vector<std::string>& paths, const Run
       out << prefix(options) << "FIXED? " << f << ": the target no longer diverges as listed; update the list\n";
     for (const auto& [reason, count] : report.skips) out << prefix(options) << fmt::format("SKIPPED {:>4}: {}\n", count, reason);
     if (executed_nothing) out << prefix(options) << "error: " << report.errors.back().message << "\n";
+    // Which machine answered: for a real target its version and CPU (TargetIdentity).
+    if (capabilities.real && !capabilities.identity.details.empty())
+      out << prefix(options) << "target: " << capabilities.identity.describe() << "\n";
     write_summary_line(out, report, options);
   }
   if (summary_out) *summary_out = summary;
