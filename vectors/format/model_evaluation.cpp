@@ -166,6 +166,22 @@ std::uint64_t read_after_updates(const model::PhysicalMemory& memory, const mode
 
 // An access: every outcome the TLB model allows (the fresh walk first, then each usable
 // cached entry), deduplicated; the machine then follows the fresh walk's canonical outcome.
+// A vtspec/vector/2 guest's round trip to its VMM: the guest's VM exit, the VMM's `vmm`
+// operation if any (INVVPID, INVEPT), and the VM entry back - with the VPID and EPTP the
+// guest had, or the `vm_entry` operation's own. Each transition has its TLB effects (SDM Vol.
+// 3C 29.4.3.1: with VPID 0 they invalidate the linear and combined mappings; guest-physical
+// mappings stay).
+void vmm_round_trip(model::Processor& m, const Operation* vmm) {
+  Operation exit, entry;
+  exit.kind = OperationKind::vm_exit;
+  entry.kind = OperationKind::vm_entry;
+  entry.vpid = m.vmx().vpid;
+  entry.eptp = m.state().ept->eptp;
+  m.apply(exit);
+  if (vmm) m.apply(*vmm);
+  if (!vmm || vmm->kind != OperationKind::vm_entry) m.apply(entry);
+}
+
 ModelStep run_access(const Vector& v, model::Processor& m, const Operation& op, const ObservedStep* observed,
                      StepTrace trace, std::vector<std::uint64_t>& open) {
   ModelStep step;
@@ -261,19 +277,10 @@ ModelStep run_access(const Vector& v, model::Processor& m, const Operation& op, 
   for (std::size_t i = 0; i < v.entries.size(); ++i)
     for (const auto& a : allowed) open[i] |= updates_of(a.outcome.permitted, v.entries[i].physical);
   m.apply(op, &allowed[chosen]);
-  if (canonical.kind == model::OutcomeKind::ept_violation || canonical.kind == model::OutcomeKind::ept_misconfig) {
-    // A vtspec/vector/2 guest's access ended in a VM exit; its VMM (the L1 harness) records it
-    // and resumes the guest at the next operation with a VM entry under the same VPID and
-    // EPTP. Both transitions have their TLB effects (SDM Vol. 3C 29.4.3.1: with VPID 0 they
-    // invalidate the linear and combined mappings; guest-physical mappings stay).
-    Operation exit, entry;
-    exit.kind = OperationKind::vm_exit;
-    entry.kind = OperationKind::vm_entry;
-    entry.vpid = m.vmx().vpid;
-    entry.eptp = m.state().ept->eptp;
-    m.apply(exit);
-    m.apply(entry);
-  }
+  // A vtspec/vector/2 guest's access ended in a VM exit; its VMM (the L1 harness) records it
+  // and resumes the guest at the next operation.
+  if (canonical.kind == model::OutcomeKind::ept_violation || canonical.kind == model::OutcomeKind::ept_misconfig)
+    vmm_round_trip(m, nullptr);
   if (canonical.kind == model::OutcomeKind::translated && op.access.kind == spec::AccessKind::write) {
     // The data store itself (the TLB model tracks translations, not data): an aligned
     // 8-byte read-modify-write of the bytes written.
@@ -385,22 +392,8 @@ ModelStep ModelEvaluation::step(const Operation& op, const ObservedStep* observe
   } else if (model::row_of(op).iommu) {
     step = run_iommu(op, observed);
   } else if (m.state().ept && model::row_of(op).vmx) {
-    // The VMM of a vtspec/vector/2 guest, between two of its operations: the guest's VM exit
-    // (VMCALL to its VMM), the VMM's INVVPID / INVEPT, and the VM entry back - with the VPID
-    // and EPTP the guest had, or the `vm_entry` operation's. Each transition has its TLB
-    // effects (SDM Vol. 3C 29.4.3.1, 29.4.3.3).
-    Operation exit, entry;
-    exit.kind = OperationKind::vm_exit;
-    entry.kind = OperationKind::vm_entry;
-    entry.vpid = m.vmx().vpid;
-    entry.eptp = m.state().ept->eptp;
-    m.apply(exit);
-    if (op.kind == OperationKind::vm_entry) {
-      m.apply(op);
-    } else {
-      m.apply(op);
-      m.apply(entry);
-    }
+    // The VMM of a vtspec/vector/2 guest, between two of its operations (the guest's VMCALL).
+    vmm_round_trip(m, &op);
     step.trace = describe_operation(op) + "\n";
     ExpectedOutcome e;
     e.entries = entry_flags(v, entry_values(v, m.state()), open_, nullptr);
