@@ -353,6 +353,40 @@ Planned five_level() {
   return p;
 }
 
+// EPT accessed and dirty flags (SDM Vol. 3C 29.3.5): with EPTP bit 6 a walk sets the
+// accessed flag (bit 8) in every EPT entry it uses, and a write the dirty flag (bit 9) of the
+// leaf that maps the written page. The guest reads them back itself: the EPT's own pages are
+// guest-physical too (identity-mapped), and kFlagsVa maps the page that holds the data page's
+// EPT PTE. (The checked entries of a vector are guest paging entries; this is how an EPT
+// entry's flags get an expected value.)
+constexpr std::uint64_t kFlagsVa = kGuestVa + 0x1000;
+Planned ept_flags() {
+  Scene sc = base_scene();
+  sc.state.ept_eptp = fmt::format("{{ root: {:#x}, walk_length: 4, memory_type: WB, accessed_dirty: true }}", kEptRoot);
+  for (std::uint64_t page = kEptRoot; page < kEptRoot + 0x8000; page += 0x1000) sc.ept.push_back({page, page});
+  finish(sc);
+  const std::uint64_t pte = ept_slot(load_sketch(sc.state), kDataGpa, 1);
+  sc.state.mappings.push_back(fmt::format("{{ va: {:#x}, pa: {:#x}, size: 4K, flags: [P, RW, US, A, D], upper: [P, RW, US, A] }}",
+                                          kFlagsVa, pte & ~std::uint64_t{0xfff}));
+  Planned p;
+  p.draft = draft("ept/ad-flags-set-by-the-walk",
+                  "EPT A/D enabled: a read sets the accessed flag of every EPT entry on its walks, a write the dirty flag "
+                  "of the data page's EPT PTE; the guest reads that PTE back through its own mapping of the EPT's page.",
+                  {"Vol. 3C 29.3.5", "Vol. 3C 29.3.2"});
+  p.draft.state = sc.state;
+  const std::uint64_t value = data_value(kDataHpa), leaf = kDataHpa | kRwx | kWb, at = kFlagsVa | (pte & 0xfff);
+  constexpr std::uint64_t kEptA = 1u << 8, kEptD = 1u << 9;
+  p.draft.read(kGuestVa, 0);
+  p.sdm.push_back(completed(value, "a read through EPT entries that allow it"));
+  p.draft.read(at, 0);
+  p.sdm.push_back(completed(leaf | kEptA, "the data page's EPT PTE: accessed by the first read (29.3.5), not dirty"));
+  p.draft.write(kGuestVa, 0, value);
+  p.sdm.push_back(completed(std::nullopt, "a write through EPT entries that allow it"));
+  p.draft.read(at, 0);
+  p.sdm.push_back(completed(leaf | kEptA | kEptD, "the write set the dirty flag of the leaf that maps the page (29.3.5)"));
+  return p;
+}
+
 CorpusFile file_of(const char* path, const char* description, std::vector<Planned> planned) {
   CorpusFile f{path, description, {}};
   for (auto& p : planned) {
@@ -380,6 +414,7 @@ std::vector<CorpusFile> ept_translation() {
       for (std::uint64_t rights : {0, 1, 4, 5})
         for (bool ad : {false, true})
           for (bool clear : {false, true}) v.push_back(paging_structure(level, rights, ad, clear));
+    v.push_back(ept_flags());
     out.push_back(file_of("ept/paging-structures.yaml", "EPT and the guest's paging-structure references and A/D updates", std::move(v)));
   }
   {
