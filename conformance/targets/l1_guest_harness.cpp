@@ -99,12 +99,7 @@ std::string lay_out(const model::MachineState& s, Vendor vendor, Layout& out) {
   out.words.emplace_back(kGuestPt + 8, kStubPage | P | US | A);           // user stubs
   out.words.emplace_back(kGuestPt + 16, kStackS | P | RW | A | D);        // supervisor stack
   out.words.emplace_back(kGuestPt + 24, kStackU | P | RW | US | A | D);   // user stack
-  const auto stubs = stub_page(vendor);
-  for (std::size_t i = 0; i < stubs.size(); i += 8) {
-    std::uint64_t w = 0;
-    for (unsigned b = 0; b < 8; ++b) w |= std::uint64_t{stubs[i + b]} << (8 * b);
-    out.words.emplace_back(kStubPage + i, w);
-  }
+  out.frames.push_back({kStubPage, stub_page(vendor)});  // a whole page: one copy, not 512 words
   return {};
 }
 

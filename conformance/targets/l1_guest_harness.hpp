@@ -55,8 +55,8 @@ struct Frame {
 
 // The vector's memory and the harness's pages spliced into its tables.
 struct Layout {
-  std::vector<Frame> frames;                                   // the vector's memory
-  std::vector<std::pair<std::uint64_t, std::uint64_t>> words;  // then the harness's (hpa, u64)
+  std::vector<Frame> frames;                                   // the vector's memory, then the stub page
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> words;  // then the harness's entries (hpa, u64)
 };
 
 // The vector's memory and the harness's pages on both sides of a guest under nested paging
