@@ -75,6 +75,29 @@ std::optional<GuestRun> guest_run(const model::Operation& op);
 // The guest of a plain entry (a VMRUN or VM entry that only runs the exit call).
 GuestRun exit_call_run();
 
+// A vector as the L1 runs it, for either vendor's transition request (`Request`: a VMRUN's,
+// a VM entry's): the vector's memory and the harness's pages, then one step per operation -
+// the L1's own commands and, unless the request says not, one entry of the guest running
+// `run` - after the plan's first step, which only flushes the TLBs (not `observed`).
+template <class Request>
+struct Step {
+  model::Operation operation;
+  bool observed = true;
+  Request request;
+  GuestRun run;
+};
+template <class Request>
+struct Plan {
+  unsigned maxphyaddr = 36;
+  Layout layout;
+  std::vector<Step<Request>> steps;
+};
+template <class Request>
+struct Encoded {
+  Plan<Request> plan;
+  std::string error;  // why the target cannot build the vector
+};
+
 // Where the guest stopped: at its exit call, or at an exception its L1 intercepts (every
 // vector is intercepted: APM Vol. 2 15.12, SDM Vol. 3C 25.6.3 exception bitmap).
 struct GuestStop {

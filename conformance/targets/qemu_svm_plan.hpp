@@ -18,23 +18,10 @@ namespace vtspec::vectors { struct Vector; }
 
 namespace vtspec::conformance::qemu_svm {
 
-struct Step {
-  model::Operation operation;
-  bool observed = true;    // false: the plan's first VMRUN, which only flushes the TLB
-  qemu::VmrunRequest request;
-  l1::GuestRun run;  // what the guest runs (its stub, CPL and registers)
-};
+using Step = l1::Step<qemu::VmrunRequest>;
+using Plan = l1::Plan<qemu::VmrunRequest>;
+using Encoded = l1::Encoded<qemu::VmrunRequest>;
 
-struct Plan {
-  unsigned maxphyaddr = 36;
-  l1::Layout layout;  // the vector's memory, then the harness's pages
-  std::vector<Step> steps;
-};
-
-struct Encoded {
-  Plan plan;
-  std::string error;  // why the target cannot build the vector
-};
 Encoded encode_vector(const vectors::Vector& vector);
 
 // Whether the plan has a step for `operation` (the target's capabilities say so from this),

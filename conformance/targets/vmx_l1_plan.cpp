@@ -107,6 +107,7 @@ Encoded encode_vector(const vectors::Vector& v, const spec::vmx::VmxCapabilities
       return out;
     }
   Plan& plan = out.plan;
+  plan.maxphyaddr = s.features.maxphyaddr;
   if (std::string why = l1::lay_out(s, l1::Vendor::intel, plan.layout); !why.empty()) {
     out.error = why;
     return out;

@@ -19,22 +19,10 @@ namespace vtspec::vectors { struct Vector; }
 
 namespace vtspec::conformance::vmx_l1 {
 
-struct Step {
-  model::Operation operation;
-  bool observed = true;  // false: the plan's first step, which only flushes the TLBs
-  qemu::VmEntryRequest request;
-  l1::GuestRun run;
-};
+using Step = l1::Step<qemu::VmEntryRequest>;
+using Plan = l1::Plan<qemu::VmEntryRequest>;
+using Encoded = l1::Encoded<qemu::VmEntryRequest>;
 
-struct Plan {
-  l1::Layout layout;
-  std::vector<Step> steps;
-};
-
-struct Encoded {
-  Plan plan;
-  std::string error;  // why the target cannot build the vector
-};
 // `caps`: the VMX capability MSRs of the CPU the plan runs on (the VMCS is built from its
 // allowed settings).
 Encoded encode_vector(const vectors::Vector& vector, const spec::vmx::VmxCapabilities& caps);
