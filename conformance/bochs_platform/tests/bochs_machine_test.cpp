@@ -5,6 +5,7 @@
 // revision 0x2b; CPUID vendor "GenuineIntel").
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <set>
 
@@ -206,7 +207,8 @@ TEST(BochsVmx, VmreadAndVmwriteOfEveryComponentAgreeWithTheSpec) {
 // own MSRs (plus the VMX-preemption timer, so that an entry that does succeed comes back),
 // with one field changed so that this check, and no other, fails - the first change found
 // among flipping one bit, clearing or setting every bit of a field the check reads; for a
-// check that does not apply to that VMCS, one such change first that makes it apply. VMLAUNCH
+// check that does not apply to that VMCS, one or two such changes first that make it apply
+// with every check passing. VMLAUNCH
 // on Bochs must then give the outcome spec::vmx::evaluate_entry gives (27.8: VMfailValid(7),
 // exit 33 with the check's qualification). The host-state checks (27.2.2-27.2.3) are not
 // here: the L1 writes the host-state area with its own state at every VMLAUNCH.
@@ -272,18 +274,38 @@ TEST(BochsVmx, EveryEntryCheckWithASingleFieldWitnessGivesTheSpecsOutcome) {
     // A check that does not apply to the base VMCS (its condition is another control's, or
     // a field's): first one change that makes it apply with every check still passing, then
     // the witness from there.
-    if (!found && v::verdict_of(table[r], v::EntryInput<Concrete>{base, caps}) == v::CheckVerdict::not_applicable) {
+    // Up to two such changes (the second among the fields the check reads after the first).
+    auto passes_everything = [&](const v::VmcsValues<Concrete>& m) {
+      const auto e = v::evaluate_entry(m, caps);
+      return e.allowed.size() == 1 && e.allowed[0].kind == v::EntryOutcomeKind::success;
+    };
+    auto applies = [&](const v::VmcsValues<Concrete>& m) {
+      return v::verdict_of(table[r], v::EntryInput<Concrete>{m, caps}) != v::CheckVerdict::not_applicable;
+    };
+    if (!found && !applies(base)) {
       for (const auto& [f, value] : changes(base)) {
         v::VmcsValues<Concrete> m = base;
         m.values[f] = value;
-        if (v::verdict_of(table[r], v::EntryInput<Concrete>{m, caps}) != v::CheckVerdict::pass) continue;
-        const auto e = v::evaluate_entry(m, caps);
-        if (e.allowed.size() != 1 || e.allowed[0].kind != v::EntryOutcomeKind::success) continue;
-        if ((found = witness_in(m))) break;
+        if (applies(m) && passes_everything(m) && (found = witness_in(m))) break;
+      }
+      for (const auto& [f, value] : changes(base)) {
+        if (found) break;
+        v::VmcsValues<Concrete> m = base;
+        m.values[f] = value;
+        if (m.values[f] == base.values[f] || applies(m)) continue;
+        for (const auto& [g, second] : changes(m)) {
+          if (g == f) continue;
+          v::VmcsValues<Concrete> n = m;
+          n.values[g] = second;
+          if (applies(n) && passes_everything(n) && (found = witness_in(n))) break;
+        }
       }
     }
     if (found) witnesses.push_back(std::move(*found));
-    else ++without;
+    else {
+      ++without;
+      if (std::getenv("VTSPEC_SHOW_UNWITNESSED")) std::printf("no witness: %s\n", table[r].id.c_str());
+    }
   }
   ASSERT_FALSE(witnesses.empty());
   // Every witness in one boot: each VM entry from a fresh VMCS (qemu::append_vm_entry).
