@@ -130,6 +130,33 @@ qemu::VmxProbe probe_vmx() {
   return probe;
 }
 
+// The VMCS the VM-entry tests start from: model::vmx::valid_vmcs on the CPU's own MSRs, plus
+// the VMX-preemption timer, so that an entry that does succeed comes back.
+spec::vmx::VmcsValues<spec::Concrete> base_vmcs(const spec::vmx::VmxCapabilities& caps) {
+  namespace v = spec::vmx;
+  auto m = model::vmx::valid_vmcs(caps);
+  m.values[*v::field_position(v::vmcs_field::pin_based_controls)] |= 1u << v::pin::preemption_timer;
+  m.values[*v::field_position(v::vmcs_field::vmx_preemption_timer_value)] = 1u << 16;
+  return m;
+}
+// A VM entry of `vmcs`: its non-zero fields but the host state (the L1 writes its own).
+qemu::VmEntryRequest entry_of(const spec::vmx::VmcsValues<spec::Concrete>& vmcs) {
+  namespace v = spec::vmx;
+  qemu::VmEntryRequest req;
+  for (std::size_t f = 0; f < v::kVmcsFieldCount; ++f)
+    if (vmcs.values[f] && v::field_type(v::kVmcsFieldTable[f].encoding) != v::FieldType::host)
+      req.fields.emplace_back(v::kVmcsFieldTable[f].encoding, vmcs.values[f]);
+  return req;
+}
+// What a VMLAUNCH did, as the spec names outcomes (27.8).
+spec::vmx::EntryOutcome outcome_of(const qemu::VmExitRecord& e) {
+  namespace v = spec::vmx;
+  if (e.vmfail == VT_VMX_FAIL_VALID) return {v::EntryOutcomeKind::vm_fail_valid, static_cast<unsigned>(e.instruction_error), 0};
+  if (e.vmfail) return {v::EntryOutcomeKind::vm_fail_valid, 0, 0};
+  if (e.exit_reason >> 31) return {v::EntryOutcomeKind::entry_failure, static_cast<unsigned>(e.exit_reason & 0xffff), e.qualification};
+  return {};
+}
+
 // VMREAD and VMWRITE of every VMCS component the SDM defines (Appendix B), full and high
 // access, against spec/vmx/vmread_vmwrite.hpp on the CPU's own capability MSRs: the
 // VMfail outcome and VM-instruction error (31.3: 12 for a component the processor lacks, 13
@@ -219,10 +246,7 @@ TEST(BochsVmx, EveryEntryCheckWithASingleFieldWitnessGivesTheSpecsOutcome) {
   const qemu::VmxProbe probe = probe_vmx();
   ASSERT_TRUE(probe.vmx);
   const auto& caps = probe.caps;
-  v::VmcsValues<Concrete> base = model::vmx::valid_vmcs(caps);
-  auto at = [&](v::VmcsValues<Concrete>& m, std::uint32_t e) -> std::uint64_t& { return m.values[*v::field_position(e)]; };
-  at(base, v::vmcs_field::pin_based_controls) |= 1u << v::pin::preemption_timer;
-  at(base, v::vmcs_field::vmx_preemption_timer_value) = 1u << 16;
+  v::VmcsValues<Concrete> base = base_vmcs(caps);
   {
     const auto e = v::evaluate_entry(base, caps);
     ASSERT_EQ(e.allowed.size(), 1u);
@@ -313,12 +337,8 @@ TEST(BochsVmx, EveryEntryCheckWithASingleFieldWitnessGivesTheSpecsOutcome) {
   const std::size_t setup = list.size();
   std::vector<qemu::VmEntryRequest> requests;
   for (const auto& w : witnesses) {
-    qemu::VmEntryRequest req;
-    for (std::size_t f = 0; f < v::kVmcsFieldCount; ++f)
-      if (w.vmcs.values[f] && v::field_type(v::kVmcsFieldTable[f].encoding) != v::FieldType::host)
-        req.fields.emplace_back(v::kVmcsFieldTable[f].encoding, w.vmcs.values[f]);
-    qemu::append_vm_entry(list, req, caps.revision());
-    requests.push_back(std::move(req));
+    requests.push_back(entry_of(w.vmcs));
+    qemu::append_vm_entry(list, requests.back(), caps.revision());
   }
   Batch batch;
   batch.add_list(list);
@@ -331,10 +351,7 @@ TEST(BochsVmx, EveryEntryCheckWithASingleFieldWitnessGivesTheSpecsOutcome) {
   for (std::size_t i = 0; i < witnesses.size(); ++i) {
     const qemu::VmExitRecord e = qemu::read_vm_exit(out.lists.front(), pos, requests[i]);
     ASSERT_EQ(e.failure, "") << table[witnesses[i].row].id;
-    v::EntryOutcome seen;
-    if (e.vmfail == VT_VMX_FAIL_VALID) seen = {v::EntryOutcomeKind::vm_fail_valid, static_cast<unsigned>(e.instruction_error), 0};
-    else if (e.vmfail) seen = {v::EntryOutcomeKind::vm_fail_valid, 0, 0};
-    else if (e.exit_reason >> 31) seen = {v::EntryOutcomeKind::entry_failure, static_cast<unsigned>(e.exit_reason & 0xffff), e.qualification};
+    const v::EntryOutcome seen = outcome_of(e);
     if (seen == witnesses[i].outcome) {
       ++agree;
       continue;
@@ -378,10 +395,8 @@ TEST(BochsVmx, MsrLoadChecksGiveTheSpecsOutcome) {
   ASSERT_TRUE(probe.vmx);
   const auto& caps = probe.caps;
   constexpr std::uint64_t kArea = 0x300000, kPat = 0x277, kValidPat = 0x0007040600070406ull;
-  v::VmcsValues<Concrete> base = model::vmx::valid_vmcs(caps);
+  v::VmcsValues<Concrete> base = base_vmcs(caps);
   auto at = [&](std::uint32_t e) -> std::uint64_t& { return base.values[*v::field_position(e)]; };
-  at(v::vmcs_field::pin_based_controls) |= 1u << v::pin::preemption_timer;
-  at(v::vmcs_field::vmx_preemption_timer_value) = 1u << 16;
   at(v::vmcs_field::vm_entry_msr_load_count) = 2;
   at(v::vmcs_field::vm_entry_msr_load_address) = kArea;
   struct Case {
@@ -403,14 +418,11 @@ TEST(BochsVmx, MsrLoadChecksGiveTheSpecsOutcome) {
   for (const auto& c : cases) {
     const std::vector<v::MsrLoadEntry<Concrete>> area = {{kPat, kValidPat}, {c.index_and_reserved, c.data}};
     spec_says.push_back(v::evaluate_entry(base, caps, area));
-    qemu::VmEntryRequest req;
+    qemu::VmEntryRequest req = entry_of(base);
     for (unsigned n = 0; n < 2; ++n) {  // the area's 16-byte entries (25.8.2, Table 25-16)
       req.host_before.push_back(qemu::write_command(kArea + 16 * n, area[n].index_and_reserved));
       req.host_before.push_back(qemu::write_command(kArea + 16 * n + 8, area[n].data));
     }
-    for (std::size_t f = 0; f < v::kVmcsFieldCount; ++f)
-      if (base.values[f] && v::field_type(v::kVmcsFieldTable[f].encoding) != v::FieldType::host)
-        req.fields.emplace_back(v::kVmcsFieldTable[f].encoding, base.values[f]);
     qemu::append_vm_entry(list, req, caps.revision());
     requests.push_back(std::move(req));
   }
@@ -424,10 +436,10 @@ TEST(BochsVmx, MsrLoadChecksGiveTheSpecsOutcome) {
     ASSERT_EQ(e.failure, "") << cases[i].why;
     ASSERT_EQ(spec_says[i].allowed.size(), 1u) << cases[i].why;
     const v::EntryOutcome want = spec_says[i].allowed[0];
-    v::EntryOutcome seen;
-    if (e.vmfail) seen = {v::EntryOutcomeKind::vm_fail_valid, static_cast<unsigned>(e.instruction_error), 0};
-    else if (e.exit_reason >> 31) seen = {v::EntryOutcomeKind::entry_failure, static_cast<unsigned>(e.exit_reason & 0xffff), e.qualification};
-    if (i > 0) EXPECT_EQ(want.number, v::kExitMsrLoading) << cases[i].why << ": the case must fail an MSR-load check";
+    const v::EntryOutcome seen = outcome_of(e);
+    if (i > 0) {
+      EXPECT_EQ(want.number, v::kExitMsrLoading) << cases[i].why << ": the case must fail an MSR-load check";
+    }
     // docs/bochs-divergences.md §8: Bochs loads IA32_SMM_MONITOR_CTL outside SMM.
     if (cases[i].index_and_reserved == 0x9b) {
       EXPECT_EQ(seen.kind, v::EntryOutcomeKind::success) << "Bochs now refuses it: update docs/bochs-divergences.md §8";
