@@ -59,7 +59,7 @@ enum vt_qemu_command_kind {
   VT_QC_COPY = 12,      /* copy `mask` bytes from physical `value` to physical `address` (RAM) */
   VT_QC_FILL = 13,      /* zero `mask` bytes at physical `address` */
   VT_QC_READ_CR = 14,   /* `result` = CR`address` (0, 3 or 4) */
-  VT_QC_SET_CR_BITS = 15, /* CR`address` |= `value` (0, 3 or 4; a batch cannot read the CR first) */
+  VT_QC_SET_CR_BITS = 15, /* CR`address` |= `value` (0 or 4; a batch cannot read the CR first) */
   /* VMX (long-mode build). Each records its VMsucceed/VMfail outcome in `vmx_fail`
    * (SDM Vol. 3C 31.2: CF = 1 VMfailInvalid, ZF = 1 VMfailValid). */
   VT_QC_VMXON = 16,     /* VMXON [`address`] (the VMXON region) */
@@ -74,7 +74,6 @@ enum vt_qemu_command_kind {
   VT_QC_VMLAUNCH = 21,
   VT_QC_INVEPT = 22,    /* INVEPT type `address`, descriptor {EPTP `value`, 0} */
   VT_QC_INVVPID = 23,   /* INVVPID type `address`, descriptor {VPID `value`, linear `mask`} */
-  VT_QC_VMXOFF = 24,    /* VMXOFF */
 };
 
 enum vt_vmx_fail {

@@ -198,7 +198,6 @@ static void run(struct vt_qemu_command* c, uint64_t poll_limit) {
     case VT_QC_SET_CR_BITS: {
       address_t v = 0;
       if (c->address == 0) __asm__ volatile("mov %%cr0, %0\n\tor %1, %0\n\tmov %0, %%cr0" : "=&r"(v) : "r"((address_t)c->value) : "memory");
-      else if (c->address == 3) __asm__ volatile("mov %%cr3, %0\n\tor %1, %0\n\tmov %0, %%cr3" : "=&r"(v) : "r"((address_t)c->value) : "memory");
       else if (c->address == 4) __asm__ volatile("mov %%cr4, %0\n\tor %1, %0\n\tmov %0, %%cr4" : "=&r"(v) : "r"((address_t)c->value) : "memory");
       else c->status = 2;
       break;
@@ -207,12 +206,6 @@ static void run(struct vt_qemu_command* c, uint64_t poll_limit) {
     case VT_QC_VMRUN: c->result = vt_vmrun(c->address, c->value); break;
     case VT_QC_INVLPGA: __asm__ volatile("invlpga" ::"a"(c->address), "c"((uint32_t)c->value) : "memory"); break;
     case VT_QC_VMXON: c->vmx_fail = vmxon(c->address); break;
-    case VT_QC_VMXOFF: {
-      uint8_t cf, zf;
-      __asm__ volatile("vmxoff\n\tsetc %0\n\tsetz %1" : "=qm"(cf), "=qm"(zf) : : "cc", "memory");
-      c->vmx_fail = cf ? VT_VMX_FAIL_INVALID : zf ? VT_VMX_FAIL_VALID : VT_VMX_SUCCEED;
-      break;
-    }
     case VT_QC_VMCLEAR: c->vmx_fail = vmclear(c->address); break;
     case VT_QC_VMPTRLD: c->vmx_fail = vmptrld(c->address); break;
     case VT_QC_VMWRITE: c->vmx_fail = vmwrite(c->address, c->value); break;
