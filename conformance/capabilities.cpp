@@ -20,6 +20,7 @@ Capabilities unlimited_capabilities() {
   c.iommu_profiles = std::nullopt;  // every remapping-unit profile
   c.ept_capabilities = std::nullopt;  // every EPT
   c.nested_paging = true;             // and every nested-paging guest
+  c.vmx_l1 = std::nullopt;            // and every VMX L1
   return c;
 }
 

@@ -14,6 +14,7 @@
 
 #include "model/virtual_cpu.hpp"
 #include "spec/ept_pointer.hpp"
+#include "spec/vmx/vmx_capabilities.hpp"
 
 namespace vtspec::conformance {
 
@@ -68,6 +69,10 @@ struct Capabilities {
   bool nested_paging = false;
   std::set<bool> nested_host_nxe = {true, false};
   std::string why_no_nested_paging = "the target runs the guest without AMD-V, so not under nested paging of the vector's";
+  // A VMX L1 (vtspec/vector/4 vectors: VMX instructions in root operation): the VMX
+  // capability MSRs of the CPUs it runs them on (nullopt: every one), and why not where none.
+  std::optional<std::vector<spec::vmx::VmxCapabilities>> vmx_l1 = std::vector<spec::vmx::VmxCapabilities>{};
+  std::string why_no_vmx_l1 = "the target runs no VMX instructions in VMX root operation";
   // A guest with no second stage of the vector's (vtspec/vector/1): whether the target runs one.
   bool native_guest = true;
   std::string why_no_native_guest;

@@ -75,6 +75,7 @@ CpuNeeds cpu_needs(const MachineState& initial, std::span<const Operation> opera
 
   for (const auto& op : operations) add_operation_needs(op, cpu, needs);
   if (initial.ept) needs.ept = initial.ept_shape().caps;
+  if (initial.vmx) needs.vmx = initial.vmx->caps;
   if (initial.npt) {
     needs.nested_paging = true;
     needs.nested_host_nxe = initial.npt->host_nxe;

@@ -41,6 +41,10 @@ struct CpuNeeds {
   // regime takes (15.25.5).
   bool nested_paging = false;
   bool nested_host_nxe = true;
+  // A VMX L1 (vtspec/vector/4): the VMX capability MSRs of its virtual CPU (SDM Vol. 3C
+  // Appendix A, with its MAXPHYADDR), on which every VMX instruction and VM-entry rule
+  // depends; a target must have exactly these.
+  std::optional<spec::vmx::VmxCapabilities> vmx;
 
   // Record that `feature` is touched; it must then be as `cpu` has it.
   void touch(Feature feature, const CpuFeatures& cpu) { features[feature] = cpu.has(feature); }

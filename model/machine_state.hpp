@@ -17,6 +17,8 @@
 #include "spec/control_registers.hpp"
 #include "spec/ept_walk.hpp"
 #include "spec/paging_walk.hpp"
+#include "spec/vmx/vm_entry_check.hpp"
+#include "spec/vmx/vmx_capabilities.hpp"
 
 namespace vtspec::model {
 
@@ -68,12 +70,27 @@ struct IommuSettings {
   friend bool operator==(const IommuSettings&, const IommuSettings&) = default;
 };
 
+// The processor as a VMX L1, whose operations are VMX instructions (vtspec/vector/4): its
+// VMX capability MSRs (SDM Vol. 3C Appendix A: the virtual CPU's, from a named profile of
+// model/vmx/vmx_profiles.hpp with overrides), and where it starts - outside VMX operation;
+// or in VMX root operation after VMXON of the region at `vmxon` (31.3); and then, with
+// `current_vmcs`, with that VMCS current and clear (VMCLEAR, VMPTRLD) and holding `vmcs`
+// (as VMWRITEs of every non-zero field would leave it, 25.11.2).
+struct VmxRootSettings {
+  std::string profile;
+  spec::vmx::VmxCapabilities caps;
+  std::optional<std::uint64_t> vmxon;
+  std::optional<std::uint64_t> current_vmcs;
+  spec::vmx::VmcsValues<spec::Concrete> vmcs = spec::vmx::zero_vmcs();
+};
+
 struct MachineState {
   GuestRegisters regs;
   CpuFeatures features;
   std::optional<EptSettings> ept;  // present: guest-physical addresses go through EPT
   std::optional<NptSettings> npt;  // present: ... through AMD nested paging (never with ept)
-  std::optional<IommuSettings> iommu;  // present: devices make DMA requests through VT-d
+  std::optional<IommuSettings> iommu;
+  std::optional<VmxRootSettings> vmx;  // present: the processor is a VMX L1 (never with ept, npt)  // present: devices make DMA requests through VT-d
   HostPhysicalMemory memory;       // always host-physical; see guest_physical()
   // Mutation testing only (rule_override.hpp): null in every normal state.
   std::shared_ptr<const RuleOverride> rule_override;

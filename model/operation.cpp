@@ -15,6 +15,8 @@ std::string describe(const Operation& op) { return row_of(op).describe(op); }
 
 std::string ability(const Operation& op) {
   const std::string name = row_of(op).name;
+  // A VMX instruction outside ring 0 (#GP(0), or a VM exit in non-root operation, SDM Vol. 3C 31.3).
+  if (row_of(op).vmx && op.access.cpl > 0) return name + " at CPL " + std::to_string(op.access.cpl);
   if (op.kind != OperationKind::access) return name;
   if (op.access.implicit_supervisor) return "implicit supervisor " + name;
   if (op.access.cpl == 1 || op.access.cpl == 2) return name + " at CPL " + std::to_string(op.access.cpl);

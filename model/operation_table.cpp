@@ -354,6 +354,12 @@ std::vector<Operation> ability_examples() {
     Operation op = make_operation(row);
     if (row.kind != OperationKind::access) {
       out.push_back(op);
+      // The VMX instructions take a CPL (31.3: #GP(0) above 0).
+      if (std::any_of(row.fields.begin(), row.fields.end(), [](const Field& f) { return f.member == Member::cpl; }))
+        for (unsigned cpl = 1; cpl < 4; ++cpl) {
+          op.access.cpl = cpl;
+          out.push_back(op);
+        }
       continue;
     }
     for (unsigned cpl = 0; cpl < 4; ++cpl)

@@ -42,6 +42,8 @@ struct Concrete {
   static Word shift_right(Word w, unsigned n) { return w >> n; }
   // Shift by a Word amount (amount < 64).
   static Word shift_right(Word w, Word n) { return w >> n; }
+  // A literal amount (an int) is neither of the two above exactly: this one takes it.
+  static Word shift_right(Word w, int n) { return w >> n; }
   static Word from_bool(Bool b) { return b ? 1u : 0u; }
   static Bool ult(Word a, Word b) { return a < b; }  // unsigned a < b
   static bool may_be_true(Bool b) { return b; }

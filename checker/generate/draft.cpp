@@ -25,6 +25,15 @@ std::string StateSketch::yaml() const {
     for (const auto& [gpa, value] : writes) out += fmt::format("  - {{ hpa: {:#x}, u64: {:#x} }}\n", gpa, value);
     return out;
   }
+  if (!vmx.empty()) {
+    out += "registers:\n";
+    out += fmt::format("  cr0: [{}]\n", fmt::join(cr0, ", "));
+    out += fmt::format("  cr4: [{}]\n", fmt::join(cr4, ", "));
+    out += fmt::format("  efer: [{}]\n", fmt::join(efer, ", "));
+    if (!host_writes.empty()) out += "memory:\n";
+    for (const auto& [hpa, value] : host_writes) out += fmt::format("  - {{ hpa: {:#x}, u64: {:#x} }}\n", hpa, value);
+    return out + "vmx:\n" + vmx;
+  }
   if (!npt.empty()) {
     out += "npt: " + npt + "\n";
     out += "registers:\n";
@@ -133,6 +142,14 @@ void Draft::invept(unsigned type, std::uint64_t eptp) {
   Operation op = model::make_operation(*model::find_operation("invept"));
   op.type = type;
   op.eptp = eptp;
+  vector.operations.push_back(op);
+}
+void Draft::vmx(const char* name, std::uint64_t address, std::uint64_t field, std::uint64_t value, unsigned cpl) {
+  Operation op = model::make_operation(*model::find_operation(name));
+  op.address = address;
+  op.field = field;
+  op.value = value;
+  op.access.cpl = cpl;
   vector.operations.push_back(op);
 }
 void Draft::vm_entry(std::uint64_t vpid, std::uint64_t eptp) {

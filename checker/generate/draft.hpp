@@ -55,6 +55,9 @@ struct StateSketch {
   // a guest under EPT may have host_writes too (pages only the EPT maps).
   std::string npt;
   std::vector<std::pair<std::uint64_t, std::uint64_t>> host_writes;
+  // vtspec/vector/4: a VMX L1. `vmx` is the state's `vmx:` section, its lines indented by two
+  // (empty: none); its memory is `host_writes`, and it has no paging section.
+  std::string vmx;
 
   void data_page(std::uint64_t pa) { writes.emplace_back(pa, data_value(pa)); }
   std::string yaml() const;
@@ -85,6 +88,9 @@ struct Draft {
   void invvpid(unsigned type, std::uint64_t vpid, std::uint64_t va = 0);
   void invept(unsigned type, std::uint64_t eptp);
   void vm_entry(std::uint64_t vpid, std::uint64_t eptp);
+  // A VMX L1's instruction (vtspec/vector/4): `name` of the operation table (vmxon, vmread,
+  // ...) with its region address, VMCS field encoding and value where it takes them.
+  void vmx(const char* name, std::uint64_t address = 0, std::uint64_t field = 0, std::uint64_t value = 0, unsigned cpl = 0);
   void entry(const std::string& name, std::uint64_t gpa) { vector.entries.push_back({name, gpa}); }
   // DMA remapping (VT-d): a device's DMA and the register-based invalidations.
   void dma_read(std::uint16_t source, std::uint64_t iova, unsigned size = 8);
@@ -128,6 +134,8 @@ std::vector<CorpusFile> dma_remapping();
 std::vector<CorpusFile> ept_translation();
 std::vector<CorpusFile> vmx_tagging();
 std::vector<CorpusFile> npt_translation();
+std::vector<CorpusFile> vmx_entry_checks();
+std::vector<CorpusFile> vmx_instruction_errors();
 
 // Every corpus file, completed and rendered: (relative path, text).
 std::vector<std::pair<std::string, std::string>> generate_corpus();

@@ -61,7 +61,8 @@ enum vt_qemu_command_kind {
   VT_QC_READ_CR = 14,   /* `result` = CR`address` (0, 3 or 4) */
   VT_QC_SET_CR_BITS = 15, /* CR`address` |= `value` (0 or 4; a batch cannot read the CR first) */
   /* VMX (long-mode build). Each records its VMsucceed/VMfail outcome in `vmx_fail`
-   * (SDM Vol. 3C 31.2: CF = 1 VMfailInvalid, ZF = 1 VMfailValid). */
+   * (SDM Vol. 3C 31.2: CF = 1 VMfailInvalid, ZF = 1 VMfailValid); after VMfailValid, `mask`
+   * holds the VM-instruction error (the proxy's VMREAD of field 4400H). */
   VT_QC_VMXON = 16,     /* VMXON [`address`] (the VMXON region) */
   VT_QC_VMCLEAR = 17,   /* VMCLEAR [`address`] */
   VT_QC_VMPTRLD = 18,   /* VMPTRLD [`address`] */
@@ -74,6 +75,10 @@ enum vt_qemu_command_kind {
   VT_QC_VMLAUNCH = 21,
   VT_QC_INVEPT = 22,    /* INVEPT type `address`, descriptor {EPTP `value`, 0} */
   VT_QC_INVVPID = 23,   /* INVVPID type `address`, descriptor {VPID `value`, linear `mask`} */
+  VT_QC_VMRESUME = 24,  /* VMRESUME of the current VMCS, as VT_QC_VMLAUNCH */
+  VT_QC_VMXOFF = 25,    /* VMXOFF; with `value` = 1 only if the proxy is in VMX operation */
+  VT_QC_VMPTRST = 26,   /* `result` = VMPTRST */
+  VT_QC_VMCALL = 27,    /* VMCALL (in VMX root operation: VMfail, 31.3) */
 };
 
 enum vt_vmx_fail {

@@ -63,6 +63,11 @@ Command vmx_region_command(std::uint32_t kind, std::uint64_t region);
 Command vmwrite_command(std::uint32_t field, std::uint64_t value);
 Command vmread_command(std::uint32_t field);
 Command vmlaunch_command(std::uint64_t guest_rax, std::uint64_t guest_rbx);
+Command vmresume_command(std::uint64_t guest_rax, std::uint64_t guest_rbx);
+// VMXOFF; `if_on`: only when the proxy is in VMX operation (a list that leaves it either way).
+Command vmxoff_command(bool if_on);
+Command vmptrst_command();
+Command vmcall_command();
 Command invept_command(std::uint64_t type, std::uint64_t eptp);
 Command invvpid_command(std::uint64_t type, std::uint16_t vpid, std::uint64_t linear);
 

@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "vectors/format/vmx_yaml.hpp"
+
 namespace vtspec::conformance {
 
 std::optional<std::string> skip_reason(const model::CpuNeeds& needs, const Capabilities& caps) {
@@ -29,7 +31,11 @@ std::optional<std::string> skip_reason(const model::CpuNeeds& needs, const Capab
       std::find(caps.ept_capabilities->begin(), caps.ept_capabilities->end(), *needs.ept) == caps.ept_capabilities->end())
     return caps.ept_capabilities->empty() ? "needs VMX non-root operation under the vector's EPT: " + caps.why_no_ept
                                           : "needs EPT capabilities this target does not build (" + caps.why_no_ept + ")";
-  if (!needs.nested_paging && !needs.ept && needs.iommu_profile.empty() && !caps.native_guest)
+  if (needs.vmx && caps.vmx_l1 && std::find(caps.vmx_l1->begin(), caps.vmx_l1->end(), *needs.vmx) == caps.vmx_l1->end())
+    return caps.vmx_l1->empty() ? "needs a VMX L1 (VMX instructions in root operation): " + caps.why_no_vmx_l1
+                                : fmt::format("needs the vector's VMX capability MSRs; {} (vector / target: {})", caps.why_no_vmx_l1,
+                                              vectors::vmx_capabilities_difference(*needs.vmx, caps.vmx_l1->front()));
+  if (!needs.nested_paging && !needs.ept && !needs.vmx && needs.iommu_profile.empty() && !caps.native_guest)
     return "needs a guest without nested paging: " + caps.why_no_native_guest;
   if (needs.nested_paging && !caps.nested_paging) return "needs an AMD-V guest under nested paging: " + caps.why_no_nested_paging;
   if (needs.nested_paging && !caps.nested_host_nxe.count(needs.nested_host_nxe))

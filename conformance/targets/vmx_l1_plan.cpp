@@ -32,6 +32,17 @@ bool runs(const model::Operation& op) {
     case model::OperationKind::invvpid:
     case model::OperationKind::invept:
     case model::OperationKind::vm_entry: return true;
+    // A VMX L1's own instructions (vtspec/vector/4, conformance/targets/vmx_root_plan.hpp), in ring 0.
+    case model::OperationKind::vmxon:
+    case model::OperationKind::vmxoff:
+    case model::OperationKind::vmclear:
+    case model::OperationKind::vmptrld:
+    case model::OperationKind::vmptrst:
+    case model::OperationKind::vmread:
+    case model::OperationKind::vmwrite:
+    case model::OperationKind::vmlaunch:
+    case model::OperationKind::vmresume:
+    case model::OperationKind::vmcall: return op.access.cpl == 0;
     default: return false;
   }
 }

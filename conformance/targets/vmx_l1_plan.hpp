@@ -37,6 +37,6 @@ std::vector<std::pair<std::uint32_t, std::uint64_t>> vmcs_fields(const model::Ma
 bool runs(const model::Operation& operation);
 inline constexpr const char* kWhatRuns =
     "the VMX L1 (targets bochs, kvm-vmx) runs accesses (not implicit supervisor-mode ones), INVLPG, entry stores, and "
-    "its own INVVPID, INVEPT and VM entries";
+    "its own INVVPID, INVEPT and VM entries; as a VMX L1 (vtspec/vector/4), VMX instructions in ring 0";
 
 }  // namespace vtspec::conformance::vmx_l1

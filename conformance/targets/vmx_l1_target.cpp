@@ -12,6 +12,7 @@
 #include "conformance/qemu_platform/vmx_unit.hpp"
 #include "conformance/runner/skip_decision.hpp"
 #include "conformance/targets/vmx_l1_plan.hpp"
+#include "conformance/targets/vmx_root_plan.hpp"
 #include "model/operation_table.hpp"
 #include "spec/vmx/vmx_capabilities.hpp"
 #include "vectors/format/vector.hpp"
@@ -30,13 +31,19 @@ constexpr unsigned kExitException = 0, kExitVmcall = 18, kExitPreemptionTimer = 
 // A vector the target runs: its plan, and where its result goes.
 struct Job {
   const vectors::Vector* vector;
-  vmx_l1::Plan plan;
+  vmx_l1::Plan plan;  // a guest under the vector's EPT (vtspec/vector/2)
   std::size_t result;
+  std::optional<vmx_root::Plan> root;  // or the L1's own VMX instructions (vtspec/vector/4)
 };
 
 // The pages a vector's list writes: its frames, the harness's words and its stores.
-std::set<std::uint64_t> pages_written(const vmx_l1::Plan& plan) {
+std::set<std::uint64_t> pages_written(const Job& job) {
   std::set<std::uint64_t> pages;
+  if (job.root) {
+    for (const auto& f : job.root->frames) pages.insert(f.address);
+    return pages;
+  }
+  const vmx_l1::Plan& plan = job.plan;
   for (const auto& f : plan.layout.frames) pages.insert(f.address);
   for (const auto& [hpa, value] : plan.layout.words) pages.insert(hpa & ~(kPage - 1));
   for (const auto& s : plan.steps)
@@ -113,13 +120,20 @@ const Capabilities& VmxL1Target::capabilities() {
   }
   c.abilities.emplace();
   for (const model::Operation& o : model::ability_examples()) {
-    if (vmx_l1::runs(o)) c.abilities->insert(model::ability(o));
-    else c.why_not_ability[model::ability(o)] = vmx_l1::kWhatRuns;
+    const std::string a = model::ability(o);
+    if (const auto lacks = platform_.cannot.find(a); lacks != platform_.cannot.end()) c.why_not_ability[a] = lacks->second;
+    else if (vmx_l1::runs(o)) c.abilities->insert(a);
+    else c.why_not_ability[a] = vmx_l1::kWhatRuns;
   }
   // The EPT features are IA32_VMX_EPT_VPID_CAP's (SDM Vol. 3C A.10); a vector whose EPT
   // capabilities differ needs another CPU.
   c.ept_capabilities = std::vector<spec::EptCapabilities>{spec::vmx::ept_capabilities(caps)};
   c.why_no_ept = fmt::format("{} has IA32_VMX_EPT_VPID_CAP {:#x}", platform_.cpu, caps.ept_vpid_cap);
+  // The L1's own VMX instructions (vtspec/vector/4) run on this CPU's capability MSRs only.
+  c.vmx_l1 = std::vector<spec::vmx::VmxCapabilities>{caps};
+  c.why_no_vmx_l1 = fmt::format("{} has its own (the L1 cannot change them)", platform_.cpu);
+  c.why_not_ability[vectors::kVmxRootException] =
+      "the L1 runs without exception handlers: an exception in VMX root operation would stop it";
   c.native_guest = false;
   c.why_no_native_guest = fmt::format("the {} target runs guests under EPT only (vtspec/vector/2 ept: vectors)", name());
   c.notes.push_back(fmt::format("IA32_VMX_BASIC {:#x}, EPT_VPID_CAP {:#x}, MAXPHYADDR {}", caps.basic, caps.ept_vpid_cap,
@@ -129,6 +143,15 @@ const Capabilities& VmxL1Target::capabilities() {
 
 void VmxL1Target::decode(const Job& job, std::span<const Command> list, std::size_t at, VectorResult& result) const {
   const vectors::Vector& vector = *job.vector;
+  if (job.root) {
+    for (model::Event& e : vmx_root::decode(vector, *job.root, list, at)) {
+      Observation o;
+      o.ran = true;
+      o.event = std::move(e);
+      result.observations.push_back(std::move(o));
+    }
+    return;
+  }
   for (const auto& step : job.plan.steps) {
     const qemu::VmExitRecord e = qemu::read_vm_exit(list, at, step.request);
     if (!e.failure.empty()) throw std::runtime_error(e.failure);
@@ -203,8 +226,16 @@ void VmxL1Target::run_jobs(std::span<Job> jobs, std::vector<VectorResult>& resul
     for (std::size_t j = next; j < end; ++j) {
       const vmx_l1::Plan& plan = jobs[j].plan;
       std::vector<Command> list;
-      const std::set<std::uint64_t> mine = pages_written(plan);
+      const std::set<std::uint64_t> mine = pages_written(jobs[j]);
       for (std::uint64_t page : dirty) list.push_back(qemu::fill_zero_command(page, kPage));
+      if (const auto& root = jobs[j].root) {
+        for (const auto& f : root->frames) list.push_back(batch.copy_in(f.address, f.bytes));
+        steps_at.push_back(list.size());
+        for (const auto* part : {&root->before, &root->operations, &root->after}) list.insert(list.end(), part->begin(), part->end());
+        batch.add_list(std::move(list));
+        dirty = mine;
+        continue;
+      }
       for (const auto& f : plan.layout.frames) list.push_back(batch.copy_in(f.address, f.bytes));
       for (const auto& [hpa, value] : plan.layout.words) list.push_back(qemu::write_command(hpa, value));
       steps_at.push_back(list.size());
@@ -255,13 +286,23 @@ std::vector<VectorResult> VmxL1Target::run_many(std::span<const vectors::Vector*
       results[i].reason = *skip;
       continue;
     }
+    if (v.initial.vmx) {
+      vmx_root::Encoded encoded = vmx_root::encode_vector(v, probe_.caps);
+      if (!encoded.error.empty()) {
+        results[i].status = VectorResult::Status::skipped;
+        results[i].reason = encoded.error;
+        continue;
+      }
+      jobs.push_back({&v, {}, i, std::move(encoded.plan)});
+      continue;
+    }
     vmx_l1::Encoded encoded = vmx_l1::encode_vector(v, probe_.caps);
     if (!encoded.error.empty()) {
       results[i].status = VectorResult::Status::skipped;
       results[i].reason = encoded.error;
       continue;
     }
-    jobs.push_back({&v, std::move(encoded.plan), i});
+    jobs.push_back({&v, std::move(encoded.plan), i, std::nullopt});
   }
   // One Bochs per core: the jobs split in contiguous shares.
   const unsigned instances = static_cast<unsigned>(std::min<std::size_t>(platform_.instances, jobs.size()));

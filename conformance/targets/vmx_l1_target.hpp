@@ -41,6 +41,9 @@ struct VmxL1Platform {
   std::function<std::unique_ptr<L1Machine>()> machine;  // a machine for one instance
   unsigned instances = 1;                               // machines in parallel
   std::size_t batch_vectors = 400;                      // vectors per batch
+  // Abilities (model::ability names) the platform's CPU lacks although the L1 has them, and
+  // why: a vector that needs one is SKIPPED with that reason.
+  std::map<std::string, std::string> cannot;
   // For tests of the failure path: the list of the vector with this id ends in a poll that
   // never completes, as if the machine hung in it.
   std::string hang_in_vector;

@@ -29,6 +29,19 @@ Processor::Processor(MachineState state, VmxState vmx, TlbConfig config)
     vmx_.non_root = true;  // a state with EPT describes a guest in VMX non-root operation
     vmx_.ept_caps = state_.ept->caps;
   }
+  if (const auto& l1 = state_.vmx) {
+    // A VMX L1 (vtspec/vector/4): its capability MSRs, and VMX root operation after VMXON,
+    // with its current VMCS clear and holding the state's fields, if the state says so.
+    vmx_.caps = l1->caps;
+    if (l1->vmxon) {
+      vmx_.in_vmx_operation = true;
+      vmx_.vmxon_pointer = *l1->vmxon;
+    }
+    if (l1->current_vmcs) {
+      vmx_.current_vmcs = *l1->current_vmcs;
+      vmx_.vmcs_regions[*l1->current_vmcs].fields = l1->vmcs;
+    }
+  }
 }
 
 spec::LookupContext<Concrete> Processor::context() const {

@@ -42,6 +42,39 @@ VmxCapabilities skylake_x() {
   return c;
 }
 
+// What Bochs 2.7's default VMX CPU (corei7_skylake_x, `cpu: model=corei7_skylake_x`) reports,
+// measured: the capability MSRs read by RDMSR on Bochs 2.7 (Debian 2.7+dfsg-2) through the
+// VMX probe of conformance/qemu_platform/vmx_unit.hpp (ctest
+// BochsMachine.VmxProbeReadsTheCapabilityMsrsOfTheCpuModel prints them), and MAXPHYADDR 40 /
+// 48-bit linear addresses from its CPUID.80000008H. They differ from the cpudb listing above
+// (VMCS revision 2BH, fewer secondary controls, no EPT_VPID_CAP bit 22): Bochs emulates its
+// own feature set under the model's name. The corpus's VMX vectors use this profile, so
+// that Bochs runs them.
+VmxCapabilities bochs_2_7() {
+  VmxCapabilities c;
+  c.basic = 0x00d810000000002b;
+  c.pinbased = 0x0000007f00000016;
+  c.procbased = 0xf7f9fffe0401e172;
+  c.exit = 0x007fffff00036dff;
+  c.entry = 0x0000ffff000011ff;
+  c.misc = 0x00000000600401e0;
+  c.cr0_fixed0 = 0x80000021;
+  c.cr0_fixed1 = 0xffffffff;
+  c.cr4_fixed0 = 0x00002000;
+  c.cr4_fixed1 = 0x003727ff;
+  c.vmcs_enum = 0x34;
+  c.procbased2 = 0x02177fff00000000;
+  c.ept_vpid_cap = 0x00000f0106334141;
+  c.true_pinbased = 0x0000007f00000016;
+  c.true_procbased = 0xf7f9fffe04006172;
+  c.true_exit = 0x007fffff00036dfb;
+  c.true_entry = 0x0000ffff000011fb;
+  c.vmfunc = 0x1;
+  c.maxphyaddr = 40;
+  c.linear_address_bits = 48;
+  return c;
+}
+
 // A typical current server part, constructed (not a dump): the Skylake-X settings plus what
 // later Xeon Scalable parts enumerate - 5-level EPT (EPT_VPID_CAP bit 7), sub-page write
 // permissions (secondary control 23; 22, mode-based execute, Skylake-X has), CR4.LA57/PKE/PKS
@@ -64,6 +97,7 @@ VmxCapabilities server() {
 const std::vector<VmxProfile>& profiles() {
   static const std::vector<VmxProfile> list = {
       {"bochs-skylake-x", "Bochs 2.7 cpu/cpudb/intel/corei7_skylake-x.cc (its VMX MSR listing)", skylake_x()},
+      {"bochs-2.7", "Bochs 2.7's corei7_skylake_x as it runs: the capability MSRs it returns, measured", bochs_2_7()},
       {"server", "constructed: Skylake-X plus 5-level EPT, SPP, LA57, PKS, MAXPHYADDR 52", server()},
   };
   return list;

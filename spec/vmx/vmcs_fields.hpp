@@ -270,6 +270,21 @@ inline constexpr auto kVmcsFieldTable = std::to_array<VmcsFieldInfo>({
 
 inline constexpr std::size_t kVmcsFieldCount = kVmcsFieldTable.size();
 
+// The 64-bit control fields that hold the physical address of a structure the processor
+// reads or writes in memory (SDM Vol. 3C 25.6.2 bitmaps, 25.6.8 virtual-APIC/APIC-access
+// pages and posted interrupts, 25.6.11 EPTP, 25.6.14 VM functions' EPTP list, 25.6.15
+// VMREAD/VMWRITE bitmaps, 25.6.16 #VE information, 25.6.18 PML, 25.6.19 SPP, 25.7.2 and 25.8.2
+// MSR areas, 25.4.2 VMCS link pointer), and the executive-VMCS pointer (32.15.8).
+inline constexpr std::uint32_t kPhysicalAddressFields[] = {
+    vmcs_field::io_bitmap_a, vmcs_field::io_bitmap_b, vmcs_field::msr_bitmap, vmcs_field::vm_exit_msr_store_address,
+    vmcs_field::vm_exit_msr_load_address, vmcs_field::vm_entry_msr_load_address, vmcs_field::executive_vmcs_pointer,
+    vmcs_field::pml_address, vmcs_field::virtual_apic_address, vmcs_field::apic_access_address,
+    vmcs_field::posted_interrupt_descriptor_address, vmcs_field::ept_pointer, vmcs_field::eptp_list_address,
+    vmcs_field::vmread_bitmap_address, vmcs_field::vmwrite_bitmap_address,
+    vmcs_field::virtualization_exception_information_address, vmcs_field::sub_page_permission_table_pointer,
+    vmcs_field::hlat_pointer, vmcs_field::pid_pointer_table_address, vmcs_field::vmcs_link_pointer,
+};
+
 // ---- The encoding's structure (Table 25-21) -------------------------------------------------
 constexpr bool is_high_access(std::uint32_t encoding) { return (encoding & 1u) != 0; }
 constexpr unsigned field_index(std::uint32_t encoding) { return (encoding >> 1) & 0x1ffu; }

@@ -62,6 +62,7 @@ struct VmxCapabilities {
   // [15:8]).
   unsigned maxphyaddr = 46;
   unsigned linear_address_bits = 48;
+  friend bool operator==(const VmxCapabilities&, const VmxCapabilities&) = default;
 
   constexpr std::uint32_t revision() const { return static_cast<std::uint32_t>(basic & 0x7fffffffu); }
   constexpr bool basic_bit(unsigned n) const { return (basic >> n) & 1u; }

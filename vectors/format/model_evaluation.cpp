@@ -391,6 +391,8 @@ ModelStep ModelEvaluation::step(const Operation& op, const ObservedStep* observe
     step = run_access(v, m, op, observed, trace, open_);
   } else if (model::row_of(op).iommu) {
     step = run_iommu(op, observed);
+  } else if (m.state().vmx) {
+    step = run_vmx_instruction(op);
   } else if (m.state().ept && model::row_of(op).vmx) {
     // The VMM of a vtspec/vector/2 guest, between two of its operations (the guest's VMCALL).
     vmm_round_trip(m, &op);
@@ -419,6 +421,39 @@ ModelStep ModelEvaluation::step(const Operation& op, const ObservedStep* observe
   }
   step.exact = m.tlb().exact();
   step.sound = m.tlb().sound();
+  return step;
+}
+
+// A VMX L1's instruction (vtspec/vector/4): every outcome the SDM allows, the first the
+// processor's. The alternatives are the VM-entry checks the SDM leaves unordered (27.2: the
+// control and host-state checks "may be performed in any order"; 27.3.1 orders none of the
+// guest-state checks), so each is flagged with that reason. A VM entry that succeeds runs the
+// guest the VMCS describes until a VM exit gives the processor back to the L1: the vector's
+// next operation is the L1's again (which exit, and the guest state it saves, are not the
+// vector's: its VMCS arms the VMX-preemption timer).
+ModelStep ModelEvaluation::run_vmx_instruction(const Operation& op) {
+  model::Processor& m = machine_;
+  ModelStep step;
+  m.apply(op);
+  const auto& allowed = m.last_allowed();
+  step.trace = describe_operation(op) + ": " + model::describe(allowed.front()) + "\n";
+  for (std::size_t i = 0; i < allowed.size(); ++i) {
+    ExpectedOutcome e;
+    e.result = i == 0 ? ExpectedOutcome::Result::valid : ExpectedOutcome::Result::acceptable;
+    e.event = allowed[i];
+    if (i > 0) {
+      e.flags.push_back(kUnorderedEntryChecks);
+      step.notes[kUnorderedEntryChecks] = kUnorderedEntryChecksNote;
+      step.trace += "  also allowed: " + model::describe(allowed[i]) + "\n";
+    }
+    step.expectation.outcomes.push_back(std::move(e));
+  }
+  if (m.vmx().non_root) {
+    Operation exit;
+    exit.kind = OperationKind::vm_exit;
+    m.apply(exit);
+    step.trace += "  the guest runs until a VM exit returns to the L1\n";
+  }
   return step;
 }
 

@@ -19,6 +19,12 @@
 
 namespace vtspec::vectors {
 
+// The flag of a VM entry's outcome that another failing check could have given instead.
+inline constexpr const char* kUnorderedEntryChecks = "UnorderedEntryChecks";
+inline constexpr const char* kUnorderedEntryChecksNote =
+    "SDM Vol. 3C 27.2: the checks of the VMX controls and of the host-state area may be performed in any order, and "
+    "27.3.1 orders none of the guest-state checks: with several failing, the outcome of each is allowed";
+
 struct ModelStep {
   Expectation expectation;  // outcomes[0] is the canonical one (marked valid), the rest acceptable
   std::string trace;        // the walk trace of an access, or what the operation did
@@ -74,6 +80,7 @@ class ModelEvaluation {
 
  private:
   ModelStep run_iommu(const model::Operation& op, const ObservedStep* observed);
+  ModelStep run_vmx_instruction(const model::Operation& op);
   const Vector* vector_;
   model::Processor machine_;
   std::optional<model::iommu::RemappingUnit> iommu_;

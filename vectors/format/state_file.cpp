@@ -16,6 +16,7 @@
 
 #include "spec/canonical_address.hpp"
 #include "vectors/format/load_error.hpp"
+#include "vectors/format/vmx_yaml.hpp"
 #include "vectors/format/yaml_document.hpp"
 
 namespace vtspec::vectors {
@@ -74,7 +75,7 @@ const std::map<std::string, std::uint64_t>& register_flags(const std::string& re
       {"cr4",
        {{"PAE", model::cr4::pae}, {"PGE", model::cr4::pge}, {"LA57", model::cr4::la57}, {"PCIDE", model::cr4::pcide},
         {"SMEP", model::cr4::smep}, {"SMAP", model::cr4::smap}, {"PKE", model::cr4::pke}, {"PKS", model::cr4::pks},
-        {"OSFXSR", 1u << 9}, {"OSXSAVE", 1u << 18}}},
+        {"OSFXSR", 1u << 9}, {"VMXE", 1u << 13}, {"OSXSAVE", 1u << 18}}},
       {"efer", {{"SCE", 1u}, {"LME", model::efer::lme}, {"LMA", model::efer::lma}, {"NXE", model::efer::nxe}}},
       {"rflags", {{"AC", model::rflags::ac}}},
   };
@@ -526,10 +527,76 @@ model::IommuSettings load_iommu(const Context& c, const YAML::Node& node, unsign
 
 namespace {
 
+// The `vmx:` section (vectors/SCHEMA.md, "A VMX L1"): the processor's VMX capability MSRs and
+// where it starts. Read after memory:, whose words hold the regions' revision identifiers.
+model::VmxRootSettings load_vmx_root(const Context& c, const YAML::Node& doc, MachineState& s) {
+  const auto& x = doc["vmx"];
+  reject_unknown_keys(c, x, "vmx", {"profile", "capabilities", "vmxon", "current_vmcs", "vmcs"});
+  for (const char* other : {"ept", "npt", "paging", "iommu"})
+    if (doc[other])
+      c.fail(doc[other], other, "a VMX L1 (vmx:) runs VMX instructions in root operation: its state has no guest, EPT, "
+                                "nested paging or IOMMU");
+  model::VmxRootSettings v;
+  if (!x["profile"]) c.fail(x, "vmx.profile", "missing (the virtual CPU's VMX capability MSRs, a profile of model/vmx/vmx_profiles.hpp)");
+  const auto& profile = parse_vmx_profile(x["profile"], c.file, "vmx.profile");
+  v.profile = profile.name;
+  v.caps = profile.caps;
+  if (x["capabilities"]) parse_vmx_capabilities(x["capabilities"], c.file, "vmx.capabilities", v.caps);
+  // One virtual CPU: CPUID.80000008H's MAXPHYADDR is the one the VMX rules use (A.1, 25.11).
+  if (doc["features"] && doc["features"]["maxphyaddr"]) {
+    if (s.features.maxphyaddr != v.caps.maxphyaddr)
+      c.fail(doc["features"]["maxphyaddr"], "features.maxphyaddr",
+             fmt::format("{} differs from the VMX profile's MAXPHYADDR {} (give it under vmx.capabilities, or omit it here)",
+                         s.features.maxphyaddr, v.caps.maxphyaddr));
+  } else {
+    s.features.maxphyaddr = v.caps.maxphyaddr;
+  }
+  const std::uint32_t revision = static_cast<std::uint32_t>(v.caps.revision());
+  // A region the state says a VMX instruction accepted: 4-KByte aligned, below MAXPHYADDR
+  // (31.3 VMXON, VMPTRLD), and its first 32 bits the revision identifier with the
+  // shadow-VMCS indicator 0 (25.2, 25.11.5).
+  auto region = [&](const char* key, const char* what) {
+    const std::string field = std::string("vmx.") + key;
+    const std::uint64_t a = parse_number(x[key], c.file, field);
+    if ((a & 0xfff) || (a >> v.caps.maxphyaddr))
+      c.fail(x[key], field, fmt::format("{:#x}: {} is 4-KByte aligned and below MAXPHYADDR ({} bits)", a, what, v.caps.maxphyaddr));
+    const std::uint32_t header = static_cast<std::uint32_t>(s.memory.read(a, 4));
+    if (header != revision)
+      c.fail(x[key], field,
+             fmt::format("the region's first 32 bits are {:#x}; {} needs the revision identifier {:#x} (IA32_VMX_BASIC[30:0], "
+                         "SDM Vol. 3C 25.2): give it under memory:",
+                         header, what, revision));
+    return a;
+  };
+  if (x["vmxon"]) {
+    v.vmxon = region("vmxon", "a VMXON region");
+    // In VMX operation CR0 and CR4 hold the fixed bits (SDM Vol. 3C 24.8, A.7, A.8).
+    const auto fixed = [&](const char* reg, std::uint64_t value, std::uint64_t fixed0, std::uint64_t fixed1) {
+      if ((value & fixed0) != fixed0 || (value & ~fixed1))
+        c.fail(doc["registers"] ? doc["registers"] : x, std::string("registers.") + reg,
+               fmt::format("{:#x} is not a {} of VMX operation (fixed to 1: {:#x}; may be 1: {:#x}; SDM Vol. 3C 24.8)", value,
+                           reg, fixed0, fixed1));
+    };
+    fixed("cr0", s.regs.cr0, v.caps.cr0_fixed0, v.caps.cr0_fixed1);
+    fixed("cr4", s.regs.cr4, v.caps.cr4_fixed0, v.caps.cr4_fixed1);
+  }
+  if (x["current_vmcs"]) {
+    if (!v.vmxon) c.fail(x["current_vmcs"], "vmx.current_vmcs", "a current VMCS needs VMX operation (vmx.vmxon)");
+    v.current_vmcs = region("current_vmcs", "a VMCS");
+    if (*v.current_vmcs == *v.vmxon)
+      c.fail(x["current_vmcs"], "vmx.current_vmcs", "the VMXON region cannot be the current VMCS (VMPTRLD error 10, 31.4)");
+  }
+  if (x["vmcs"]) {
+    if (!v.current_vmcs) c.fail(x["vmcs"], "vmx.vmcs", "the fields of a VMCS need one (vmx.current_vmcs)");
+    parse_vmcs_fields(x["vmcs"], c.file, "vmx.vmcs", v.caps, v.profile, v.vmcs);
+  }
+  return v;
+}
+
 MachineState load_state_fields(const YAML::Node& doc, const std::string& file) {
   Context c{file};
   if (!doc.IsMap()) c.fail(doc, "", "a state is a YAML mapping");
-  reject_unknown_keys(c, doc, "", {"schema", "features", "registers", "paging", "ept", "npt", "memory", "iommu", "description", "history"});
+  reject_unknown_keys(c, doc, "", {"schema", "features", "registers", "paging", "ept", "npt", "memory", "iommu", "vmx", "description", "history"});
   if (!doc["schema"]) c.fail(doc, "schema", "missing (expected 'vtspec/state/1')");
   if (doc["schema"].Scalar() != kStateSchema)
     c.fail(doc["schema"], "schema", fmt::format("unsupported schema (expected '{}')", kStateSchema));
@@ -692,6 +759,7 @@ MachineState load_state_fields(const YAML::Node& doc, const std::string& file) {
     }
   }
   if (doc["iommu"]) s.iommu = load_iommu(c, doc["iommu"], s.features.maxphyaddr);
+  if (doc["vmx"]) s.vmx = load_vmx_root(c, doc, s);
   // EPT edits last: the guest tables and the gpa writes above are placed through the EPT as
   // built, not through an entry a vector poisons.
   if (ept_tables) ept_tables->apply_edits();

@@ -31,6 +31,14 @@ inline constexpr const char* kVectorSchemaV2 = "vtspec/vector/2";
 // v3 = v2 and an AMD-V guest under nested paging (`state.npt`), whose accesses may end in
 // #VMEXIT(NPF) (AMD64 APM Vol. 2 15.25.6).
 inline constexpr const char* kVectorSchemaV3 = "vtspec/vector/3";
+// v4 = v3 and a processor that is a VMX L1 (`state.vmx`): its operations are VMX
+// instructions in root operation, whose outcomes are VMsucceed, VMfailInvalid,
+// VMfailValid(n), a VM-entry failure or an exception (SDM Vol. 3C 31.2, 27.8).
+inline constexpr const char* kVectorSchemaV4 = "vtspec/vector/4";
+
+// The ability a vtspec/vector/4 vector needs when one of its VMX instructions may raise an
+// exception in VMX root operation (#UD, #GP(0)): a target must observe it and go on.
+inline constexpr const char* kVmxRootException = "exception in VMX root operation";
 
 // One accessed/dirty bit's expected value after an operation. `either` where the SDM lets
 // the processor choose (e.g. a paging-structure entry's A flag on a walk that faults lower

@@ -1,9 +1,12 @@
 #include "vectors/format/vector_address_space.hpp"
 
 #include <functional>
+#include <algorithm>
 #include <set>
 
 #include <fmt/format.h>
+
+#include "spec/vmx/vmcs_fields.hpp"
 
 #include "model/operation_table.hpp"
 #include "spec/paging_entry.hpp"
@@ -143,9 +146,32 @@ std::optional<AddressSpaceViolation> check_vector_address_space(const model::Mac
   // vector does not own would reach the harness's (its region follows the window).
   if (auto v = check_paging_structures(initial, top_tables, gpa_limit)) return violation(Where::state, 0, *v);
 
+  // A VMX L1 (vtspec/vector/4): the physical addresses its VMX instructions and its VMCS
+  // name lie in the window too, or at or above MAXPHYADDR, where they are no memory (the
+  // instructions fail on them without an access, SDM Vol. 3C 31.3; a VM entry checks them
+  // first, 27.2.1). A VMCS link pointer of FFFFFFFF_FFFFFFFFH points nowhere (25.4.2).
+  const auto beyond = [&](std::uint64_t a) { return maxphyaddr < 64 && (a >> maxphyaddr) != 0; };
+  const auto vmcs_address = [&](std::uint64_t encoding, std::uint64_t value) -> std::optional<std::string> {
+    if (std::find(std::begin(spec::vmx::kPhysicalAddressFields), std::end(spec::vmx::kPhysicalAddressFields), encoding) ==
+        std::end(spec::vmx::kPhysicalAddressFields))
+      return std::nullopt;
+    if (encoding == spec::vmx::vmcs_field::vmcs_link_pointer && value == ~std::uint64_t{0}) return std::nullopt;
+    const std::uint64_t page = value & ~(kPage - 1);
+    if (page + kPage <= gpa_limit || beyond(value)) return std::nullopt;
+    return fmt::format("VMCS field {} = {:#x} points at physical memory outside the vector's {} (the L1's is above)",
+                       spec::vmx::kVmcsFieldTable[*spec::vmx::field_position(static_cast<std::uint32_t>(encoding))].name, value,
+                       window);
+  };
+  if (initial.vmx)
+    for (std::size_t f = 0; f < spec::vmx::kVmcsFieldCount; ++f)
+      if (auto v = vmcs_address(spec::vmx::kVmcsFieldTable[f].encoding, initial.vmx->vmcs.values[f]))
+        return violation(Where::state, 0, *v);
   for (std::size_t i = 0; i < operations.size(); ++i) {
     const model::Operation& op = operations[i];
+    if (initial.vmx && op.kind == model::OperationKind::vmwrite)
+      if (auto v = vmcs_address(op.field, op.value)) return violation(Where::operation, i, *v);
     for (const model::Field& field : model::row_of(op).fields) {
+      if (initial.vmx && field.member == model::Member::gpa && beyond(model::get_member(op, field.member))) continue;
       if (field.member == model::Member::linear) {
         const std::uint64_t linear = model::get_member(op, field.member);
         const std::uint64_t last = op.kind == model::OperationKind::access ? linear + op.size - 1 : linear;

@@ -109,12 +109,45 @@ ExpectedOutcome parse_outcome(const Reader& r, const YAML::Node& node, const std
     if (node.Scalar() != "ok") r.fail(node, field, "expected 'ok' or a mapping with value / fault / entries");
     return out;
   }
-  r.keys(node, field, {"ok", "value", "fault", "error_code", "cr2", "dma_fault", "vm_exit", "entries", "flags"});
+  r.keys(node, field,
+         {"ok", "value", "fault", "error_code", "cr2", "dma_fault", "vm_exit", "vm_fail", "vm_entry_failure", "entries", "flags"});
   const bool is_read = (op.kind == OperationKind::access && op.access.kind == spec::AccessKind::read) ||
-                       op.kind == OperationKind::dma_read;
+                       op.kind == OperationKind::dma_read || op.kind == OperationKind::vmread || op.kind == OperationKind::vmptrst;
   model::Event& event = out.event;
   const bool is_dma = op.kind == OperationKind::dma_read || op.kind == OperationKind::dma_write;
-  if (node["dma_fault"]) {
+  if ((node["vm_fail"] || node["vm_entry_failure"]) && !model::row_of(op).vmx)
+    r.fail(node["vm_fail"] ? node["vm_fail"] : node["vm_entry_failure"], field, "only a VMX instruction fails with VMfail or a VM-entry failure");
+  if (node["vm_fail"] || node["vm_entry_failure"]) {
+    if (node["vm_fail"] && node["vm_entry_failure"]) r.fail(node, field, "give one of vm_fail and vm_entry_failure");
+    for (const char* other : {"value", "fault", "error_code", "cr2", "dma_fault", "vm_exit"})
+      if (node[other]) r.fail(node[other], field + "." + other, "a failed VMX instruction has no other outcome");
+  }
+  if (node["vm_fail"]) {
+    // SDM Vol. 3C 31.2: VMfailInvalid (CF = 1, no current VMCS), or VMfailValid with the
+    // VM-instruction error number it stores (31.4: 1..28).
+    const YAML::Node f = node["vm_fail"];
+    if (f.IsScalar() && f.Scalar() == "invalid") {
+      event = model::Event::vm_fail_invalid();
+    } else {
+      const std::uint64_t n = r.number(f, field + ".vm_fail");
+      if (n < 1 || n > 28) r.fail(f, field + ".vm_fail", "expected invalid (VMfailInvalid) or a VM-instruction error number 1..28 (VMfailValid, SDM Vol. 3C 31.4)");
+      event = model::Event::vm_fail_valid(static_cast<unsigned>(n));
+    }
+  } else if (node["vm_entry_failure"]) {
+    // 27.8: a VM entry that fails while loading guest state or MSRs: exit reason 33 (invalid
+    // guest state) or 34 (MSR loading) with bit 31 set, and the exit qualification.
+    const YAML::Node f = node["vm_entry_failure"];
+    const std::string where = field + ".vm_entry_failure";
+    if (op.kind != OperationKind::vmlaunch && op.kind != OperationKind::vmresume)
+      r.fail(f, where, "only VMLAUNCH and VMRESUME fail a VM entry");
+    r.require_map(f, where);
+    r.keys(f, where, {"reason", "qualification"});
+    const std::uint64_t reason = r.number(r.need(f, "reason", where), where + ".reason");
+    if (reason != 33 && reason != 34)
+      r.fail(f["reason"], where + ".reason", "expected 33 (invalid guest state) or 34 (MSR loading), SDM Vol. 3C 27.8");
+    const std::uint64_t q = f["qualification"] ? r.number(f["qualification"], where + ".qualification") : 0;
+    event = model::Event::vm_entry_failure(static_cast<unsigned>(reason), q);
+  } else if (node["dma_fault"]) {
     // VT-d 7.1.3 / 10.4.14: the fault record's reason, source id, page (FI) and type (T).
     const YAML::Node f = node["dma_fault"];
     const std::string where = field + ".dma_fault";
@@ -270,8 +303,9 @@ Operation parse_vector_operation(const Reader& r, const YAML::Node& node, const 
   // A guest under EPT (vtspec/vector/2) has a VMM, whose INVVPID, INVEPT and VM entries come
   // between the guest's operations (each after a VM exit of the guest); no other VMX operation
   // is the guest's or its VMM's in a vector.
-  if (!v.initial.ept)
-    context.vmx_refused = "VMX operations need a guest under EPT (the state's ept:, vtspec/vector/2): they are its VMM's";
+  if (!v.initial.ept && !v.initial.vmx)
+    context.vmx_refused = "VMX operations need a guest under EPT (the state's ept:, vtspec/vector/2), whose VMM runs them, or "
+                          "a VMX L1 (the state's vmx:, vtspec/vector/4)";
   if (!v.initial.iommu) context.iommu_refused = "DMA-remapping operations need the state's iommu: section (a remapping unit and devices)";
   if (!v.initial.npt) context.svm_refused = "AMD-V operations need a guest under nested paging (the state's npt:, vtspec/vector/3)";
   context.other_keys = {"expect", "acceptable"};
@@ -288,6 +322,14 @@ Operation parse_vector_operation(const Reader& r, const YAML::Node& node, const 
     if (op.kind == OperationKind::vm_entry && !op.eptp)
       r.fail(node, field, "vm_entry: a vtspec/vector/2 guest runs under EPT: the entry needs an eptp");
   }
+  // vtspec/vector/4: the processor is a VMX L1 and runs VMX instructions (31.3); the
+  // transitions a v2 guest's VMM makes (invvpid, invept, vm_entry, vm_exit) are that grammar's.
+  if (v.initial.vmx && (!model::row_of(op).vmx || op.kind == OperationKind::invvpid || op.kind == OperationKind::invept ||
+                        op.kind == OperationKind::vm_entry || op.kind == OperationKind::vm_exit))
+    r.fail(node["op"], field + ".op",
+           fmt::format("{}: a vtspec/vector/4 VMX L1 (vmx:) runs vmxon, vmxoff, vmclear, vmptrld, vmptrst, vmread, vmwrite, "
+                       "vmlaunch, vmresume and vmcall",
+                       model::to_string(op.kind)));
   // vtspec/vector/3: the guest under nested paging accesses memory, stores to its paging
   // structures and runs INVLPG; its L1 hypervisor runs INVLPGA and VMRUN between those. What
   // else a guest can do under npt: (control-register writes, PCIDs) is not in the grammar yet.
@@ -360,6 +402,10 @@ Vector parse_vector(const Reader& r, const YAML::Node& node, const std::string& 
   if (state["ept"] && shared.version < 2)
     r.fail(state["ept"], state_field + ".ept", fmt::format("EPT is not part of vtspec/vector/1 (a guest under EPT needs schema: {})", kVectorSchemaV2));
   if (state["ept"] && state["iommu"]) r.fail(state["iommu"], state_field + ".iommu", "a DMA vector's CPU takes no part: no ept:");
+  if (state["vmx"] && shared.version < 4)
+    r.fail(state["vmx"], state_field + ".vmx",
+           fmt::format("a VMX L1 is not part of vtspec/vector/{} (VMX instructions in root operation need schema: {})",
+                       shared.version, kVectorSchemaV4));
   if (state["history"]) r.fail(state["history"], state_field + ".history", "a vector's operations take the place of a history");
   if (!state["schema"]) state["schema"] = kStateSchema;
   v.initial = load_state(state, r.file, state_field);
@@ -418,13 +464,15 @@ std::vector<Vector> load_vectors_impl(const YAML::Node& doc, const std::string& 
   if (!doc.IsMap()) r.fail(doc, "", "a vector file is a YAML mapping with schema: and vectors: or groups:");
   r.keys(doc, "", {"schema", "description", "notes", "groups", "vectors"});
   const YAML::Node schema =
-      r.need(doc, "schema", "", "missing (expected 'vtspec/vector/1', 'vtspec/vector/2' or 'vtspec/vector/3')");
-  if (!schema.IsScalar() ||
-      (schema.Scalar() != kVectorSchema && schema.Scalar() != kVectorSchemaV2 && schema.Scalar() != kVectorSchemaV3))
+      r.need(doc, "schema", "", "missing (expected 'vtspec/vector/1', 'vtspec/vector/2', 'vtspec/vector/3' or 'vtspec/vector/4')");
+  const char* const known[] = {kVectorSchema, kVectorSchemaV2, kVectorSchemaV3, kVectorSchemaV4};
+  const auto* which = std::find_if(std::begin(known), std::end(known),
+                                   [&](const char* k) { return schema.IsScalar() && schema.Scalar() == k; });
+  if (which == std::end(known))
     r.fail(schema, "schema",
-           fmt::format("unsupported schema '{}' (expected '{}', '{}' or '{}')", schema.Scalar(), kVectorSchema, kVectorSchemaV2,
-                       kVectorSchemaV3));
-  const unsigned v2 = schema.Scalar() == kVectorSchemaV3 ? 3 : schema.Scalar() == kVectorSchemaV2 ? 2 : 1;
+           fmt::format("unsupported schema '{}' (expected '{}', '{}', '{}' or '{}')", schema.IsScalar() ? schema.Scalar() : "",
+                       kVectorSchema, kVectorSchemaV2, kVectorSchemaV3, kVectorSchemaV4));
+  const unsigned v2 = static_cast<unsigned>(which - std::begin(known)) + 1;
   if (!doc["vectors"] && !doc["groups"]) r.fail(doc, "vectors", "missing (give vectors: or groups:)");
   // notes: flag -> why an outcome with that flag is allowed (Wycheproof's "notes").
   std::map<std::string, std::string> notes;

@@ -89,6 +89,12 @@ std::string render_outcome(const ExpectedOutcome& o) {
       if (e.guest_linear) x += fmt::format(", guest_linear: {:#x}", *e.guest_linear);
       parts.push_back("vm_exit: { " + x + " }");
     }
+  } else if (e.kind == model::EventKind::vm_fail_invalid) {
+    parts.push_back("vm_fail: invalid");  // SDM Vol. 3C 31.2
+  } else if (e.kind == model::EventKind::vm_instruction_error) {
+    parts.push_back(fmt::format("vm_fail: {}", e.instruction_error));
+  } else if (e.kind == model::EventKind::vm_entry_failure) {
+    parts.push_back(fmt::format("vm_entry_failure: {{ reason: {}, qualification: {:#x} }}", e.exit_reason, e.qualification));
   } else if (e.kind != model::EventKind::completed) {
     throw std::invalid_argument("a vector cannot express " + model::describe(e));
   } else if (e.value) {
@@ -125,7 +131,8 @@ std::string render_vector_file(const std::string& description, const std::vector
   // The lowest schema every vector fits, so a v1 file regenerates as v1.
   const bool v2 = std::any_of(vectors.begin(), vectors.end(), [](const VectorText& t) { return t.vector->initial.ept.has_value(); });
   const bool v3 = std::any_of(vectors.begin(), vectors.end(), [](const VectorText& t) { return t.vector->initial.npt.has_value(); });
-  out += fmt::format("schema: {}\n", v3 ? kVectorSchemaV3 : v2 ? kVectorSchemaV2 : kVectorSchema);
+  const bool v4 = std::any_of(vectors.begin(), vectors.end(), [](const VectorText& t) { return t.vector->initial.vmx.has_value(); });
+  out += fmt::format("schema: {}\n", v4 ? kVectorSchemaV4 : v3 ? kVectorSchemaV3 : v2 ? kVectorSchemaV2 : kVectorSchema);
   out += "description: " + quoted(description) + "\n";
   std::map<std::string, std::string> notes;
   for (const auto& text : vectors)

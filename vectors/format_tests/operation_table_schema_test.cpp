@@ -1,8 +1,9 @@
-// The JSON Schemas of vector files (vectors/schema/vector-v1.schema.json and -v2, which
-// have the same operations, and -v3, which adds the AMD-V ones) against the
-// operation table (model/operation_table.hpp): every vector operation of the table has its
-// definition in the schema with the same fields, required fields and value sets, and the
-// schema defines no operation the table lacks.
+// The JSON Schemas of vector files (vectors/schema/vector-v1.schema.json; -v2, which adds a
+// guest's VMM's invvpid, invept and vm_entry; -v3, which adds the AMD-V ones; and -v4, which
+// adds the VMX instructions of a VMX L1) against the operation table
+// (model/operation_table.hpp): every vector operation of the table has its definition in the
+// schema with the same fields, required fields and value sets, and the schema defines no
+// operation the table lacks.
 #include <gtest/gtest.h>
 
 #include <yaml-cpp/yaml.h>
@@ -23,14 +24,21 @@ class OperationTableSchema : public ::testing::TestWithParam<const char*> {
   YAML::Node schema() const { return YAML::LoadFile(std::string(VTSPEC_SOURCE_DIR) + "/vectors/schema/" + GetParam()); }
   // Does this schema's grammar have the row? Of the VMX rows, a guest under EPT
   // (vtspec/vector/2 on) has its VMM's invvpid, invept and vm_entry between its operations,
-  // the rest are histories' only; AMD-V rows need a guest under nested paging, which
-  // vtspec/vector/3 introduced.
+  // a VMX L1 (vtspec/vector/4) runs the VMX instructions, and vm_exit is histories' only;
+  // AMD-V rows need a guest under nested paging, which vtspec/vector/3 introduced.
   bool has(const model::OperationRow& row) const {
+    using K = model::OperationKind;
     const std::string schema = GetParam();
-    const bool vmm = row.kind == model::OperationKind::invvpid || row.kind == model::OperationKind::invept ||
-                     row.kind == model::OperationKind::vm_entry;
-    if (row.vmx) return vmm && schema != "vector-v1.schema.json";
-    return !row.svm || schema == "vector-v3.schema.json";
+    const bool v2_on = schema != "vector-v1.schema.json";
+    const bool v3_on = schema == "vector-v3.schema.json" || schema == "vector-v4.schema.json";
+    const bool v4_on = schema == "vector-v4.schema.json";
+    const bool vmm = row.kind == K::invvpid || row.kind == K::invept || row.kind == K::vm_entry;
+    const bool instruction = row.kind == K::vmxon || row.kind == K::vmxoff || row.kind == K::vmclear ||
+                             row.kind == K::vmptrld || row.kind == K::vmptrst || row.kind == K::vmread ||
+                             row.kind == K::vmwrite || row.kind == K::vmlaunch || row.kind == K::vmresume ||
+                             row.kind == K::vmcall;
+    if (row.vmx) return (vmm && v2_on) || (instruction && v4_on);
+    return !row.svm || v3_on;
   }
 };
 
@@ -113,7 +121,7 @@ TEST_P(OperationTableSchema, EveryRowHasItsFieldsRequiredFieldsAndValueSets) {
 }
 
 INSTANTIATE_TEST_SUITE_P(EverySchema, OperationTableSchema, ::testing::Values("vector-v1.schema.json", "vector-v2.schema.json",
-                                                                                "vector-v3.schema.json"));
+                                                                                "vector-v3.schema.json", "vector-v4.schema.json"));
 
 }  // namespace
 }  // namespace vtspec::vectors

@@ -133,7 +133,7 @@ TEST(VectorFileErrors, BadOperands) {
 }
 
 TEST(VectorFileErrors, DocumentLevel) {
-  auto e = load_error("schema: vtspec/vector/4\nvectors: []\n");
+  auto e = load_error("schema: vtspec/vector/5\nvectors: []\n");
   EXPECT_EQ(e.field(), "schema");
   EXPECT_EQ(e.line(), 1);
   e = load_error("schema: vtspec/vector/1\nvectors:\n  - { id: a, requires: [sse9], state: {}, operations: [] }\n");

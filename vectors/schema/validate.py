@@ -5,7 +5,7 @@ usage: validate.py SCHEMA.json... -- FILE.yaml...   (needs python3-jsonschema an
 
 Each file is checked against the schema whose `schema` property is the file's `schema:`
 (vector-v1.schema.json for vtspec/vector/1, vector-v2.schema.json for vtspec/vector/2,
-vector-v3.schema.json for vtspec/vector/3); a file
+vector-v3.schema.json for vtspec/vector/3, vector-v4.schema.json for vtspec/vector/4); a file
 naming none of them fails.
 """
 import json

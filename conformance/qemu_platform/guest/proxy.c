@@ -96,6 +96,12 @@ static uint32_t vmread(uint64_t field, uint64_t* value) { VT_VMX_OUTCOME("vmread
 struct vt_descriptor { uint64_t low, high; } __attribute__((aligned(16)));
 static uint32_t invept(uint64_t type, struct vt_descriptor d) { VT_VMX_OUTCOME("invept %2, %3", "m"(d), "r"(type)); }
 static uint32_t invvpid(uint64_t type, struct vt_descriptor d) { VT_VMX_OUTCOME("invvpid %2, %3", "m"(d), "r"(type)); }
+static uint32_t vmxoff(void) { VT_VMX_OUTCOME("vmxoff", "i"(0)); }
+static uint32_t vmptrst(uint64_t* to) { VT_VMX_OUTCOME("vmptrst %2", "m"(*to)); }
+static uint32_t vmcall(void) { VT_VMX_OUTCOME("vmcall", "i"(0)); }
+/* Whether the proxy is in VMX operation (its last successful VMXON was not followed by a
+ * successful VMXOFF): what a conditional VMXOFF asks. */
+static int in_vmx_operation;
 
 /* VMLAUNCH with the guest's RAX and RBX from `regs` (SDM Vol. 3C 27: VM entry loads neither).
  * The host-state RSP and RIP are this frame and the label after VMLAUNCH, so a VM exit
@@ -104,16 +110,21 @@ static uint32_t invvpid(uint64_t type, struct vt_descriptor d) { VT_VMX_OUTCOME(
  * Returns the VMX outcome: a VM exit is VMsucceed. */
 struct vt_guest_regs { uint64_t rax, rbx; };
 uint32_t vt_vmlaunch(struct vt_guest_regs* regs);
-__asm__(".text\n.globl vt_vmlaunch\nvt_vmlaunch:\n"
-        "  push %rbx\n  push %rbp\n  push %r12\n  push %r13\n  push %r14\n  push %r15\n  push %rdi\n"
-        "  mov $0x6c14, %eax\n  vmwrite %rsp, %rax\n"           /* HOST_RSP */
-        "  lea 1f(%rip), %rdx\n  mov $0x6c16, %eax\n  vmwrite %rdx, %rax\n"  /* HOST_RIP */
-        "  mov 8(%rdi), %rbx\n  mov 0(%rdi), %rax\n"
-        "  vmlaunch\n"
-        "  pushfq\n  pop %rdx\n  pop %rdi\n"
-        "  mov $1, %eax\n  test $1, %dl\n  jnz 2f\n  mov $2, %eax\n  jmp 2f\n"
-        "1:\n  mov (%rsp), %rdi\n  mov %rax, 0(%rdi)\n  mov %rbx, 8(%rdi)\n  pop %rdi\n  xor %eax, %eax\n"
-        "2:\n  pop %r15\n  pop %r14\n  pop %r13\n  pop %r12\n  pop %rbp\n  pop %rbx\n  ret\n");
+uint32_t vt_vmresume(struct vt_guest_regs* regs);
+/* One stub per entry instruction (VMLAUNCH, VMRESUME), the same code around it. */
+#define VT_ENTRY_STUB(name, insn)                                                         \
+  __asm__(".text\n.globl " #name "\n" #name ":\n"                                         \
+          "  push %rbx\n  push %rbp\n  push %r12\n  push %r13\n  push %r14\n  push %r15\n  push %rdi\n" \
+          "  mov $0x6c14, %eax\n  vmwrite %rsp, %rax\n"           /* HOST_RSP */         \
+          "  lea 1f(%rip), %rdx\n  mov $0x6c16, %eax\n  vmwrite %rdx, %rax\n"  /* HOST_RIP */ \
+          "  mov 8(%rdi), %rbx\n  mov 0(%rdi), %rax\n"                                  \
+          "  " insn "\n"                                                                 \
+          "  pushfq\n  pop %rdx\n  pop %rdi\n"                                           \
+          "  mov $1, %eax\n  test $1, %dl\n  jnz 2f\n  mov $2, %eax\n  jmp 2f\n"          \
+          "1:\n  mov (%rsp), %rdi\n  mov %rax, 0(%rdi)\n  mov %rbx, 8(%rdi)\n  pop %rdi\n  xor %eax, %eax\n" \
+          "2:\n  pop %r15\n  pop %r14\n  pop %r13\n  pop %r12\n  pop %rbp\n  pop %rbx\n  ret\n")
+VT_ENTRY_STUB(vt_vmlaunch, "vmlaunch");
+VT_ENTRY_STUB(vt_vmresume, "vmresume");
 
 /* The host-state area (SDM Vol. 3C 25.5, checked by 27.2.2-27.2.3) is the proxy's own
  * state: its control registers, selectors (TR gets a selector the proxy never loads: a VM
@@ -212,17 +223,34 @@ static void run(struct vt_qemu_command* c, uint64_t poll_limit) {
     case VT_QC_VMREAD: c->vmx_fail = vmread(c->address, &c->result); break;
     case VT_QC_INVEPT: c->vmx_fail = invept(c->address, (struct vt_descriptor){c->value, 0}); break;
     case VT_QC_INVVPID: c->vmx_fail = invvpid(c->address, (struct vt_descriptor){c->value, c->mask}); break;
-    case VT_QC_VMLAUNCH: {
+    case VT_QC_VMLAUNCH:
+    case VT_QC_VMRESUME: {
       struct vt_guest_regs regs = {c->address, c->value};
       c->vmx_fail = write_host_state();
-      if (c->vmx_fail == VT_VMX_SUCCEED) c->vmx_fail = vt_vmlaunch(&regs);
+      if (c->vmx_fail == VT_VMX_SUCCEED) c->vmx_fail = c->kind == VT_QC_VMLAUNCH ? vt_vmlaunch(&regs) : vt_vmresume(&regs);
       c->result = regs.rbx;
       c->mask = regs.rax;
       break;
     }
+    case VT_QC_VMXOFF:
+      if (c->value && !in_vmx_operation) break;
+      c->vmx_fail = vmxoff();
+      break;
+    case VT_QC_VMPTRST: c->vmx_fail = vmptrst(&c->result); break;
+    case VT_QC_VMCALL: c->vmx_fail = vmcall(); break;
 #endif
     default: c->status = 2; break;
   }
+#ifdef __x86_64__
+  if (c->kind == VT_QC_VMXON && c->vmx_fail == VT_VMX_SUCCEED) in_vmx_operation = 1;
+  if (c->kind == VT_QC_VMXOFF && c->vmx_fail == VT_VMX_SUCCEED) in_vmx_operation = 0;
+  /* VMfailValid: a current VMCS holds the error number (31.2), read here for the host. */
+  if (c->vmx_fail == VT_VMX_FAIL_VALID) {
+    uint64_t error = 0;
+    vmread(0x4400, &error);
+    c->mask = error;
+  }
+#endif
 }
 
 /* Batch mode (../mailbox_abi.h): every list of the batch at VT_BATCH_BASE, reported on
@@ -248,7 +276,8 @@ static void put_line(char tag, const uint64_t* values, int count) {
 static int has_output(const struct vt_qemu_command* c) {
   switch (c->kind) {
     case VT_QC_READ: case VT_QC_POLL_CLEAR: case VT_QC_POLL_SET: case VT_QC_PCI_READ: case VT_QC_RDMSR:
-    case VT_QC_CPUID: case VT_QC_READ_CR: case VT_QC_VMREAD: case VT_QC_VMLAUNCH: return 1;
+    case VT_QC_CPUID: case VT_QC_READ_CR: case VT_QC_VMREAD: case VT_QC_VMLAUNCH: case VT_QC_VMRESUME:
+    case VT_QC_VMPTRST: return 1;
     default: return c->status != 0 || c->vmx_fail != 0;
   }
 }

@@ -49,7 +49,7 @@ def corpus_ids(path):
     for file in corpus_files(path):
         with open(file) as f:
             doc = yaml.safe_load(f)
-        if not isinstance(doc, dict) or doc.get("schema") not in ("vtspec/vector/1", "vtspec/vector/2", "vtspec/vector/3"):
+        if not isinstance(doc, dict) or not str(doc.get("schema", "")).startswith("vtspec/vector/"):
             continue
         ids += [v["id"] for v in doc.get("vectors", [])]
         for group in doc.get("groups", []):
