@@ -150,6 +150,26 @@ std::vector<CorpusFile> vmx_instruction_errors() {
     op(c, "vmcall", fail(1));
   }
   {
+    // EPT_VPID_CAP of bochs-2.7: INVEPT (bit 20) with both types (25, 26), INVVPID (32) with all
+    // four (40-43); the errors left are INVVPID's operand checks.
+    Case& c = b.add("invept-invvpid", "INVEPT and INVVPID of every type the CPU supports; INVVPID with VPID 0 for a type that "
+                    "names one (1, 0, 3), or a non-canonical address for type 0: error 28",
+                    {"Vol. 3C 31.3 INVEPT", "Vol. 3C 31.3 INVVPID", "Vol. 3C 31.4"}, current);
+    const std::uint64_t eptp = 0x10001e;  // WB, 4-level, PML4 at 100000H (25.6.11)
+    c.draft.invept(1, eptp);
+    c.expected.push_back(ok());
+    c.draft.invept(2, 0);
+    c.expected.push_back(ok());
+    for (unsigned type : {0u, 1u, 3u}) {
+      c.draft.invvpid(type, 0, type == 0 ? 0x400000 : 0);
+      c.expected.push_back(fail(28));
+      c.draft.invvpid(type, 1, type == 0 ? 0x400000 : 0);
+      c.expected.push_back(ok());
+    }
+    c.draft.invvpid(2, 0);
+    c.expected.push_back(ok());
+  }
+  {
     Case& c = b.add("vmptrst", "VMPTRST stores the current-VMCS pointer, FFFFFFFF_FFFFFFFFH when there is none",
                     {"Vol. 3C 31.3 VMPTRST"}, no_current);
     op(c, "vmptrst", value(~std::uint64_t{0}));
@@ -163,11 +183,13 @@ std::vector<CorpusFile> vmx_instruction_errors() {
     op(c, "vmread", ud(), 0, f::guest_rip);
   }
   {
-    Case& c = b.add("outside-vmx-operation", "VMX instructions other than VMXON outside VMX operation: #UD",
+    Case& c = b.add("outside-vmx-operation", "VMX instructions other than VMXON (VMPTRLD, VMLAUNCH, VMCALL, INVEPT) outside VMX operation: #UD",
                     {"Vol. 3C 31.3"}, outside);
     op(c, "vmptrld", ud(), kVmcsRegion);
     op(c, "vmlaunch", ud());
     op(c, "vmcall", ud());
+    c.draft.invept(2, 0);
+    c.expected.push_back(ud());
   }
   {
     Case& c = b.add("cpl-3", "VMXON outside VMX operation and VMREAD in it at CPL 3: #GP(0)", {"Vol. 3C 31.3"}, outside);

@@ -69,6 +69,8 @@ Encoded encode_vector(const vectors::Vector& v, const spec::vmx::VmxCapabilities
       case OperationKind::vmxoff: p.operations.push_back(qemu::vmxoff_command(false)); break;
       case OperationKind::vmptrst: p.operations.push_back(qemu::vmptrst_command()); break;
       case OperationKind::vmcall: p.operations.push_back(qemu::vmcall_command()); break;
+      case OperationKind::invept: p.operations.push_back(qemu::invept_command(op.type, op.eptp)); break;
+      case OperationKind::invvpid: p.operations.push_back(qemu::invvpid_command(op.type, op.vpid, op.address)); break;
       case OperationKind::vmread: p.operations.push_back(qemu::vmread_command(static_cast<std::uint32_t>(op.field))); break;
       case OperationKind::vmwrite:
         p.operations.push_back(qemu::vmwrite_command(static_cast<std::uint32_t>(op.field), op.value));

@@ -189,13 +189,20 @@ void Processor::apply(const Operation& op, const AllowedOutcome* chosen) {
       invalidate_for(op);
       break;
     case OperationKind::invvpid:
+    case OperationKind::invept:
+      // A VMX L1's own INVVPID/INVEPT (vtspec/vector/4): the instruction's checks first (31.3).
+      if (state_.vmx) {
+        execute_vmx(op);
+        break;
+      }
+      if (op.kind == OperationKind::invept) {
+        if (op.type != 1 && op.type != 2) throw std::invalid_argument("INVEPT type must be 1 or 2");
+        invalidate_for(op);
+        break;
+      }
       if (op.type > 3) throw std::invalid_argument("INVVPID type must be 0-3");
       // INVVPID fails (VMfailValid) without invalidating for VPID 0 unless all-context.
       if (op.type != 2 && op.vpid == 0) break;
-      invalidate_for(op);
-      break;
-    case OperationKind::invept:
-      if (op.type != 1 && op.type != 2) throw std::invalid_argument("INVEPT type must be 1 or 2");
       invalidate_for(op);
       break;
     case OperationKind::invlpg:

@@ -185,6 +185,15 @@ void Processor::execute_vmx(const Operation& op) {
     case OperationKind::vmlaunch:
     case OperationKind::vmresume: return vm_launch_or_resume(op);
     case OperationKind::vmcall: return finish_vmx(vmcall_check(c));
+    case OperationKind::invept:
+    case OperationKind::invvpid: {
+      // 31.3 INVEPT/INVVPID: the type (EPT_VPID_CAP), the VPID and the address checked; then
+      // the invalidation 29.4.3.3 requires, through the TLB model.
+      const auto v = op.kind == OperationKind::invept ? invept_check(c, op.type, caps)
+                                                      : invvpid_check(c, op.type, op.vpid, op.address, caps);
+      if (v.kind == VmxVerdictKind::proceed) invalidate_for(op);
+      return finish_vmx(v);
+    }
     default: break;
   }
 }

@@ -322,13 +322,12 @@ Operation parse_vector_operation(const Reader& r, const YAML::Node& node, const 
     if (op.kind == OperationKind::vm_entry && !op.eptp)
       r.fail(node, field, "vm_entry: a vtspec/vector/2 guest runs under EPT: the entry needs an eptp");
   }
-  // vtspec/vector/4: the processor is a VMX L1 and runs VMX instructions (31.3); the
-  // transitions a v2 guest's VMM makes (invvpid, invept, vm_entry, vm_exit) are that grammar's.
-  if (v.initial.vmx && (!model::row_of(op).vmx || op.kind == OperationKind::invvpid || op.kind == OperationKind::invept ||
-                        op.kind == OperationKind::vm_entry || op.kind == OperationKind::vm_exit))
+  // vtspec/vector/4: the processor is a VMX L1 and runs VMX instructions (31.3); the bare
+  // transitions of histories (vm_entry, vm_exit) are not instructions.
+  if (v.initial.vmx && (!model::row_of(op).vmx || op.kind == OperationKind::vm_entry || op.kind == OperationKind::vm_exit))
     r.fail(node["op"], field + ".op",
            fmt::format("{}: a vtspec/vector/4 VMX L1 (vmx:) runs vmxon, vmxoff, vmclear, vmptrld, vmptrst, vmread, vmwrite, "
-                       "vmlaunch, vmresume and vmcall",
+                       "vmlaunch, vmresume, vmcall, invept and invvpid",
                        model::to_string(op.kind)));
   // vtspec/vector/3: the guest under nested paging accesses memory, stores to its paging
   // structures and runs INVLPG; its L1 hypervisor runs INVLPGA and VMRUN between those. What
