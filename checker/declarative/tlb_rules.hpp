@@ -27,7 +27,8 @@ typename D::Bool tags_allow_use(const spec::EntryTags<D>& t, const spec::LookupC
 // processor is free to invalidate more (4.10.4.1, last paragraph), but a model that did would
 // forbid the stale outcomes the SDM allows: the obligation checks both directions.
 struct TlbOperation {
-  enum Kind { invlpg, mov_cr3, mov_cr4, mov_cr0, invpcid, invvpid, invept, tlb_control, invlpga } kind;
+  // vmx_transition: a VM entry or VM exit of a VM with "enable VPID" = type (0 or 1).
+  enum Kind { invlpg, mov_cr3, mov_cr4, mov_cr0, invpcid, invvpid, invept, tlb_control, invlpga, vmx_transition } kind;
   unsigned type = 0;
   const char* name;
 };
@@ -109,6 +110,12 @@ typename D::Bool must_invalidate(const TlbOperation& op, const TlbOperands<D>& o
       // INVLPGA: the mapping of the page in rAX for the ASID in ECX - its TLB entries of
       // every PCID, global ones too - and that ASID's page-walk cache entries.
       return linear_or_combined && t.vpid == o.current_vpid && t.asid == o.asid && (t.structure || covers);
+    case TlbOperation::vmx_transition:
+      // SDM Vol. 3C 29.4.3.1: "If the 'enable VPID' VM-execution control is 0, VM entries and
+      // VM exits invalidate linear mappings and combined mappings associated with VPID 0000H"
+      // (for every PCID, global translations too); with it 1, they invalidate nothing.
+      if (op.type == 0) return linear_or_combined && t.vpid == D::word(0);
+      return D::truth(false);
   }
   return D::truth(false);
 }

@@ -32,6 +32,11 @@ const std::vector<MutationInfo>& mutations() {
        "INVVPID individual-address removes every paging-structure-cache entry of the VPID, not only those for the "
        "address (SDM Vol. 3C 29.4.3.1: the model must keep what the SDM lets survive)",
        {"tlb-isolation-and-flush"}},
+      // Issue 12's fifth mutant: the flush a VM entry or exit owes VPID 0000H.
+      {Mutation::vmx_transition_keeps_vpid0, "vmx-transition-keeps-vpid0",
+       "a VM entry or VM exit with \"enable VPID\" = 0 leaves VPID 0000H's linear and combined mappings in place "
+       "(SDM Vol. 3C 29.4.3.1)",
+       {"tlb-isolation-and-flush"}},
       {Mutation::shadow_leaf_rights_only, "shadow-leaf-rights-only",
        "the shadow VMM takes a shadow leaf's R/W and U/S from the guest's leaf alone, dropping an upper level's (SDM 4.6.1)",
        {"shadow-coherence"}},

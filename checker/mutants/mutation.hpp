@@ -20,6 +20,7 @@ enum class Mutation {
   invlpg_keeps_structure_caches,  // INVLPG leaves paging-structure-cache entries in place
   mov_cr4_keeps_current_pcid,     // MOV to CR4 changing PAE or setting SMEP leaves the current PCID's entries
   invvpid_address_removes_structures,  // INVVPID type 0 removes every paging-structure-cache entry (over-invalidation)
+  vmx_transition_keeps_vpid0,  // a VM entry or exit with VPIDs disabled invalidates nothing
   // Planted in the reference shadow VMM (model/shadow/shadow_bug.hpp), not in spec/'s rules:
   // the shadow-coherence obligation must catch each.
   shadow_leaf_rights_only,

@@ -138,6 +138,8 @@ ObligationResult prove_tlb_isolation_and_flush(const ProveOptions& o) {
       {declarative::TlbOperation::tlb_control, 3, "VMRUN, TLB_CONTROL 3"},
       {declarative::TlbOperation::tlb_control, 7, "VMRUN, TLB_CONTROL 7"},
       {declarative::TlbOperation::invlpga, 0, "INVLPGA"},
+      {declarative::TlbOperation::vmx_transition, 0, "VM entry or exit, VPIDs disabled"},
+      {declarative::TlbOperation::vmx_transition, 1, "VM entry or exit, VPIDs enabled"},
   };
   for (const auto& op : ops) {
     declarative::TlbOperands<S> operands{S::unknown_word("op.linear"), S::unknown_word("op.pcid"),
@@ -155,7 +157,9 @@ ObligationResult prove_tlb_isolation_and_flush(const ProveOptions& o) {
                : op.kind == declarative::TlbOperation::invvpid ? spec::InvalidationKind::invvpid
                : op.kind == declarative::TlbOperation::invept  ? spec::InvalidationKind::invept
                : op.kind == declarative::TlbOperation::tlb_control ? spec::InvalidationKind::svm_tlb_control
-                                                                   : spec::InvalidationKind::invlpga;
+               : op.kind == declarative::TlbOperation::vmx_transition ? spec::InvalidationKind::vmx_transition
+                                                                      : spec::InvalidationKind::invlpga;
+    req.vpid_enabled = S::truth(op.kind == declarative::TlbOperation::vmx_transition && op.type == 1);
     req.type = op.type;
     req.linear = operands.linear;
     req.pcid = operands.pcid;
