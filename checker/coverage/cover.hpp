@@ -1,4 +1,5 @@
-// `vtspec gen --cover`: enumerate the outcome classes of a translation - each #PF error code
+// `vtspec gen --cover`: enumerate the outcome classes of a translation (and, in
+// vm_entry_classes.hpp, of a VM entry: each check failing alone) - each #PF error code
 // per access kind and CPL, each EPT-violation qualification pattern (of a final access and
 // of an access to a guest paging-structure entry), each EPT-misconfiguration reason, each accessed/dirty effect - ask Z3 for a witness state of
 // each, prove the others unreachable, replay every witness on the model, and compare with
@@ -27,6 +28,7 @@ struct OutcomeClassResult {
   std::string detail;       // unreachable: the reason; covered: the model's expectation
   std::string file;
   bool random_hit = false;
+  bool random_comparable = true;  // false: the random baseline does not generate this family (VMCSs)
 };
 
 struct CoverReport {
