@@ -76,6 +76,8 @@ enum vt_qemu_command_kind {
   VT_QC_INVEPT = 22,    /* INVEPT type `address`, descriptor {EPTP `value`, 0} */
   VT_QC_INVVPID = 23,   /* INVVPID type `address`, descriptor {VPID `value`, linear `mask`} */
   VT_QC_VMRESUME = 24,  /* VMRESUME of the current VMCS, as VT_QC_VMLAUNCH */
+  /* (VMLAUNCH, VMRESUME with `mask` = 1: the proxy leaves the host-state area as the VMCS
+   * holds it, but for HOST_RSP and HOST_RIP, which bring a VM exit back to it.) */
   VT_QC_VMXOFF = 25,    /* VMXOFF; with `value` = 1 only if the proxy is in VMX operation */
   VT_QC_VMPTRST = 26,   /* `result` = VMPTRST */
   VT_QC_VMCALL = 27,    /* VMCALL (in VMX root operation: VMfail, 31.3) */

@@ -62,8 +62,12 @@ Command set_cr_bits_command(unsigned cr, std::uint64_t bits) { return make(VT_QC
 Command vmx_region_command(std::uint32_t kind, std::uint64_t region) { return make(kind, region, 0, 0, 8); }
 Command vmwrite_command(std::uint32_t field, std::uint64_t value) { return make(VT_QC_VMWRITE, field, value, 0, 8); }
 Command vmread_command(std::uint32_t field) { return make(VT_QC_VMREAD, field, 0, 0, 8); }
-Command vmlaunch_command(std::uint64_t guest_rax, std::uint64_t guest_rbx) { return make(VT_QC_VMLAUNCH, guest_rax, guest_rbx, 0, 8); }
-Command vmresume_command(std::uint64_t guest_rax, std::uint64_t guest_rbx) { return make(VT_QC_VMRESUME, guest_rax, guest_rbx, 0, 8); }
+Command vmlaunch_command(std::uint64_t guest_rax, std::uint64_t guest_rbx, bool keep_host_state) {
+  return make(VT_QC_VMLAUNCH, guest_rax, guest_rbx, keep_host_state ? 1 : 0, 8);
+}
+Command vmresume_command(std::uint64_t guest_rax, std::uint64_t guest_rbx, bool keep_host_state) {
+  return make(VT_QC_VMRESUME, guest_rax, guest_rbx, keep_host_state ? 1 : 0, 8);
+}
 Command vmxoff_command(bool if_on) { return make(VT_QC_VMXOFF, 0, if_on ? 1 : 0, 0, 8); }
 Command vmptrst_command() { return make(VT_QC_VMPTRST, 0, 0, 0, 8); }
 Command vmcall_command() { return make(VT_QC_VMCALL, 0, 0, 0, 8); }

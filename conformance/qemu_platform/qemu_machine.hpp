@@ -62,8 +62,9 @@ Command set_cr_bits_command(unsigned cr, std::uint64_t bits);
 Command vmx_region_command(std::uint32_t kind, std::uint64_t region);
 Command vmwrite_command(std::uint32_t field, std::uint64_t value);
 Command vmread_command(std::uint32_t field);
-Command vmlaunch_command(std::uint64_t guest_rax, std::uint64_t guest_rbx);
-Command vmresume_command(std::uint64_t guest_rax, std::uint64_t guest_rbx);
+// `keep_host_state`: the VMCS's host-state area as it is (but HOST_RSP/HOST_RIP), not the proxy's.
+Command vmlaunch_command(std::uint64_t guest_rax, std::uint64_t guest_rbx, bool keep_host_state = false);
+Command vmresume_command(std::uint64_t guest_rax, std::uint64_t guest_rbx, bool keep_host_state = false);
 // VMXOFF; `if_on`: only when the proxy is in VMX operation (a list that leaves it either way).
 Command vmxoff_command(bool if_on);
 Command vmptrst_command();

@@ -1,5 +1,6 @@
 #include "conformance/targets/vmx_root_plan.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -54,11 +55,21 @@ Encoded encode_vector(const vectors::Vector& v, const spec::vmx::VmxCapabilities
     for (std::size_t i = 0; i < spec::vmx::kVmcsFieldCount; ++i)
       if (x.vmcs.values[i]) p.before.push_back(qemu::vmwrite_command(spec::vmx::kVmcsFieldTable[i].encoding, x.vmcs.values[i]));
   }
+  // A vector that writes a host-state field asks about the host-state checks (27.2.2-27.2.3):
+  // its VM entries keep the VMCS's host-state area (but HOST_RSP/HOST_RIP, which bring a VM
+  // exit back to the proxy). Any other vector's entries get the proxy's own host state, which
+  // a VM exit can return to (25.5), so a VMREAD of a host-state field would read the L1's.
+  const bool own_host_state = std::any_of(v.operations.begin(), v.operations.end(), [](const model::Operation& op) {
+    return op.kind == OperationKind::vmwrite && host_field(op.field);
+  });
   for (const model::Operation& op : v.operations) {
     p.first_command.push_back(p.operations.size());
-    // The proxy writes the host-state area with its own state at every VM entry (25.5): a
-    // vector that reads or writes a host-state field asks about the L1's, not its own.
-    if ((op.kind == OperationKind::vmread || op.kind == OperationKind::vmwrite) && host_field(op.field)) {
+    // HOST_RSP and HOST_RIP are the proxy's in every case: where a VM exit returns to it.
+    if (op.kind == OperationKind::vmwrite && (op.field == f::host_rsp || op.field == f::host_rip)) {
+      out.error = fmt::format("{}: HOST_RSP and HOST_RIP are the L1's own (where a VM exit returns to it)", model::describe(op));
+      return out;
+    }
+    if (!own_host_state && op.kind == OperationKind::vmread && host_field(op.field)) {
       out.error = fmt::format("{}: the L1 writes the host-state area itself at each VM entry", model::describe(op));
       return out;
     }
@@ -79,7 +90,8 @@ Encoded encode_vector(const vectors::Vector& v, const spec::vmx::VmxCapabilities
       case OperationKind::vmresume:
         // 27.8, 28.2: a VM entry that fails after loading began, or the guest's VM exit,
         // leaves the exit reason and qualification in the VMCS.
-        p.operations.push_back(op.kind == OperationKind::vmlaunch ? qemu::vmlaunch_command(0, 0) : qemu::vmresume_command(0, 0));
+        p.operations.push_back(op.kind == OperationKind::vmlaunch ? qemu::vmlaunch_command(0, 0, own_host_state)
+                                                                  : qemu::vmresume_command(0, 0, own_host_state));
         p.operations.push_back(qemu::vmread_command(f::exit_reason));
         p.operations.push_back(qemu::vmread_command(f::exit_qualification));
         break;

@@ -226,7 +226,8 @@ static void run(struct vt_qemu_command* c, uint64_t poll_limit) {
     case VT_QC_VMLAUNCH:
     case VT_QC_VMRESUME: {
       struct vt_guest_regs regs = {c->address, c->value};
-      c->vmx_fail = write_host_state();
+      /* `mask` = 1: the host-state area stays as the VMCS has it (the stub writes only RSP, RIP). */
+      c->vmx_fail = c->mask ? VT_VMX_SUCCEED : write_host_state();
       if (c->vmx_fail == VT_VMX_SUCCEED) c->vmx_fail = c->kind == VT_QC_VMLAUNCH ? vt_vmlaunch(&regs) : vt_vmresume(&regs);
       c->result = regs.rbx;
       c->mask = regs.rax;
